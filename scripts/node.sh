@@ -64,9 +64,8 @@ if [ -f "$schema" ] && [ "$(sha256sum "$schema" | cut -d' ' -f1)" != "$(cat "$st
   echo "roomcast: generating the Prisma client" >&2
   # Prisma's CLI wants a schema-engine binary even for `generate`, which does not use it;
   # any executable satisfies the check and avoids a download this machine cannot make.
-  (cd "$root/packages/db" && PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$(command -v true)}" \
-    PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1 node "$root/node_modules/.bin/prisma" generate >&2 2>/dev/null ||
-    PRISMA_SCHEMA_ENGINE_BINARY="$(command -v true)" CHECKPOINT_DISABLE=1 "$root/packages/db/node_modules/.bin/prisma" generate >&2)
+  (cd "$root/packages/db" && PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$(type -P true)}" \
+    CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1 node node_modules/prisma/build/index.js generate >&2)
   sha256sum "$schema" | cut -d' ' -f1 >"$stamp"
 fi
 

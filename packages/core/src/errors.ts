@@ -1,0 +1,103 @@
+/**
+ * The closed catalog of error codes Roomcast returns. Every HTTP error body is
+ * `application/problem+json` built from one of these entries, so clients can branch on
+ * `code` and operators can grep for it. Adding a code means adding it here (and to
+ * schemas/error-codes.json, which a test keeps in step).
+ */
+
+export const ERROR_CATALOG = {
+  'request.invalid_json': { status: 400, title: 'Request body is not valid JSON' },
+  'request.unsupported_media_type': { status: 415, title: 'Content-Type must be application/json' },
+  'request.too_large': { status: 413, title: 'Request body is too large' },
+  'request.validation_failed': { status: 400, title: 'Request does not match the expected shape' },
+  'auth.missing_credentials': { status: 401, title: 'Authentication is required' },
+  'auth.invalid_credentials': { status: 401, title: 'The API key is not valid' },
+  'auth.client_mismatch': { status: 403, title: 'X-GovStack-Client does not match the authenticated client' },
+  'auth.forbidden': { status: 403, title: 'The caller may not perform this action' },
+  'publish.not_allowed': { status: 403, title: 'No publisher contract allows this event type' },
+  'publish.event_type_mismatch': { status: 400, title: 'Path and body name different event types' },
+  'publish.schema_violation': { status: 400, title: 'Event does not match the event type schema' },
+  'publish.kafka_unavailable': { status: 503, title: 'The event could not be stored; retry', retryable: true },
+  'room.not_found': { status: 404, title: 'Room not found' },
+  'room.not_approved': { status: 409, title: 'Room is not approved yet' },
+  'room.already_exists': { status: 409, title: 'Room already exists' },
+  'event_type.not_found': { status: 404, title: 'Event type not found' },
+  'event_type.already_exists': { status: 409, title: 'Event type already exists' },
+  'event_type.schema_invalid': { status: 400, title: 'The JSON Schema is not valid' },
+  'member.not_found': { status: 404, title: 'Member not found' },
+  'member.already_exists': { status: 409, title: 'Member already exists' },
+  'application.not_found': { status: 404, title: 'Application not found' },
+  'application.already_exists': { status: 409, title: 'Application already exists' },
+  'subscription.not_found': { status: 404, title: 'Subscription not found' },
+  'subscription.already_exists': { status: 409, title: 'Subscription already exists' },
+  'subscription.endpoint_rejected': { status: 400, title: 'Push endpoint URL is not allowed' },
+  'route.not_found': { status: 404, title: 'No such route' },
+  'method.not_allowed': { status: 405, title: 'Method not allowed on this route' },
+  'dependency.unavailable': { status: 503, title: 'A backing service is unavailable', retryable: true },
+  'internal': { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string; retryable?: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** One failing field of a validation error: an RFC 6901 JSON pointer and why it failed. */
+export interface FieldError {
+  pointer: string;
+  message: string;
+}
+
+export interface RoomcastErrorOptions {
+  detail?: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class RoomcastError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, options: RoomcastErrorOptions = {}) {
+    super(options.detail ?? ERROR_CATALOG[code].title, { cause: options.cause });
+    this.name = 'RoomcastError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+
+  get retryable(): boolean {
+    const entry: { status: number; retryable?: boolean } = ERROR_CATALOG[this.code];
+    return entry.retryable === true;
+  }
+}
+
+/** RFC 9457 problem details, with Roomcast's stable `code` and field errors. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Turns any thrown value into a problem body. Unknown errors become `internal` and leak nothing. */
+export function toProblem(err: unknown, requestId: string): Problem {
+  const known = err instanceof RoomcastError ? err : new RoomcastError('internal');
+  const entry = ERROR_CATALOG[known.code];
+  const problem: Problem = {
+    type: `https://roomcast.dev/problems/${known.code}`,
+    title: entry.title,
+    status: entry.status,
+    detail: known.message,
+    code: known.code,
+    requestId,
+  };
+  if (known.errors && known.errors.length > 0) problem.errors = known.errors;
+  return problem;
+}

@@ -1,0 +1,44 @@
+/**
+ * HTTP metrics for every service, on a prom-client registry passed in by the composition root.
+ * Labels use the matched route pattern, never the raw path, to keep cardinality bounded.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export class HttpMetrics {
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'method' | 'route'>;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'roomcast_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'roomcast_http_request_duration_seconds',
+      help: 'Time from request received to response ready, by method and route pattern',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+  }
+
+  middleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const started = performance.now();
+      await next();
+      const route = c.req.routePath || 'unmatched';
+      this.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+      this.duration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
+    };
+  }
+}
+
+export function metricsRoute(registry: Registry): Hono {
+  const app = new Hono();
+  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  return app;
+}

@@ -1,0 +1,72 @@
+/**
+ * The one OpenAPI 3.1 document of a Roomcast process: shared components (problem details,
+ * API-key security, GovStack headers) plus the paths each service contributes.
+ */
+import { ERROR_CATALOG } from '@roomcast/core';
+
+export type OpenApiPaths = Record<string, Record<string, unknown>>;
+
+export const problemResponseRef = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+export const govstackParams = ['instanceId', 'memberClass', 'memberCode', 'applicationCode'].map((name) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+}));
+
+export const govstackClientHeader = { $ref: '#/components/parameters/clientId' };
+
+export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Roomcast',
+      version,
+      description: 'Kafka-native event pub/sub implementing the GovStack Information Mediator PubSub API v2, plus Roomcast extensions.',
+    },
+    security: [{ apiKey: [] }],
+    paths: Object.assign(
+      {
+        '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process is running' } } } },
+        '/readyz': {
+          get: {
+            summary: 'Readiness: checks Kafka, the schema registry, PostgreSQL and Redis',
+            security: [],
+            responses: { 200: { description: 'Every dependency answered' }, 503: { description: 'At least one dependency failed' } },
+          },
+        },
+        '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Text exposition format' } } } },
+        '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      },
+      ...paths,
+    ),
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Roomcast API key (rck_…)' } },
+      parameters: {
+        clientId: { name: 'X-GovStack-Client', in: 'header', required: true, schema: { type: 'string' }, description: 'INSTANCE/CLASS/MEMBER/APPLICATION of the caller' },
+      },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'code', 'requestId'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            code: { type: 'string', enum: Object.keys(ERROR_CATALOG) },
+            requestId: { type: 'string' },
+            errors: {
+              type: 'array',
+              items: { type: 'object', required: ['pointer', 'message'], properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The one doorway to Kafka. Everything else asks this module for a producer, a consumer or
+ * topic administration, so the client library can be measured and swapped in one place.
+ */
+import type { Logger } from '@roomcast/core';
+import { type ITopicConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+export type { Producer, Consumer, EachMessagePayload, KafkaMessage, IHeaders, RecordMetadata } from 'kafkajs';
+
+function bridgeLogger(logger: Logger): KafkaConfig['logCreator'] {
+  return () => ({ level, log }) => {
+    const { message, ...fields } = log;
+    const entry = { component: 'kafka', namespace: fields.namespace, error: fields.error };
+    if (level === logLevel.ERROR) logger.error(`kafka: ${message}`, entry);
+    else if (level === logLevel.WARN) logger.warn(`kafka: ${message}`, entry);
+  };
+}
+
+export function createKafka(options: KafkaOptions): Kafka {
+  return new Kafka({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    logLevel: logLevel.WARN,
+    logCreator: bridgeLogger(options.logger),
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}
+
+/**
+ * A producer that acknowledges only after all in-sync replicas have the record (acks=all is
+ * passed on each send) and that de-duplicates its own retries (idempotent). Keys are placed
+ * with the murmur2 partitioner that the Java client uses, so other clients agree on partitions.
+ */
+export function createDurableProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+}
+
+export const ACKS_ALL = -1;
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  retentionMs?: number;
+  compacted?: boolean;
+}
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing: ITopicConfig[] = specs
+      .filter((s) => !existing.has(s.topic))
+      .map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: -1, // the broker's default.replication.factor
+        configEntries: [
+          ...(s.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
+          ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+        ],
+      }));
+    if (missing.length > 0) {
+      // createTopics answers false when another caller created them first: that is fine.
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Probes the cluster for /readyz: a metadata round trip through the admin client. */
+export async function probeKafka(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.describeCluster();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export { Kafka };

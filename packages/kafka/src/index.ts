@@ -1,0 +1,3 @@
+export * from './client.ts';
+export * from './headers.ts';
+export * from './names.ts';

@@ -1,0 +1,39 @@
+/**
+ * The one doorway to Redis: the connection factory and every key name. Keys all start with a
+ * configurable prefix, which is also how tests isolate themselves from each other.
+ */
+import { Redis } from 'ioredis';
+
+export interface RedisOptions {
+  url: string;
+  /** Fail commands quickly when Redis is down instead of queueing them forever. */
+  maxRetriesPerRequest?: number;
+}
+
+export function createRedis(options: RedisOptions): Redis {
+  return new Redis(options.url, {
+    lazyConnect: false,
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 2,
+    enableAutoPipelining: true,
+  });
+}
+
+export interface RedisKeys {
+  routingContract: string;
+  routingChannel: string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  if (!/^[A-Za-z0-9_.-]{1,40}$/.test(prefix)) throw new Error(`invalid Redis key prefix: ${prefix}`);
+  return {
+    routingContract: `${prefix}:routing:contract`,
+    routingChannel: `${prefix}:routing:changed`,
+  };
+}
+
+export async function probeRedis(redis: Redis): Promise<void> {
+  const pong = await redis.ping();
+  if (pong !== 'PONG') throw new Error(`unexpected PING answer: ${pong}`);
+}
+
+export { Redis };

@@ -1,0 +1,104 @@
+/**
+ * The routing contract: everything the data plane (ingress, dispatcher, pull) needs to route
+ * events, derived by the control plane from Postgres and numbered by generation. Data-plane
+ * processes hold it in memory and never query Postgres per request.
+ *
+ * `indexContract` turns the wire form into lookup maps once per generation (pure; unit-tested).
+ */
+import type { RoomAddress } from '@roomcast/core';
+import { roomKey } from '@roomcast/core';
+
+export type Role = 'GLOBAL_ADMIN' | 'MEMBER_ADMIN' | 'APPLICATION';
+
+export interface PrincipalRoute {
+  /** SHA-256 hex of the API key. */
+  keyHash: string;
+  role: Role;
+  /** GovStack client id of the application (APPLICATION keys). */
+  clientId?: string;
+  /** INSTANCE/CLASS/MEMBER of the member (MEMBER_ADMIN and APPLICATION keys). */
+  member?: string;
+}
+
+export interface EventTypeRoute {
+  name: string;
+  schemaId: number;
+  keyPointer: string | null;
+  classification: string;
+  priority: string;
+}
+
+export interface RoomRoute {
+  id: string;
+  address: RoomAddress;
+  topic: string;
+  urgentTopic: string;
+  partitions: number;
+  eventTypes: EventTypeRoute[];
+}
+
+export interface PublisherRoute {
+  clientId: string;
+  roomId: string;
+  eventType: string;
+}
+
+export interface SubscriptionRoute {
+  id: string;
+  roomId: string;
+  eventType: string;
+  clientId: string;
+  mode: 'PUSH' | 'PULL' | 'STREAM';
+  pushUrl: string | null;
+  /** Current secret first; during a rotation the previous one follows. */
+  signingSecrets: string[];
+  fifo: boolean;
+  group: string;
+}
+
+export interface RoutingContract {
+  generation: number;
+  createdAt: string;
+  rooms: RoomRoute[];
+  principals: PrincipalRoute[];
+  publishers: PublisherRoute[];
+  subscriptions: SubscriptionRoute[];
+}
+
+export const EMPTY_CONTRACT: RoutingContract = {
+  generation: 0,
+  createdAt: new Date(0).toISOString(),
+  rooms: [],
+  principals: [],
+  publishers: [],
+  subscriptions: [],
+};
+
+export interface RoutingIndex {
+  contract: RoutingContract;
+  principal(keyHash: string): PrincipalRoute | undefined;
+  room(address: RoomAddress): RoomRoute | undefined;
+  roomById(id: string): RoomRoute | undefined;
+  eventType(room: RoomRoute, name: string): EventTypeRoute | undefined;
+  mayPublish(clientId: string, roomId: string, eventType: string): boolean;
+  subscriptions(mode: SubscriptionRoute['mode']): SubscriptionRoute[];
+}
+
+export function indexContract(contract: RoutingContract): RoutingIndex {
+  const principals = new Map(contract.principals.map((p) => [p.keyHash, p]));
+  const roomsByKey = new Map(contract.rooms.map((r) => [roomKey(r.address), r]));
+  const roomsById = new Map(contract.rooms.map((r) => [r.id, r]));
+  const eventTypes = new Map<string, EventTypeRoute>();
+  for (const r of contract.rooms) for (const t of r.eventTypes) eventTypes.set(`${r.id}\u0000${t.name}`, t);
+  const grants = new Set(contract.publishers.map((p) => `${p.clientId}\u0000${p.roomId}\u0000${p.eventType}`));
+
+  return {
+    contract,
+    principal: (hash) => principals.get(hash),
+    room: (address) => roomsByKey.get(roomKey(address)),
+    roomById: (id) => roomsById.get(id),
+    eventType: (room, name) => eventTypes.get(`${room.id}\u0000${name}`),
+    mayPublish: (clientId, roomId, eventType) => grants.has(`${clientId}\u0000${roomId}\u0000${eventType}`),
+    subscriptions: (mode) => contract.subscriptions.filter((s) => s.mode === mode),
+  };
+}

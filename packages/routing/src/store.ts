@@ -1,0 +1,119 @@
+/**
+ * Carries the routing contract from the control plane to the data plane through Redis:
+ * the current contract lives under one key (with its generation under another), and every
+ * new generation is announced on a pub/sub channel. Followers load the key at start, reload
+ * on each announcement, and poll as a safety net for announcements missed while reconnecting.
+ *
+ * Why Redis and not a compacted Kafka topic: the contract is one small document read whole;
+ * a GET is simpler to reason about than replaying a topic to its end, and Redis is already a
+ * hard dependency of the data plane (rate limits, dedup). Generations only move forward: a
+ * write with a generation not above the stored one is refused atomically.
+ */
+import type { Logger } from '@roomcast/core';
+import type { Redis, RedisKeys } from '@roomcast/redis';
+import { EMPTY_CONTRACT, indexContract, type RoutingContract, type RoutingIndex } from './contract.ts';
+
+const PUBLISH_IF_NEWER = `
+local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
+local gen = tonumber(ARGV[2])
+if gen <= cur then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('PUBLISH', KEYS[3], ARGV[2])
+return 1`;
+
+function generationKey(keys: RedisKeys): string {
+  return `${keys.routingContract}:generation`;
+}
+
+/** Returns true when stored, false when an equal or newer generation was already there. */
+export async function publishContract(redis: Redis, keys: RedisKeys, contract: RoutingContract): Promise<boolean> {
+  const stored = await redis.eval(
+    PUBLISH_IF_NEWER,
+    3,
+    keys.routingContract,
+    generationKey(keys),
+    keys.routingChannel,
+    JSON.stringify(contract),
+    String(contract.generation),
+  );
+  return stored === 1;
+}
+
+export async function loadContract(redis: Redis, keys: RedisKeys): Promise<RoutingContract> {
+  const raw = await redis.get(keys.routingContract);
+  return raw ? (JSON.parse(raw) as RoutingContract) : EMPTY_CONTRACT;
+}
+
+export type ContractListener = (next: RoutingIndex, previous: RoutingIndex) => void;
+
+export interface RoutingFollower {
+  current(): RoutingIndex;
+  onChange(listener: ContractListener): () => void;
+  /** Resolves once the follower holds at least this generation (or rejects after timeoutMs). */
+  waitFor(generation: number, timeoutMs?: number): Promise<RoutingIndex>;
+  stop(): Promise<void>;
+}
+
+export interface FollowOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  pollMs?: number;
+}
+
+export async function followContract(options: FollowOptions): Promise<RoutingFollower> {
+  const { redis, keys, logger } = options;
+  const sub = redis.duplicate();
+  let index = indexContract(await loadContract(redis, keys));
+  const listeners = new Set<ContractListener>();
+  let refreshing: Promise<void> | undefined;
+
+  const refresh = (): Promise<void> => {
+    refreshing ??= (async () => {
+      try {
+        const next = await loadContract(redis, keys);
+        if (next.generation > index.contract.generation) {
+          const previous = index;
+          index = indexContract(next);
+          logger.info('routing contract updated', { generation: next.generation, from: previous.contract.generation });
+          for (const l of listeners) l(index, previous);
+        }
+      } catch (err) {
+        logger.warn('routing contract refresh failed', { error: err });
+      } finally {
+        refreshing = undefined;
+      }
+    })();
+    return refreshing;
+  };
+
+  sub.on('message', () => void refresh());
+  await sub.subscribe(keys.routingChannel);
+  // Announcements made before the subscription was in place would be missed: re-read once.
+  await refresh();
+  const poll = setInterval(() => void refresh(), options.pollMs ?? 5000);
+  poll.unref();
+
+  return {
+    current: () => index,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async waitFor(generation, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (index.contract.generation < generation) {
+        if (Date.now() > deadline) throw new Error(`routing contract generation ${generation} not seen within ${timeoutMs} ms`);
+        await refresh();
+        if (index.contract.generation < generation) await new Promise((r) => setTimeout(r, 25));
+      }
+      return index;
+    },
+    async stop() {
+      clearInterval(poll);
+      listeners.clear();
+      await sub.quit().catch(() => sub.disconnect());
+    },
+  };
+}

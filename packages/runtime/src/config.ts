@@ -1,0 +1,78 @@
+/**
+ * Settings shared by every Roomcast process. Services extend this spec with their own; the
+ * composition root (`main.ts`) loads it from process.env once. `.env.example` is generated
+ * from these specs (scripts/env-example.ts), so help texts double as documentation.
+ */
+import { type ConfigSpec, portCheck } from '@roomcast/core';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const commonConfigSpec = {
+  ROOMCAST_HOST: { kind: 'string', default: '127.0.0.1', help: 'Address the HTTP server listens on.' },
+  ROOMCAST_PORT: { kind: 'int', default: '8080', check: portCheck, help: 'HTTP port (0 picks a free one).' },
+  ROOMCAST_LOG_LEVEL: {
+    kind: 'string',
+    default: 'info',
+    check: (v) => (['debug', 'info', 'warn', 'error', 'silent'].includes(v) ? undefined : 'must be debug, info, warn, error or silent'),
+    help: 'Log level of the JSON logs on stdout.',
+  },
+  ROOMCAST_KAFKA_BROKERS: {
+    kind: 'list',
+    default: '127.0.0.1:19092',
+    check: (v) => (v.every((b) => /^[^:\s]+:\d+$/.test(b)) ? undefined : 'each broker must be host:port'),
+    help: 'Comma-separated Kafka bootstrap brokers (host:port). `npm run infra -- up` starts one on 127.0.0.1:19092.',
+  },
+  ROOMCAST_REGISTRY_URL: {
+    kind: 'url',
+    default: 'http://127.0.0.1:18081/apis/ccompat/v7',
+    help: 'Base URL of a Confluent-compatible schema registry, including any path prefix.',
+  },
+  ROOMCAST_REDIS_URL: { kind: 'url', default: 'redis://127.0.0.1:16379', help: 'Redis URL (redis://[user:password@]host:port[/db]).' },
+  ROOMCAST_NAME_PREFIX: {
+    kind: 'string',
+    default: 'rc',
+    check: (v) => (/^[A-Za-z0-9_-]{1,40}$/.test(v) ? undefined : 'use 1-40 letters, digits, _ or -'),
+    help: 'Prefix of every Kafka topic, consumer group and Redis key, so several deployments can share a cluster.',
+  },
+  ROOMCAST_TOPIC_RETENTION_MS: {
+    kind: 'int',
+    default: String(7 * DAY_MS),
+    check: (v) => (v >= DAY_MS ? undefined : 'must be at least one day (86400000) so the 24 h retry window fits'),
+    help: 'Retention of room topics in milliseconds.',
+  },
+  ROOMCAST_DEV_MODE: {
+    kind: 'bool',
+    default: 'false',
+    help: 'Development mode: allows http:// and loopback push endpoints. Never enable in production.',
+  },
+} satisfies ConfigSpec;
+
+export const databaseConfigSpec = {
+  ROOMCAST_DATABASE_URL: {
+    kind: 'url',
+    default: 'postgresql://roomcast:roomcast@127.0.0.1:15432/roomcast',
+    help: 'PostgreSQL URL of the control-plane database.',
+  },
+  ROOMCAST_DATABASE_SCHEMA: {
+    kind: 'string',
+    default: 'public',
+    check: (v) => (/^[a-z_][a-z0-9_]{0,62}$/.test(v) ? undefined : 'must be a lower-case SQL identifier'),
+    help: 'PostgreSQL schema holding the control-plane tables.',
+  },
+} satisfies ConfigSpec;
+
+export const controlPlaneConfigSpec = {
+  ...databaseConfigSpec,
+  ROOMCAST_BOOTSTRAP_ADMIN_KEY: {
+    kind: 'secret',
+    optional: true,
+    check: (v) => (v.length >= 32 ? undefined : 'must be at least 32 characters'),
+    help: 'The first global admin API key; registered (hashed) at start. Generate one with `openssl rand -base64 32`.',
+  },
+  ROOMCAST_DEFAULT_PARTITIONS: {
+    kind: 'int',
+    default: '3',
+    check: (v) => (v >= 1 && v <= 1000 ? undefined : 'must be between 1 and 1000'),
+    help: 'Partitions of a new room topic (more partitions = more delivery parallelism).',
+  },
+} satisfies ConfigSpec;

@@ -1,0 +1,3 @@
+export * from './config.ts';
+export * from './runtime.ts';
+export * from './serve.ts';

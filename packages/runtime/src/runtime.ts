@@ -1,0 +1,108 @@
+/**
+ * Builds the connections every Roomcast process shares — Kafka, Redis, the schema registry,
+ * a metrics registry and the readiness checks over them — from already-validated settings,
+ * and closes them in reverse order on shutdown.
+ */
+import type { Logger } from '@roomcast/core';
+import { createKafka, type Kafka, type KafkaNames, kafkaNames, probeKafka } from '@roomcast/kafka';
+import { createRedis, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
+import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+export interface RuntimeSettings {
+  kafkaBrokers: string[];
+  registryUrl: string;
+  redisUrl: string;
+  namePrefix: string;
+  clientId: string;
+}
+
+export interface Runtime {
+  logger: Logger;
+  kafka: Kafka;
+  redis: Redis;
+  registry: SchemaRegistry;
+  names: KafkaNames;
+  keys: RedisKeys;
+  metrics: Registry;
+  checks: Record<string, () => Promise<void>>;
+  onClose(fn: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtime {
+  const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: settings.clientId, logger });
+  const redis = createRedis({ url: settings.redisUrl });
+  redis.on('error', (err) => logger.warn('redis connection error', { error: err }));
+  const registry = createRegistry({ url: settings.registryUrl });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'roomcast_' });
+  const closers: Array<() => Promise<void>> = [async () => void (await redis.quit().catch(() => redis.disconnect()))];
+
+  return {
+    logger,
+    kafka,
+    redis,
+    registry,
+    names: kafkaNames(settings.namePrefix),
+    keys: redisKeys(settings.namePrefix),
+    metrics,
+    checks: {
+      kafka: () => probeKafka(kafka),
+      registry: () => registry.probe(),
+      redis: () => probeRedis(redis),
+    },
+    onClose: (fn) => void closers.push(fn),
+    async close() {
+      for (const fn of closers.reverse()) {
+        await fn().catch((err: unknown) => logger.warn('shutdown step failed', { error: err }));
+      }
+    },
+  };
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info('shutting down', { signal });
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => handler('SIGINT'));
+  process.once('SIGTERM', () => handler('SIGTERM'));
+}
+
+/** Runs a composition root; a configuration error prints its list of problems and exits 2. */
+export async function runMain(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ConfigError') {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Settings for createRuntime from the common config. */
+export function runtimeSettings(
+  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REGISTRY_URL: string; ROOMCAST_REDIS_URL: string; ROOMCAST_NAME_PREFIX: string },
+  clientId: string,
+): RuntimeSettings {
+  return {
+    kafkaBrokers: config.ROOMCAST_KAFKA_BROKERS,
+    registryUrl: config.ROOMCAST_REGISTRY_URL,
+    redisUrl: config.ROOMCAST_REDIS_URL,
+    namePrefix: config.ROOMCAST_NAME_PREFIX,
+    clientId,
+  };
+}

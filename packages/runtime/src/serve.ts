@@ -1,0 +1,61 @@
+/**
+ * Runs a set of units (control plane, ingress, dispatcher, pull) behind one HTTP server:
+ * starts them in order, serves their routes with the platform's probes and metrics, and
+ * stops them in reverse order. Each service's main.ts and the all-in-one process use it.
+ */
+import type { Logger } from '@roomcast/core';
+import { buildPlatformApp, listen, type OpenApiPaths, openapiDocument } from '@roomcast/http';
+import type { Hono } from 'hono';
+import type { Runtime } from './runtime.ts';
+
+export interface Unit {
+  name: string;
+  routes?: Hono[];
+  openapi?: OpenApiPaths;
+  checks?: Record<string, () => Promise<void>>;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface ServedUnits {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export const ROOMCAST_VERSION = '0.1.0';
+
+export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; units: Unit[] }): Promise<ServedUnits> {
+  const started: Unit[] = [];
+  const stopUnits = async () => {
+    for (const u of started.reverse()) {
+      await u.stop?.().catch((err: unknown) => o.logger.warn('unit stop failed', { unit: u.name, error: err }));
+    }
+  };
+  try {
+    for (const u of o.units) {
+      await u.start?.();
+      started.push(u);
+    }
+  } catch (err) {
+    await stopUnits();
+    throw err;
+  }
+  const app = buildPlatformApp({
+    logger: o.logger,
+    registry: o.runtime.metrics,
+    checks: Object.assign({}, o.runtime.checks, ...o.units.map((u) => u.checks ?? {})),
+    openapi: () => openapiDocument(ROOMCAST_VERSION, o.units.flatMap((u) => (u.openapi ? [u.openapi] : []))),
+    routes: o.units.flatMap((u) => u.routes ?? []),
+  });
+  const server = await listen(app, o.host, o.port);
+  o.logger.info('listening', { url: server.url, units: o.units.map((u) => u.name) });
+  return {
+    url: server.url,
+    port: server.port,
+    async stop() {
+      await server.close();
+      await stopUnits();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The whole platform in one process: control plane, ingress, dispatcher and pull share one
+ * runtime (Kafka, Redis, registry connections), one routing-contract follower and one HTTP
+ * port. Used by `npm start`, by the integration tests and by the bench; in production each
+ * service can run alone from its own main.ts instead.
+ */
+import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel } from '@roomcast/core';
+import { type ControlPlaneUnit, controlPlaneOpenApi, createControlPlane } from '@roomcast/control-plane';
+import { createDb, migrate } from '@roomcast/db';
+import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
+import { createIngress, ingressOpenApi } from '@roomcast/ingress';
+import { createPull } from '@roomcast/pull';
+import { followContract, type RoutingFollower } from '@roomcast/routing';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
+
+export const platformConfigSpec = {
+  ...commonConfigSpec,
+  ...controlPlaneConfigSpec,
+  ROOMCAST_BODY_LIMIT_BYTES: {
+    kind: 'int',
+    default: String(1024 * 1024),
+    check: (v: number) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 64 MiB'),
+    help: 'Largest accepted publish request body, in bytes.',
+  },
+  ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
+} satisfies ConfigSpec;
+
+export type PlatformConfig = ConfigOf<typeof platformConfigSpec>;
+
+export interface Platform {
+  url: string;
+  port: number;
+  runtime: Runtime;
+  routing: RoutingFollower;
+  controlPlane: ControlPlaneUnit;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(config: PlatformConfig, logger: Logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel })): Promise<Platform> {
+  if (config.ROOMCAST_MIGRATE_ON_START) {
+    const result = await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
+    if (result.applied.length > 0) logger.info('database migrated', { applied: result.applied });
+  }
+  const runtime = createRuntime(
+    {
+      kafkaBrokers: config.ROOMCAST_KAFKA_BROKERS,
+      registryUrl: config.ROOMCAST_REGISTRY_URL,
+      redisUrl: config.ROOMCAST_REDIS_URL,
+      namePrefix: config.ROOMCAST_NAME_PREFIX,
+      clientId: 'roomcast',
+    },
+    logger,
+  );
+  try {
+    const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
+    runtime.onClose(() => db.$disconnect());
+    const controlPlane = createControlPlane({
+      runtime,
+      db,
+      logger: logger.child({ unit: 'control-plane' }),
+      bootstrapAdminKey: config.ROOMCAST_BOOTSTRAP_ADMIN_KEY,
+      retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+      defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
+      devMode: config.ROOMCAST_DEV_MODE,
+    });
+    // The control plane publishes the first contract before the data plane starts following it.
+    await controlPlane.start();
+    const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
+    runtime.onClose(() => routing.stop());
+    const ingress = createIngress({ runtime, routing, logger: logger.child({ unit: 'ingress' }), bodyLimit: config.ROOMCAST_BODY_LIMIT_BYTES });
+    const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }) });
+    const units: Unit[] = [
+      { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlaneOpenApi },
+      { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
+      { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+      createPull({ routing }),
+    ];
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, units });
+    return {
+      url: served.url,
+      port: served.port,
+      runtime,
+      routing,
+      controlPlane,
+      dispatcher,
+      logger,
+      async stop() {
+        await served.stop();
+        await runtime.close();
+      },
+    };
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+}

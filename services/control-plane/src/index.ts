@@ -1,0 +1,71 @@
+/**
+ * The control plane as a mountable unit: routes, OpenAPI paths and startup steps. `main.ts`
+ * runs it alone; services/all runs it beside the data plane in one process.
+ */
+import type { Logger } from '@roomcast/core';
+import type { PrismaClient } from '@roomcast/db';
+import { probeDb } from '@roomcast/db';
+import type { Principal, PrincipalResolver } from '@roomcast/http';
+import type { Runtime } from '@roomcast/runtime';
+import type { Hono } from 'hono';
+import { adminRoutes } from './admin-routes.ts';
+import { govstackControlRoutes } from './govstack-routes.ts';
+import { controlPlaneOpenApi } from './openapi.ts';
+import { routingPublisher } from './routing-publisher.ts';
+import { ControlPlane } from './service.ts';
+
+export { ControlPlane } from './service.ts';
+export { buildContract } from './routing-publisher.ts';
+export { controlPlaneOpenApi } from './openapi.ts';
+
+export interface ControlPlaneOptions {
+  runtime: Runtime;
+  db: PrismaClient;
+  logger: Logger;
+  bootstrapAdminKey: string | undefined;
+  retentionMs: number;
+  defaultPartitions: number;
+  devMode: boolean;
+}
+
+export interface ControlPlaneUnit {
+  service: ControlPlane;
+  routes: Hono[];
+  checks: Record<string, () => Promise<void>>;
+  start(): Promise<void>;
+}
+
+export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
+  const { runtime, db } = o;
+  const routing = routingPublisher(db, runtime.names, runtime.redis, runtime.keys, o.logger);
+  const service = new ControlPlane({
+    db,
+    registry: runtime.registry,
+    kafka: runtime.kafka,
+    names: runtime.names,
+    routing,
+    retentionMs: o.retentionMs,
+    defaultPartitions: o.defaultPartitions,
+    devMode: o.devMode,
+  });
+  // The control plane authenticates against Postgres directly: it is not on the per-event path.
+  const resolve: PrincipalResolver = async (hash) => {
+    const key = await db.apiKey.findUnique({ where: { hash }, include: { application: true, member: true } });
+    if (!key || key.revokedAt) return undefined;
+    const principal: Principal = { role: key.role };
+    if (key.application) principal.clientId = key.application.clientId;
+    if (key.member) principal.member = `${key.member.instance}/${key.member.memberClass}/${key.member.memberCode}`;
+    return principal;
+  };
+  return {
+    service,
+    routes: [adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
+    checks: { postgres: () => probeDb(db) },
+    async start() {
+      if (o.bootstrapAdminKey) await service.registerBootstrapAdmin(o.bootstrapAdminKey);
+      else await routing.republish('control plane started');
+    },
+  };
+}
+
+export const openapiPaths = controlPlaneOpenApi;

@@ -1,0 +1,34 @@
+/** Composition root of the control plane run on its own. */
+import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
+import { createDb, migrate } from '@roomcast/db';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, runMain, runtimeSettings, serveUnits, stopOnSignals } from '@roomcast/runtime';
+import { controlPlaneOpenApi, createControlPlane } from './index.ts';
+
+await runMain(async () => {
+  const config = loadConfig({ ...commonConfigSpec, ...controlPlaneConfigSpec }, process.env);
+  const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: 'control-plane' } });
+  await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
+  const runtime = createRuntime(runtimeSettings(config, 'roomcast-control-plane'), logger);
+  const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
+  runtime.onClose(() => db.$disconnect());
+  const cp = createControlPlane({
+    runtime,
+    db,
+    logger,
+    bootstrapAdminKey: config.ROOMCAST_BOOTSTRAP_ADMIN_KEY,
+    retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+    defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
+    devMode: config.ROOMCAST_DEV_MODE,
+  });
+  const served = await serveUnits({
+    runtime,
+    logger,
+    host: config.ROOMCAST_HOST,
+    port: config.ROOMCAST_PORT,
+    units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: controlPlaneOpenApi, start: () => cp.start() }],
+  });
+  stopOnSignals(async () => {
+    await served.stop();
+    await runtime.close();
+  }, logger);
+});

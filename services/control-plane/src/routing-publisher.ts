@@ -1,0 +1,86 @@
+/**
+ * Derives the routing contract from Postgres and publishes it as a new generation. Every
+ * control-plane write that changes routing calls `republish(reason)` after it commits.
+ * Generations come from a Postgres sequence, and building + publishing runs under an advisory
+ * lock, so a higher generation is never built from an older snapshot than a lower one.
+ */
+import type { Logger, RoomAddress } from '@roomcast/core';
+import type { PrismaClient } from '@roomcast/db';
+import type { KafkaNames } from '@roomcast/kafka';
+import type { Redis, RedisKeys } from '@roomcast/redis';
+import { publishContract, type RoutingContract } from '@roomcast/routing';
+
+const LOCK_ID = 7_410_218_203;
+
+export async function buildContract(db: PrismaClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
+  const [rooms, keys, contracts, subs] = await Promise.all([
+    db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } }),
+    db.apiKey.findMany({ where: { revokedAt: null }, include: { member: true, application: true } }),
+    db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } }),
+    db.subscription.findMany({ where: { status: 'ACTIVE' }, include: { application: true, eventType: true } }),
+  ]);
+  const address = (r: (typeof rooms)[number]): RoomAddress => ({
+    instance: r.member.instance,
+    memberClass: r.member.memberClass,
+    memberCode: r.member.memberCode,
+    room: r.code,
+  });
+  return {
+    generation,
+    createdAt: new Date().toISOString(),
+    rooms: rooms.map((r) => ({
+      id: r.id,
+      address: address(r),
+      topic: names.roomTopic(address(r)),
+      urgentTopic: names.urgentTopic(address(r)),
+      partitions: r.partitions,
+      eventTypes: r.eventTypes.map((t) => ({
+        name: t.name,
+        schemaId: t.schemaId,
+        keyPointer: t.keyPointer,
+        classification: t.classification,
+        priority: t.priority,
+      })),
+    })),
+    principals: keys.map((k) => ({
+      keyHash: k.hash,
+      role: k.role,
+      ...(k.application ? { clientId: k.application.clientId } : {}),
+      ...(k.member ? { member: `${k.member.instance}/${k.member.memberClass}/${k.member.memberCode}` } : {}),
+    })),
+    publishers: contracts.map((c) => ({ clientId: c.application.clientId, roomId: c.roomId, eventType: c.eventType.name })),
+    subscriptions: subs.map((s) => ({
+      id: s.id,
+      roomId: s.roomId,
+      eventType: s.eventType.name,
+      clientId: s.application.clientId,
+      mode: s.mode,
+      pushUrl: s.pushUrl,
+      signingSecrets: [s.signingSecret],
+      fifo: s.fifo,
+      group: names.subscriptionGroup(s.id),
+    })),
+  };
+}
+
+export interface RoutingPublisher {
+  republish(reason: string): Promise<number>;
+}
+
+export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Redis, keys: RedisKeys, logger: Logger): RoutingPublisher {
+  return {
+    async republish(reason) {
+      return db.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_ID})`;
+          const { id: generation } = await tx.routingGeneration.create({ data: { reason } });
+          const contract = await buildContract(tx as unknown as PrismaClient, names, generation);
+          await publishContract(redis, keys, contract);
+          logger.info('routing contract published', { generation, reason, rooms: contract.rooms.length, subscriptions: contract.subscriptions.length });
+          return generation;
+        },
+        { timeout: 15_000 },
+      );
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Turns one Kafka record into the HTTP request a subscriber receives (pure, unit-tested):
+ * a GovStack EventItem body plus Roomcast's room, key, time and priority; Standard Webhooks
+ * headers (the webhook-id is the event id, stable across retries); CloudEvents binary-mode
+ * headers for receivers that speak CloudEvents.
+ */
+import { parseClientId } from '@roomcast/core';
+import type { EventHeaders } from '@roomcast/kafka';
+import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import { signatureHeader } from './signature.ts';
+
+export interface DeliveryRecord {
+  headers: EventHeaders;
+  key: string | null;
+  partition: number;
+  offset: string;
+  /** The event payload as JSON text (the Confluent wire prefix already removed). */
+  payload: string;
+}
+
+export interface DeliveryRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, rec: DeliveryRecord, nowMs: number): DeliveryRequest {
+  const publisher = parseClientId(rec.headers.publisher);
+  // The payload is spliced in as text: it was validated JSON when published, and re-encoding
+  // it per delivery would cost a parse and a stringify for nothing.
+  const envelope = JSON.stringify({
+    id: rec.headers.id,
+    sequence: Number(rec.offset),
+    partition: rec.partition,
+    publisherId: publisher
+      ? { instanceId: publisher.instance, memberClass: publisher.memberClass, memberCode: publisher.memberCode, applicationCode: publisher.application }
+      : undefined,
+    eventType: rec.headers.eventType,
+    room: `${room.address.instance}/${room.address.memberClass}/${room.address.memberCode}/${room.address.room}`,
+    key: rec.key,
+    time: rec.headers.time,
+    priority: rec.headers.priority,
+    event: null,
+  });
+  const body = `${envelope.slice(0, -'null}'.length)}${rec.payload}}`;
+  const timestamp = Math.floor(nowMs / 1000);
+  return {
+    url: sub.pushUrl ?? '',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'Roomcast-Dispatcher/0.1',
+      'webhook-id': rec.headers.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader(sub.signingSecrets, rec.headers.id, timestamp, body),
+      'ce-specversion': '1.0',
+      'ce-id': rec.headers.id,
+      'ce-source': `/r1/${room.address.instance}/${room.address.memberClass}/${room.address.memberCode}/${room.address.room}`,
+      'ce-type': rec.headers.eventType,
+      'ce-time': rec.headers.time,
+      ...(rec.key ? { 'ce-subject': rec.key } : {}),
+      ...(rec.headers.traceparent ? { traceparent: rec.headers.traceparent } : {}),
+    },
+  };
+}
+
+export type AttemptOutcome = { kind: 'delivered' } | { kind: 'retry'; reason: string } | { kind: 'failed'; reason: string };
+
+/** 2xx delivered; 408, 429, 5xx and transport errors retry; other statuses fail for good. */
+export function classifyStatus(status: number): AttemptOutcome {
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status}` };
+  return { kind: 'failed', reason: `HTTP ${status}` };
+}
+
+/** Exponential back-off with full jitter, capped. `random` is injectable for tests. */
+export function backoffMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}

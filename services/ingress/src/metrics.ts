@@ -1,0 +1,23 @@
+/** Ingress metrics on the registry the composition root passes in. */
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export class IngressMetrics {
+  readonly requests: Counter<'room' | 'event_type' | 'outcome'>;
+  readonly latency: Histogram<'room' | 'event_type'>;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'roomcast_publish_requests_total',
+      help: 'Publish requests that reached a known room and event type, by outcome (accepted, invalid, forbidden, produce_error)',
+      labelNames: ['room', 'event_type', 'outcome'],
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: 'roomcast_publish_duration_seconds',
+      help: 'Time from request received to Kafka acknowledgement for accepted events',
+      labelNames: ['room', 'event_type'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
+  }
+}
