@@ -9,7 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 export function problemResponse(c: Context, err: unknown): Response {
   const requestId = (c.get('requestId') as string | undefined) ?? 'unknown';
   const problem = toProblem(err, requestId);
-  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId };
   if (err instanceof RoomcastError && err.headers) Object.assign(headers, err.headers);
   return new Response(JSON.stringify(problem), { status: problem.status, headers });
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { indexContract, type RoutingContract } from './contract.ts';
+
+const contract: RoutingContract = {
+  generation: 7,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  rooms: [
+    {
+      id: 'room_1',
+      address: { instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' },
+      topic: 't',
+      urgentTopic: 't.urgent',
+      partitions: 3,
+      eventTypes: [{ name: 'newBirth', schemaId: 4, keyPointer: '/mother', classification: 'PII', priority: 'NORMAL' }],
+    },
+  ],
+  principals: [{ keyHash: 'h1', role: 'APPLICATION', clientId: 'DEV/GOV/MOH/clinic', member: 'DEV/GOV/MOH' }],
+  publishers: [{ clientId: 'DEV/GOV/MOH/clinic', roomId: 'room_1', eventType: 'newBirth' }],
+  subscriptions: [
+    { id: 'sub_1', roomId: 'room_1', eventType: 'newBirth', clientId: 'DEV/GOV/REG/app', mode: 'PUSH', pushUrl: 'https://x', signingSecrets: ['s'], fifo: false, group: 'g1' },
+    { id: 'sub_2', roomId: 'room_1', eventType: 'newBirth', clientId: 'DEV/GOV/REG/b', mode: 'PULL', pushUrl: null, signingSecrets: ['s'], fifo: true, group: 'g2' },
+  ],
+};
+
+describe('indexContract', () => {
+  const index = indexContract(contract);
+
+  it('finds rooms by GovStack address and id, and event types by room', () => {
+    const room = index.room({ instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' });
+    expect(room?.id).toBe('room_1');
+    expect(index.roomById('room_1')).toBe(room);
+    expect(room && index.eventType(room, 'newBirth')?.schemaId).toBe(4);
+    expect(room && index.eventType(room, 'death')).toBeUndefined();
+    expect(index.room({ instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'deaths' })).toBeUndefined();
+  });
+
+  it('grants publishing only for the exact client, room and event type', () => {
+    expect(index.mayPublish('DEV/GOV/MOH/clinic', 'room_1', 'newBirth')).toBe(true);
+    expect(index.mayPublish('DEV/GOV/MOH/other', 'room_1', 'newBirth')).toBe(false);
+    expect(index.mayPublish('DEV/GOV/MOH/clinic', 'room_1', 'death')).toBe(false);
+  });
+
+  it('resolves principals by key hash and filters subscriptions by mode', () => {
+    expect(index.principal('h1')?.clientId).toBe('DEV/GOV/MOH/clinic');
+    expect(index.principal('nope')).toBeUndefined();
+    expect(index.subscriptions('PUSH').map((s) => s.id)).toEqual(['sub_1']);
+    expect(index.subscriptions('PULL').map((s) => s.id)).toEqual(['sub_2']);
+  });
+});

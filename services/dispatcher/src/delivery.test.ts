@@ -1,0 +1,83 @@
+import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import { describe, expect, it } from 'vitest';
+import { backoffMs, buildDeliveryRequest, classifyStatus } from './delivery.ts';
+import { verifySignature } from './signature.ts';
+
+const sub: SubscriptionRoute = {
+  id: 'sub_1',
+  roomId: 'room_1',
+  eventType: 'newBirth',
+  clientId: 'DEV/GOV/REG/app',
+  mode: 'PUSH',
+  pushUrl: 'http://127.0.0.1:9/hook',
+  signingSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  fifo: false,
+  group: 'g',
+};
+const room: RoomRoute = {
+  id: 'room_1',
+  address: { instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' },
+  topic: 't',
+  urgentTopic: 'u',
+  partitions: 1,
+  eventTypes: [],
+};
+
+describe('buildDeliveryRequest', () => {
+  const req = buildDeliveryRequest(
+    sub,
+    room,
+    {
+      headers: { id: 'e-1', eventType: 'newBirth', publisher: 'DEV/GOV/MOH/clinic', time: '2026-11-22T10:00:00.000Z', priority: 'NORMAL', classification: 'INTERNAL', schemaId: 3 },
+      key: 'mother-1',
+      partition: 2,
+      offset: '41',
+      payload: '{"weight":3200}',
+    },
+    1_800_000_000_000,
+  );
+
+  it('sends the GovStack EventItem with Roomcast fields', () => {
+    expect(JSON.parse(req.body)).toEqual({
+      id: 'e-1',
+      sequence: 41,
+      partition: 2,
+      publisherId: { instanceId: 'DEV', memberClass: 'GOV', memberCode: 'MOH', applicationCode: 'clinic' },
+      eventType: 'newBirth',
+      room: 'DEV/GOV/MOH/births',
+      key: 'mother-1',
+      time: '2026-11-22T10:00:00.000Z',
+      priority: 'NORMAL',
+      event: { weight: 3200 },
+    });
+  });
+
+  it('signs with Standard Webhooks headers and adds CloudEvents headers', () => {
+    expect(req.headers['webhook-id']).toBe('e-1');
+    expect(req.headers['webhook-timestamp']).toBe('1800000000');
+    expect(verifySignature(sub.signingSecrets[0] ?? '', 'e-1', 1_800_000_000, req.body, req.headers['webhook-signature'] ?? '')).toBe(true);
+    expect(req.headers['ce-id']).toBe('e-1');
+    expect(req.headers['ce-type']).toBe('newBirth');
+    expect(req.headers['ce-source']).toBe('/r1/DEV/GOV/MOH/births');
+    expect(req.headers['ce-subject']).toBe('mother-1');
+  });
+});
+
+describe('outcomes and back-off', () => {
+  it('classifies statuses', () => {
+    expect(classifyStatus(204)).toEqual({ kind: 'delivered' });
+    expect(classifyStatus(503).kind).toBe('retry');
+    expect(classifyStatus(429).kind).toBe('retry');
+    expect(classifyStatus(408).kind).toBe('retry');
+    expect(classifyStatus(400).kind).toBe('failed');
+    expect(classifyStatus(410).kind).toBe('failed');
+    expect(classifyStatus(301).kind).toBe('failed');
+  });
+
+  it('grows exponentially with full jitter, capped', () => {
+    expect(backoffMs(1, 500, 60_000, () => 0.999)).toBe(499);
+    expect(backoffMs(4, 500, 60_000, () => 0.999)).toBe(3996);
+    expect(backoffMs(30, 500, 60_000, () => 0.999)).toBe(59_940);
+    expect(backoffMs(5, 500, 60_000, () => 0)).toBe(0);
+  });
+});
