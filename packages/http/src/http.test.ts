@@ -23,15 +23,15 @@ describe('platform app', () => {
     const wrongType = await a.request('/echo', { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } });
     expect(wrongType.status).toBe(415);
     expect(wrongType.headers.get('content-type')).toBe('application/problem+json');
-    expect((await wrongType.json()).code).toBe('request.unsupported_media_type');
+    expect(((await wrongType.json()) as { code: string }).code).toBe('request.unsupported_media_type');
 
     const bad = await a.request('/echo', { method: 'POST', body: '{"a":', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('request.invalid_json');
+    expect(((await bad.json()) as { code: string }).code).toBe('request.invalid_json');
 
     const big = await a.request('/echo', { method: 'POST', body: JSON.stringify({ s: 'x'.repeat(100) }), headers: { 'content-type': 'application/json' } });
     expect(big.status).toBe(413);
-    expect((await big.json()).code).toBe('request.too_large');
+    expect(((await big.json()) as { code: string }).code).toBe('request.too_large');
 
     const ok = await a.request('/echo', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
     expect(await ok.json()).toEqual({ got: { a: 1 } });
@@ -40,7 +40,7 @@ describe('platform app', () => {
   it('answers unknown routes with route.not_found and echoes request ids', async () => {
     const res = await app().request('/nope', { headers: { 'x-request-id': 'abc-123' } });
     expect(res.status).toBe(404);
-    const body = await res.json();
+    const body = (await res.json()) as { code: string; requestId: string };
     expect(body.code).toBe('route.not_found');
     expect(body.requestId).toBe('abc-123');
     expect(res.headers.get('x-request-id')).toBe('abc-123');
@@ -49,7 +49,7 @@ describe('platform app', () => {
   it('reports each readiness check and 503 when one fails', async () => {
     const res = await app().request('/readyz');
     expect(res.status).toBe(503);
-    const body = await res.json();
+    const body = (await res.json()) as { checks: Record<string, unknown> & { ok: { status: string } } };
     expect(body.checks.ok.status).toBe('ok');
     expect(body.checks.broken).toEqual({ status: 'failed', error: 'down' });
     expect((await app().request('/healthz')).status).toBe(200);

@@ -3,7 +3,12 @@
  * locally). Registration goes through @kafkajs/confluent-schema-registry; raw schema reads
  * use the same REST API directly because the library only hands back compiled validators.
  */
-import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats is CommonJS with a default export; under ESM its callable sits on .default.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 export interface RegistryOptions {
   /** Base URL including any path prefix, e.g. http://127.0.0.1:18081/apis/ccompat/v7 */
@@ -38,7 +43,10 @@ export interface Registry {
 export function createRegistry(options: RegistryOptions): Registry {
   const base = options.url.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 5000;
-  const client = new SchemaRegistry({ host: base, retry: { retries: 2 } });
+  // The library compiles each schema it registers or reads; give it an Ajv that knows the
+  // standard formats (date-time, email, uuid…) so such schemas are not refused.
+  const ajvInstance = addFormats(new Ajv({ strict: false, allErrors: true }));
+  const client = new SchemaRegistry({ host: base, retry: { retries: 2 } }, { [SchemaType.JSON]: { ajvInstance } });
 
   async function getJson(path: string): Promise<unknown> {
     const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -55,7 +63,8 @@ export function createRegistry(options: RegistryOptions): Registry {
         );
         return id;
       } catch (err) {
-        const status = (err as { status?: number }).status;
+        // An argument error is the library refusing the schema itself: a caller mistake (422).
+        const status = (err as Error).name === 'ConfluentSchemaRegistryArgumentError' ? 422 : (err as { status?: number }).status;
         throw new RegistryError(`schema registration for ${subject} failed: ${(err as Error).message}`, status, err);
       }
     },

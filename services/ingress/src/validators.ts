@@ -8,6 +8,10 @@ import type { FieldError, Logger } from '@roomcast/core';
 import type { Registry } from '@roomcast/registry';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats is CommonJS with a default export; under ESM its callable sits on .default.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as <T extends Ajv>(ajv: T) => T;
 
 export type Validate = (payload: unknown) => FieldError[];
 
@@ -22,8 +26,8 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
 export class ValidatorCache {
   readonly #registry: Registry;
   readonly #logger: Logger;
-  readonly #draft7 = new Ajv({ allErrors: true, strict: false });
-  readonly #draft2020 = new Ajv2020({ allErrors: true, strict: false });
+  readonly #draft7 = addFormats(new Ajv({ allErrors: true, strict: false }));
+  readonly #draft2020 = addFormats(new Ajv2020({ allErrors: true, strict: false }) as unknown as Ajv) as unknown as Ajv2020;
   readonly #compiled = new Map<number, Validate>();
   readonly #pending = new Map<number, Promise<Validate>>();
 
