@@ -21,12 +21,15 @@ export interface Subscriber {
   setSecret(secret: string): void;
   /** Status code to answer with (default 204); lets tests simulate failing endpoints. */
   respondWith(status: number): void;
+  /** Called for every request received from now on. */
+  onReceive(listener: (r: Received) => void): void;
   waitFor(predicate: (r: Received[]) => boolean, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
 }
 
-export async function startSubscriber(path = '/hooks/roomcast'): Promise<Subscriber> {
+export async function startSubscriber(path = '/hooks/roomcast', port = 0): Promise<Subscriber> {
   const received: Received[] = [];
+  const listeners: Array<(r: Received) => void> = [];
   let secret = '';
   let status = 204;
   const server = createServer((req, res) => {
@@ -43,14 +46,20 @@ export async function startSubscriber(path = '/hooks/roomcast'): Promise<Subscri
       } catch {
         // recorded as is; the test decides
       }
-      received.push({ headers: req.headers, body, json, verified: secret !== '' && verifySignature(secret, id, ts, body, sig) });
+      const entry = { headers: req.headers, body, json, verified: secret !== '' && verifySignature(secret, id, ts, body, sig) };
+      received.push(entry);
+      for (const l of listeners) l(entry);
       res.writeHead(status).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `http://127.0.0.1:${bound}${path}`,
+    onReceive: (l) => void listeners.push(l),
     received,
     setSecret: (s) => {
       secret = s;

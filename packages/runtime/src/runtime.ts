@@ -61,13 +61,21 @@ export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtim
   };
 }
 
-/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
-export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
+/**
+ * Runs `stop` once on SIGINT/SIGTERM; a second signal, or a stop that outlasts `graceMs`
+ * (e.g. a consumer group stuck in a rebalance), exits at once. Uncommitted offsets are safe
+ * to abandon: their records are delivered again after the restart.
+ */
+export function stopOnSignals(stop: () => Promise<void>, logger: Logger, graceMs = 20_000): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info('shutting down', { signal });
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting', { graceMs });
+      process.exit(1);
+    }, graceMs).unref();
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
