@@ -74,8 +74,9 @@ export function createRegistry(options: RegistryOptions): Registry {
       return JSON.parse(body.schema) as Record<string, unknown>;
     },
     async libraryValidates(id, payload) {
-      const schema = (await client.getSchema(id)) as unknown as { isValid(p: unknown): boolean };
-      return schema.isValid(payload);
+      const schema = (await client.getSchema(id)) as unknown as { isValid(p: unknown, o: { errorHook: () => void }): boolean };
+      // The library's isValid answers true for invalid payloads unless an errorHook is given.
+      return schema.isValid(payload, { errorHook: () => {} });
     },
     async probe() {
       await getJson('/subjects');

@@ -1,0 +1,51 @@
+/** Against the real registry (Apicurio's Confluent-compatible API): register, read back, evolve. */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { infraEndpoints } from '../../../scripts/infra/config.ts';
+import { createRegistry, RegistryError } from './registry.ts';
+
+const registry = createRegistry({ url: infraEndpoints().registryUrl });
+const subject = () => `t_registry_${randomBytes(6).toString('hex')}-value`;
+const v1 = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  // A closed content model: under BACKWARD, adding an optional property is then compatible
+  // (with an open model the registry rightly calls it a narrowing).
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+};
+
+describe('schema registry doorway', () => {
+  it('registers a JSON Schema and reads it back by its global id', async () => {
+    const s = subject();
+    const id = await registry.registerJsonSchema(s, v1);
+    expect(id).toBeGreaterThan(0);
+    expect(await registry.getJsonSchema(id)).toEqual(v1);
+    // Registering the identical schema again answers the same id.
+    expect(await registry.registerJsonSchema(s, v1)).toBe(id);
+    // The client library compiles the schema it reads by id and validates with it.
+    expect(await registry.libraryValidates(id, { id: 'a', at: '2026-11-22T10:00:00Z' })).toBe(true);
+    expect(await registry.libraryValidates(id, { at: 'not a date' })).toBe(false);
+  });
+
+  it('accepts a backward-compatible change and refuses an incompatible one with the reason', async () => {
+    const s = subject();
+    const id1 = await registry.registerJsonSchema(s, v1);
+    const v2 = { ...v1, properties: { ...v1.properties, note: { type: 'string' } } };
+    const id2 = await registry.registerJsonSchema(s, v2);
+    expect(id2).not.toBe(id1);
+    const breaking = { ...v1, required: ['id', 'mandatoryNew'], properties: { ...v1.properties, mandatoryNew: { type: 'integer' } } };
+    const err = await registry.registerJsonSchema(s, breaking).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).status).toBe(409);
+  });
+
+  it('reports an unknown id as a 404', async () => {
+    const err = await registry.getJsonSchema(2_000_000_000).catch((e: unknown) => e);
+    expect((err as RegistryError).status).toBe(404);
+  });
+});
