@@ -5,6 +5,7 @@
  * (DEV/GOV/REG/births-registry) subscribes by push. `npm start` and the end-to-end test both
  * run this, so the demo is tested.
  */
+import { readFileSync } from 'node:fs';
 
 export const DEMO = {
   owner: { instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', name: 'Ministry of Health' },
@@ -16,19 +17,8 @@ export const DEMO = {
   publisherClient: 'DEV/GOV/MOH/clinic-a',
   subscriberClient: 'DEV/GOV/REG/births-registry',
   roomPath: '/r1/DEV/GOV/MOH/births',
-  schema: {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    type: 'object',
-    required: ['dateTime', 'gender', 'motherId', 'place'],
-    additionalProperties: false,
-    properties: {
-      dateTime: { type: 'string', format: 'date-time' },
-      gender: { type: 'string', enum: ['M', 'F', 'X'] },
-      motherId: { type: 'string', minLength: 1, maxLength: 64 },
-      place: { type: 'string', maxLength: 200 },
-      weight: { type: 'integer', minimum: 200, maximum: 8000 },
-    },
-  },
+  /** The example event type of schemas/examples: a birth, keyed by the mother's id. */
+  schema: JSON.parse(readFileSync(new URL('../../schemas/examples/newBirth.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>,
   sampleEvent: { dateTime: '2026-11-22T10:25:00+02:00', gender: 'F', motherId: 'mother-0042', place: 'City Hospital', weight: 3200 },
 } as const;
 

@@ -99,7 +99,10 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Record<string, st
 /** Renders a spec as commented `.env` lines: the same text documents and configures. */
 export function describeConfig(spec: ConfigSpec): string {
   return Object.entries(spec)
-    .map(([name, s]) => `# ${s.help}${s.default === undefined ? ' (required)' : ''}\n${s.default === undefined ? '# ' : ''}${name}=${s.default ?? ''}`)
+    .map(([name, s]) => {
+      if (s.default !== undefined) return `# ${s.help}\n${name}=${s.default}`;
+      return `# ${s.help} (${s.optional ? 'optional' : 'required'})\n# ${name}=`;
+    })
     .join('\n\n');
 }
 
