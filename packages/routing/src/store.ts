@@ -64,7 +64,9 @@ export interface FollowOptions {
 
 export async function followContract(options: FollowOptions): Promise<RoutingFollower> {
   const { redis, keys, logger } = options;
-  const sub = redis.duplicate();
+  // A subscriber connection may only run (P|S)SUBSCRIBE commands; ioredis's ready check (INFO)
+  // would race with the subscription after a reconnect, so it is off for this connection.
+  const sub = redis.duplicate({ enableReadyCheck: false });
   let index = indexContract(await loadContract(redis, keys));
   const listeners = new Set<ContractListener>();
   let refreshing: Promise<void> | undefined;

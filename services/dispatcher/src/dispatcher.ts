@@ -47,6 +47,7 @@ export class Dispatcher {
   readonly #agent: Agent;
   #queue: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
+  #stopped: Promise<void> | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -58,12 +59,16 @@ export class Dispatcher {
     await this.#reconcile(this.#o.routing.current());
   }
 
-  async stop(): Promise<void> {
-    this.#unsubscribe?.();
-    await this.#serial(async () => {
-      await Promise.all([...this.#running.keys()].map((id) => this.#onRemoved(id)));
-    });
-    await this.#agent.close();
+  /** Stops every consumer and the HTTP agent; safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#unsubscribe?.();
+      await this.#serial(async () => {
+        await Promise.all([...this.#running.keys()].map((id) => this.#onRemoved(id)));
+      });
+      await this.#agent.close();
+    })();
+    return this.#stopped;
   }
 
   /** Subscription ids with a running consumer (for tests and status). */

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench`: measures the publish path and the HTTP layer against baselines taken in the
+ * same run on the same machine, and prints them as ratios (design targets: publish ≥ 50 % of a
+ * bare producer, HTTP layer costs ≤ 20 % vs bare Hono). All load is closed-loop and goes to
+ * 127.0.0.1 only; every loop is bounded in time and count. See docs/benchmarks.md.
+ */
+import { createLogger } from '@roomcast/core';
+import { Pool } from 'undici';
+import { type PostSpec, postOp, startBareHono } from './bench/http.ts';
+import { closedLoop, type LoopResult } from './bench/loop.ts';
+import { startBenchPlatform } from './bench/platform.ts';
+import { startBareProducer } from './bench/producer.ts';
+import { machine, type Row, table } from './bench/report.ts';
+import { infraEndpoints, infraUp } from './infra/index.ts';
+import { DEMO, publish, seedDemo } from './lib/demo.ts';
+import { startSubscriber } from './lib/subscriber.ts';
+
+const LEVELS = [1, 16, 64];
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? '5') * 1000;
+const WARMUP_MS = 1000;
+const MAX_OPS = 2_000_000;
+/** How long to let the dispatcher drain pushes between publish levels, so one level's deliveries do not load the next. */
+const DRAIN_MS = 15_000;
+
+const run = (concurrency: number, op: () => Promise<boolean>): Promise<LoopResult> =>
+  closedLoop({ concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxOps: MAX_OPS, op });
+
+function counted(op: () => Promise<boolean>, counter: { n: number }): () => Promise<boolean> {
+  return async () => {
+    const ok = await op();
+    if (ok) counter.n++;
+    return ok;
+  };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+function progress(scenario: string, r: LoopResult): void {
+  console.error(`  ${scenario} c=${r.concurrency}: ${r.perSecond.toFixed(0)}/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}`);
+}
+
+async function main(): Promise<void> {
+  const info = machine();
+  console.log(info.join('\n'));
+  console.error('bench: infrastructure…');
+  await infraUp({ components: ['postgres', 'redis', 'kafka', 'registry'], quiet: true });
+  const logger = createLogger({ level: 'error' });
+
+  const subscriber = await startSubscriber();
+  const tp = await startBenchPlatform();
+  const bare = await startBareHono();
+  const producer = await startBareProducer({
+    brokers: infraEndpoints().kafkaBrokers,
+    topic: `bench_baseline_${Date.now().toString(36)}`,
+    event: DEMO.sampleEvent,
+    key: DEMO.sampleEvent.motherId,
+    logger,
+  });
+  const platformPool = new Pool(tp.platform.url, { connections: Math.max(...LEVELS) });
+  const barePool = new Pool(bare.url, { connections: Math.max(...LEVELS) });
+  const rows: Row[] = [];
+  try {
+    const seeded = await seedDemo(tp.platform.url, tp.adminKey, subscriber.url);
+    subscriber.setSecret(seeded.signingSecret);
+    const ready = await until(async () => (await publish(tp.platform.url, seeded.publisherKey, DEMO.sampleEvent)).status === 201, 20_000);
+    if (!ready) throw new Error('the seeded platform did not accept a publish within 20 s');
+
+    const headers = { authorization: `Bearer ${seeded.publisherKey}`, 'content-type': 'application/json', 'x-govstack-client': DEMO.publisherClient };
+    const body = JSON.stringify({ eventType: DEMO.eventType, event: DEMO.sampleEvent });
+    const publishSpec: PostSpec = { path: `${DEMO.roomPath}/pub/v1/${DEMO.eventType}`, headers, body, expectStatus: 201 };
+    // Rejected after auth, client header and room lookup, before the body is read or Kafka is touched.
+    const rejectSpec: PostSpec = { path: `${DEMO.roomPath}/pub/v1/noSuchType`, headers, body, expectStatus: 404 };
+    const bareSpec: PostSpec = { path: '/bare', headers, body, expectStatus: 200 };
+
+    // HTTP layer first, while the dispatcher has nothing to deliver.
+    console.error('bench: HTTP layer (bare Hono vs platform early 404)…');
+    for (const c of LEVELS) {
+      const b = await run(c, postOp(barePool, bareSpec));
+      progress('bare-hono', b);
+      const p = await run(c, postOp(platformPool, rejectSpec));
+      progress('platform-404', p);
+      rows.push({ scenario: 'bare-hono', result: b }, { scenario: 'platform-http-404', result: p, ratio: { label: 'vs bare-hono', value: p.perSecond / b.perSecond } });
+    }
+
+    console.error('bench: publish path vs bare producer…');
+    const published = { n: 1 };
+    for (const c of LEVELS) {
+      const k = await run(c, () => producer.send());
+      progress('bare-producer', k);
+      const p = await run(c, counted(postOp(platformPool, publishSpec), published));
+      progress('publish', p);
+      rows.push({ scenario: 'bare-producer', result: k }, { scenario: 'publish', result: p, ratio: { label: 'vs bare-producer', value: p.perSecond / k.perSecond } });
+      const drained = await until(() => subscriber.received.length >= published.n, DRAIN_MS);
+      console.error(`  pushes delivered ${subscriber.received.length}/${published.n}${drained ? '' : ` (not drained within ${DRAIN_MS / 1000} s)`}`);
+    }
+
+    // The same publishes with the in-process dispatcher stopped: separates the publish path's
+    // own cost from the push deliveries that share this process's CPU.
+    await tp.stopDispatcher();
+    console.error('bench: publish path with the dispatcher stopped…');
+    for (const c of LEVELS) {
+      const base = rows.find((r) => r.scenario === 'bare-producer' && r.result.concurrency === c)?.result;
+      const p = await run(c, postOp(platformPool, publishSpec));
+      progress('publish-no-dispatch', p);
+      rows.push({ scenario: 'publish-no-dispatch', result: p, ...(base ? { ratio: { label: 'vs bare-producer', value: p.perSecond / base.perSecond } } : {}) });
+    }
+
+    console.log('');
+    console.log(table(rows));
+    console.log('');
+    console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
+  } finally {
+    await Promise.allSettled([platformPool.close(), barePool.close()]);
+    await producer.close().catch((err: unknown) => console.error('bench: baseline topic cleanup failed', err));
+    await tp.cleanup().catch((err: unknown) => console.error('bench: platform cleanup failed', err));
+    await bare.close();
+    await subscriber.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('bench failed:', err);
+    process.exit(1);
+  },
+);
