@@ -1,6 +1,6 @@
 /**
  * Declarative, fail-fast configuration. A service lists the settings it needs; `loadConfig`
- * reads them from an environment object (never from process.env itself: only composition
+ * reads them from an environment object handed in (never the global environment: only composition
  * roots pass that in), collects every problem, and throws one ConfigError listing them all,
  * each saying how to fix it.
  */

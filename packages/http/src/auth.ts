@@ -3,7 +3,7 @@
  * `Authorization: Bearer <key>` (or `X-Api-Key`); only its SHA-256 is looked up. GovStack
  * routes also carry `X-GovStack-Client`, which must name the authenticated application.
  */
-import { hashApiKey, RoomcastError } from '@roomcast/core';
+import { hashApiKey, type RoomAddress, RoomcastError } from '@roomcast/core';
 import type { Context, MiddlewareHandler } from 'hono';
 
 export interface Principal {
@@ -56,4 +56,14 @@ export function requireGovStackClient(c: Context): string {
     throw new RoomcastError('auth.client_mismatch', { detail: `X-GovStack-Client is ${header}, but the API key belongs to ${principal.clientId}` });
   }
   return header;
+}
+
+/** The room a GovStack path addresses: /r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/… */
+export function roomAddressOf(c: Context): RoomAddress {
+  return {
+    instance: c.req.param('instanceId') ?? '',
+    memberClass: c.req.param('memberClass') ?? '',
+    memberCode: c.req.param('memberCode') ?? '',
+    room: c.req.param('applicationCode') ?? '',
+  };
 }

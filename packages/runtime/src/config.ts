@@ -1,6 +1,6 @@
 /**
  * Settings shared by every Roomcast process. Services extend this spec with their own; the
- * composition root (`main.ts`) loads it from process.env once. `.env.example` is generated
+ * composition root (`main.ts`) loads it from the environment once. `.env.example` is generated
  * from these specs (scripts/env-example.ts), so help texts double as documentation.
  */
 import { type ConfigSpec, portCheck } from '@roomcast/core';

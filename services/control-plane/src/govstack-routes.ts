@@ -3,9 +3,9 @@
  * status codes of the specification (e.g. 204 for an empty list). Roomcast's extensions ride
  * along as extra fields.
  */
-import { parseClientId, type RoomAddress, RoomcastError } from '@roomcast/core';
-import { authenticate, type PrincipalResolver, principalOf, readJsonBody, requireGovStackClient } from '@roomcast/http';
-import { type Context, Hono } from 'hono';
+import { parseClientId, RoomcastError } from '@roomcast/core';
+import { authenticate, type PrincipalResolver, principalOf, readJsonBody, requireGovStackClient, roomAddressOf as roomOf } from '@roomcast/http';
+import { Hono } from 'hono';
 import { requireRoomOwner } from './access.ts';
 import type { ControlPlane } from './service.ts';
 import { BodyChecker } from './validate.ts';
@@ -14,14 +14,6 @@ const BASE = '/r1/:instanceId/:memberClass/:memberCode/:applicationCode/api/v1';
 const CLASSIFICATIONS = ['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'PHI', 'PII'] as const;
 const PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'CRITICAL'] as const;
 
-function roomOf(c: Context): RoomAddress {
-  return {
-    instance: c.req.param('instanceId') ?? '',
-    memberClass: c.req.param('memberClass') ?? '',
-    memberCode: c.req.param('memberCode') ?? '',
-    room: c.req.param('applicationCode') ?? '',
-  };
-}
 
 function eventTypeBody(t: { name: string; schemaId: number; keyPointer: string | null; classification: string; priority: string; messageType: string; description: string | null }, schema?: unknown) {
   return {

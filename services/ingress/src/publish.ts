@@ -6,12 +6,12 @@
  * schema validation. Only then is the record produced, and the caller gets 201 with the event
  * id once Kafka has acknowledged it with acks=all. Nothing here touches Postgres.
  */
-import { parsePointer, type RoomAddress, RoomcastError, resolvePointer, uuidv7 } from '@roomcast/core';
-import { authenticate, readJsonBody, requireGovStackClient } from '@roomcast/http';
+import { parsePointer, RoomcastError, resolvePointer, uuidv7 } from '@roomcast/core';
+import { authenticate, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
 import { ACKS_ALL, encodeHeaders, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { IngressMetrics } from './metrics.ts';
 import type { ValidatorCache } from './validators.ts';
 
@@ -25,14 +25,6 @@ export interface PublishDeps {
   bodyLimit: number;
 }
 
-function roomOf(c: Context): RoomAddress {
-  return {
-    instance: c.req.param('instanceId') ?? '',
-    memberClass: c.req.param('memberClass') ?? '',
-    memberCode: c.req.param('memberCode') ?? '',
-    room: c.req.param('applicationCode') ?? '',
-  };
-}
 
 /** The FIFO key: the event type's key attribute when it has one, else the publisher's `key`. */
 export function eventKey(keyPointer: string | null, body: Record<string, unknown>, event: unknown): string | null {
@@ -53,7 +45,7 @@ export function publishRoutes(deps: PublishDeps): Hono {
     const started = performance.now();
     const publisher = requireGovStackClient(c);
     const routes = deps.routing.current();
-    const address = roomOf(c);
+    const address = roomAddressOf(c);
     const room = routes.room(address);
     if (!room) throw new RoomcastError('room.not_found');
     const pathType = c.req.param('eventType');
