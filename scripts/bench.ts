@@ -8,7 +8,7 @@ import { createLogger } from '@roomcast/core';
 import { Pool } from 'undici';
 import { type PostSpec, postOp, startBareHono } from './bench/http.ts';
 import { closedLoop, type LoopResult } from './bench/loop.ts';
-import { startBenchPlatform } from './bench/platform.ts';
+import { startTestPlatform } from '../test/support/platform.ts';
 import { startBareProducer } from './bench/producer.ts';
 import { machine, type Row, table } from './bench/report.ts';
 import { infraEndpoints, infraUp } from './infra/index.ts';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'error' });
 
   const subscriber = await startSubscriber();
-  const tp = await startBenchPlatform();
+  const tp = await startTestPlatform('bench');
   const bare = await startBareHono();
   const producer = await startBareProducer({
     brokers: infraEndpoints().kafkaBrokers,
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
 
     // The same publishes with the in-process dispatcher stopped: separates the publish path's
     // own cost from the push deliveries that share this process's CPU.
-    await tp.stopDispatcher();
+    await tp.platform.dispatcher.stop();
     console.error('bench: publish path with the dispatcher stopped…');
     for (const c of LEVELS) {
       const base = rows.find((r) => r.scenario === 'bare-producer' && r.result.concurrency === c)?.result;

@@ -30,7 +30,7 @@ mkdirSync(reports, { recursive: true });
 const extra = process.argv.slice(2);
 const steps = [
   await run('typecheck', 'tsc', ['-p', 'tsconfig.json']),
-  await run('lint', 'biome', ['check', '.']),
+  await run('lint', 'biome', ['check', '--error-on-warnings', '.']),
   await run('tests', 'vitest', ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'vitest.json')}`, ...extra]),
 ];
 console.log('\nsummary');

@@ -9,10 +9,6 @@ export function parsePointer(pointer: string): string[] | undefined {
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-export function escapeToken(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 /** Resolves a parsed pointer; own properties only, so `__proto__` never walks the prototype. */
 export function resolvePointer(doc: unknown, tokens: readonly string[]): unknown {
   let cur: unknown = doc;

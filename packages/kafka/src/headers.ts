@@ -28,8 +28,6 @@ const NAMES = {
   traceparent: 'traceparent',
 } as const;
 
-export const HEADER_NAMES = NAMES;
-
 export function encodeHeaders(h: EventHeaders): IHeaders {
   const out: IHeaders = {
     [NAMES.id]: h.id,

@@ -12,8 +12,6 @@ export interface KafkaNames {
   deliveryLogTopic(): string;
 }
 
-export const TOPIC_NAME_RE = /^[A-Za-z0-9._-]{1,249}$/;
-
 export function kafkaNames(prefix: string): KafkaNames {
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new Error(`invalid Kafka name prefix: ${prefix}`);
   const room = (r: RoomAddress) => `${prefix}.room.${r.instance}.${r.memberClass}.${r.memberCode}.${r.room}`;

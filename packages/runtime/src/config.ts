@@ -76,3 +76,12 @@ export const controlPlaneConfigSpec = {
     help: 'Partitions of a new room topic (more partitions = more delivery parallelism).',
   },
 } satisfies ConfigSpec;
+
+export const ingressConfigSpec = {
+  ROOMCAST_BODY_LIMIT_BYTES: {
+    kind: 'int',
+    default: String(1024 * 1024),
+    check: (v) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 64 MiB'),
+    help: 'Largest accepted publish request body, in bytes.',
+  },
+} satisfies ConfigSpec;

@@ -1,3 +1,4 @@
 export * from './config.ts';
 export * from './runtime.ts';
 export * from './serve.ts';
+export * from './data-plane.ts';

@@ -11,17 +11,12 @@ import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { createIngress, ingressOpenApi } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, ingressConfigSpec, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
   ...controlPlaneConfigSpec,
-  ROOMCAST_BODY_LIMIT_BYTES: {
-    kind: 'int',
-    default: String(1024 * 1024),
-    check: (v: number) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 64 MiB'),
-    help: 'Largest accepted publish request body, in bytes.',
-  },
+  ...ingressConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
 } satisfies ConfigSpec;
 

@@ -10,7 +10,6 @@ import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
-import { controlPlaneOpenApi } from './openapi.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 
@@ -67,5 +66,3 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     },
   };
 }
-
-export const openapiPaths = controlPlaneOpenApi;

@@ -5,14 +5,14 @@
  * lock, so a higher generation is never built from an older snapshot than a lower one.
  */
 import type { Logger, RoomAddress } from '@roomcast/core';
-import type { PrismaClient } from '@roomcast/db';
+import type { Prisma, PrismaClient } from '@roomcast/db';
 import type { KafkaNames } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { publishContract, type RoutingContract } from '@roomcast/routing';
 
 const LOCK_ID = 7_410_218_203;
 
-export async function buildContract(db: PrismaClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
+export async function buildContract(db: Prisma.TransactionClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
   const [rooms, keys, contracts, subs] = await Promise.all([
     db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } }),
     db.apiKey.findMany({ where: { revokedAt: null }, include: { member: true, application: true } }),
@@ -74,7 +74,7 @@ export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Red
         async (tx) => {
           await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_ID})`;
           const { id: generation } = await tx.routingGeneration.create({ data: { reason } });
-          const contract = await buildContract(tx as unknown as PrismaClient, names, generation);
+          const contract = await buildContract(tx, names, generation);
           await publishContract(redis, keys, contract);
           logger.info('routing contract published', { generation, reason, rooms: contract.rooms.length, subscriptions: contract.subscriptions.length });
           return generation;

@@ -71,11 +71,6 @@ export class Dispatcher {
     return this.#stopped;
   }
 
-  /** Subscription ids with a running consumer (for tests and status). */
-  active(): string[] {
-    return [...this.#running.keys()];
-  }
-
   #serial(fn: () => Promise<void>): Promise<void> {
     this.#queue = this.#queue.then(fn, fn);
     return this.#queue;

@@ -1,0 +1,39 @@
+/**
+ * The composition shared by every data-plane process run on its own (ingress, dispatcher,
+ * pull): load and validate settings, build the runtime, follow the routing contract, serve the
+ * units the service builds, and stop everything on SIGINT/SIGTERM.
+ */
+import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel, loadConfig } from '@roomcast/core';
+import { followContract, type RoutingFollower } from '@roomcast/routing';
+import { commonConfigSpec } from './config.ts';
+import { createRuntime, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
+import { serveUnits, type Unit } from './serve.ts';
+
+export interface DataPlaneContext<S extends ConfigSpec> {
+  config: ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
+  runtime: Runtime;
+  routing: RoutingFollower;
+  logger: Logger;
+}
+
+export function runDataPlaneService<S extends ConfigSpec>(
+  name: string,
+  spec: S,
+  env: Record<string, string | undefined>,
+  build: (ctx: DataPlaneContext<S>) => Unit[],
+): Promise<void> {
+  return runMain(async () => {
+    // One load over the merged spec, so every problem is reported at once.
+    const config = loadConfig({ ...commonConfigSpec, ...spec }, env) as unknown as ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
+    const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: name } });
+    const runtime = createRuntime(runtimeSettings(config, `roomcast-${name}`), logger);
+    const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
+    runtime.onClose(() => routing.stop());
+    const units = build({ config, runtime, routing, logger });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, units });
+    stopOnSignals(async () => {
+      await served.stop();
+      await runtime.close();
+    }, logger);
+  });
+}
