@@ -24,3 +24,8 @@ export function resolvePointer(doc: unknown, tokens: readonly string[]): unknown
   }
   return cur;
 }
+
+/** Escapes one reference token for use in a pointer (RFC 6901 §3: `~` → `~0`, `/` → `~1`). */
+export function escapePointerToken(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -8,6 +8,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 
 export interface Principal {
   role: 'GLOBAL_ADMIN' | 'MEMBER_ADMIN' | 'APPLICATION';
+  /** Id of the API key (or certificate mapping) that authenticated the call; for audit. */
+  keyId?: string;
   /** INSTANCE/CLASS/MEMBER/APPLICATION for application keys. */
   clientId?: string;
   /** INSTANCE/CLASS/MEMBER for member-bound keys. */

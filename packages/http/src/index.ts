@@ -6,3 +6,4 @@ export * from './problem.ts';
 export * from './request-id.ts';
 export * from './server.ts';
 export * from './openapi.ts';
+export * from './route.ts';

@@ -70,3 +70,10 @@ export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<
     },
   };
 }
+
+/** Merges path items method by method, so two sources may describe different methods of one path. */
+export function mergePaths(...sources: OpenApiPaths[]): OpenApiPaths {
+  const out: OpenApiPaths = {};
+  for (const src of sources) for (const [path, item] of Object.entries(src)) out[path] = { ...(out[path] ?? {}), ...item };
+  return out;
+}

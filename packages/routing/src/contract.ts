@@ -13,6 +13,8 @@ export type Role = 'GLOBAL_ADMIN' | 'MEMBER_ADMIN' | 'APPLICATION';
 export interface PrincipalRoute {
   /** SHA-256 hex of the API key. */
   keyHash: string;
+  /** Id of the key, for logs and audit; never the key itself. */
+  keyId?: string;
   role: Role;
   /** GovStack client id of the application (APPLICATION keys). */
   clientId?: string;

@@ -5,7 +5,7 @@
  * service can run alone from its own main.ts instead.
  */
 import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel } from '@roomcast/core';
-import { type ControlPlaneUnit, controlPlaneOpenApi, createControlPlane } from '@roomcast/control-plane';
+import { type ControlPlaneUnit, createControlPlane } from '@roomcast/control-plane';
 import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { createIngress, ingressOpenApi } from '@roomcast/ingress';
@@ -67,7 +67,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     const ingress = createIngress({ runtime, routing, logger: logger.child({ unit: 'ingress' }), bodyLimit: config.ROOMCAST_BODY_LIMIT_BYTES });
     const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }) });
     const units: Unit[] = [
-      { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlaneOpenApi },
+      { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
       { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
       createPull({ routing }),

@@ -5,17 +5,19 @@
 import type { Logger } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import { probeDb } from '@roomcast/db';
-import type { Principal, PrincipalResolver } from '@roomcast/http';
+import { ApiRouter, mergePaths, type OpenApiPaths, type Principal, type PrincipalResolver } from '@roomcast/http';
 import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
+import { auditSink } from './audit.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
+import { controlPlaneOpenApi } from './openapi.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 
 export { ControlPlane } from './service.ts';
 export { buildContract } from './routing-publisher.ts';
-export { controlPlaneOpenApi } from './openapi.ts';
 
 export interface ControlPlaneOptions {
   runtime: Runtime;
@@ -30,6 +32,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlaneUnit {
   service: ControlPlane;
   routes: Hono[];
+  /** OpenAPI paths of every control-plane route. */
+  openapi: OpenApiPaths;
   checks: Record<string, () => Promise<void>>;
   start(): Promise<void>;
 }
@@ -51,14 +55,19 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const resolve: PrincipalResolver = async (hash) => {
     const key = await db.apiKey.findUnique({ where: { hash }, include: { application: true, member: true } });
     if (!key || key.revokedAt) return undefined;
-    const principal: Principal = { role: key.role };
+    const principal: Principal = { role: key.role, keyId: key.id };
     if (key.application) principal.clientId = key.application.clientId;
     if (key.member) principal.member = `${key.member.instance}/${key.member.memberClass}/${key.member.memberCode}`;
     return principal;
   };
+  // Every route is declared on one router: it validates requests, audits changes and
+  // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
+  const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
+  auditRoutes(router, service);
   return {
     service,
-    routes: [adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
+    routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
+    openapi: mergePaths(controlPlaneOpenApi, router.openapi()),
     checks: { postgres: () => probeDb(db) },
     async start() {
       if (o.bootstrapAdminKey) await service.registerBootstrapAdmin(o.bootstrapAdminKey);

@@ -2,7 +2,7 @@
 import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
 import { createDb, migrate } from '@roomcast/db';
 import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, runMain, runtimeSettings, serveUnits, stopOnSignals } from '@roomcast/runtime';
-import { controlPlaneOpenApi, createControlPlane } from './index.ts';
+import { createControlPlane } from './index.ts';
 
 await runMain(async () => {
   const config = loadConfig({ ...commonConfigSpec, ...controlPlaneConfigSpec }, process.env);
@@ -25,7 +25,7 @@ await runMain(async () => {
     logger,
     host: config.ROOMCAST_HOST,
     port: config.ROOMCAST_PORT,
-    units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: controlPlaneOpenApi, start: () => cp.start() }],
+    units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: cp.openapi, start: () => cp.start() }],
   });
   stopOnSignals(async () => {
     await served.stop();

@@ -44,6 +44,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
     })),
     principals: keys.map((k) => ({
       keyHash: k.hash,
+      keyId: k.id,
       role: k.role,
       ...(k.application ? { clientId: k.application.clientId } : {}),
       ...(k.member ? { member: `${k.member.instance}/${k.member.memberClass}/${k.member.memberCode}` } : {}),
