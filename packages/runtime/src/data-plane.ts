@@ -6,7 +6,7 @@
 import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel, loadConfig } from '@roomcast/core';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
 import { commonConfigSpec } from './config.ts';
-import { createRuntime, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
+import { createRuntime, exportRoutingGeneration, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
 import { serveUnits, type Unit } from './serve.ts';
 
 export interface DataPlaneContext<S extends ConfigSpec> {
@@ -29,6 +29,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const runtime = createRuntime(runtimeSettings(config, `roomcast-${name}`), logger);
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());
+    exportRoutingGeneration(runtime.metrics, routing);
     const units = build({ config, runtime, routing, logger });
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, units });
     stopOnSignals(async () => {

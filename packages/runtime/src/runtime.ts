@@ -7,7 +7,7 @@ import type { Logger } from '@roomcast/core';
 import { createKafka, type Kafka, type KafkaNames, kafkaNames, probeKafka } from '@roomcast/kafka';
 import { createRedis, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
 import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 export interface RuntimeSettings {
   kafkaBrokers: string[];
@@ -113,4 +113,16 @@ export function runtimeSettings(
     namePrefix: config.ROOMCAST_NAME_PREFIX,
     clientId,
   };
+}
+
+/** Exports the routing-contract generation a process holds, so operators see stragglers. */
+export function exportRoutingGeneration(metrics: Registry, routing: { current(): { contract: { generation: number } } }): void {
+  new Gauge({
+    name: 'roomcast_routing_generation',
+    help: 'Generation of the routing contract this process routes with',
+    registers: [metrics],
+    collect() {
+      this.set(routing.current().contract.generation);
+    },
+  });
 }

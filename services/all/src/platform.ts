@@ -11,7 +11,7 @@ import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { createIngress, ingressOpenApi } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, ingressConfigSpec, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -64,6 +64,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     await controlPlane.start();
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());
+    exportRoutingGeneration(runtime.metrics, routing);
     const ingress = createIngress({ runtime, routing, logger: logger.child({ unit: 'ingress' }), bodyLimit: config.ROOMCAST_BODY_LIMIT_BYTES });
     const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }) });
     const units: Unit[] = [
