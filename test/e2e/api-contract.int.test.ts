@@ -50,6 +50,29 @@ describe('probes and documents', () => {
   });
 });
 
+describe('one OpenAPI document for every route', () => {
+  it('documents exactly the routes the process serves, each with an operation id', async () => {
+    const doc = (await (await fetch(`${t.platform.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const served = new Set(
+      t.platform.app.routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`),
+    );
+    const documented = new Set<string>();
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+        documented.add(`${method} ${path}`);
+        if (op.operationId) ids.push(op.operationId);
+      }
+    }
+    expect([...served].filter((r) => !documented.has(r)).sort()).toEqual([]);
+    expect([...documented].filter((r) => !served.has(r)).sort()).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
 describe('bad publishes change nothing', () => {
   it('answers each with its own code and writes no record', async () => {
     const before = await topicEnd();

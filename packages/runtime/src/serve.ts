@@ -19,6 +19,8 @@ export interface Unit {
 
 export interface ServedUnits {
   url: string;
+  /** The composed HTTP app (tests list its routes against the OpenAPI document). */
+  app: Hono;
   port: number;
   stop(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: st
   o.logger.info('listening', { url: server.url, units: o.units.map((u) => u.name) });
   return {
     url: server.url,
+    app,
     port: server.port,
     async stop() {
       await server.close();

@@ -10,6 +10,7 @@ import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { createIngress, ingressOpenApi } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
+import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
 import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
 
@@ -24,6 +25,7 @@ export type PlatformConfig = ConfigOf<typeof platformConfigSpec>;
 
 export interface Platform {
   url: string;
+  app: Hono;
   port: number;
   runtime: Runtime;
   routing: RoutingFollower;
@@ -77,6 +79,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     return {
       url: served.url,
       port: served.port,
+      app: served.app,
       runtime,
       routing,
       controlPlane,
