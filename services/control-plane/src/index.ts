@@ -11,6 +11,7 @@ import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
 import { auditSink } from './audit.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { directoryRoutes } from './directory-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
 import { routingPublisher } from './routing-publisher.ts';
@@ -64,6 +65,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
+  directoryRoutes(router, service);
   return {
     service,
     routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
