@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   'allowlist.already_exists': { status: 409, title: 'Endpoint allowlist entry already exists' },
   'directory.unknown_service': { status: 400, title: 'No such service for this provider' },
   'config.invalid': { status: 400, title: 'The configuration cannot be applied' },
+  'config.not_configured': { status: 409, title: 'The instance is not configured yet (POST /api/v1/config)' },
   'route.not_found': { status: 404, title: 'No such route' },
   'method.not_allowed': { status: 405, title: 'Method not allowed on this route' },
   'dependency.unavailable': { status: 503, title: 'A backing service is unavailable', retryable: true },

@@ -11,8 +11,11 @@ import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
 import { auditSink } from './audit.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { configRoutes } from './config-routes.ts';
+import { directoryRoutes } from './directory-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
+import { rightsRoutes } from './rights-routes.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 
@@ -64,6 +67,9 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
+  directoryRoutes(router, service);
+  configRoutes(router, service, { ...runtime.checks, postgres: () => probeDb(db) });
+  rightsRoutes(router, service);
   return {
     service,
     routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
