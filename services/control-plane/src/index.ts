@@ -11,8 +11,11 @@ import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
 import { auditSink } from './audit.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { eventTypeRoutes } from './event-type-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
+import { publisherRoutes } from './publisher-routes.ts';
+import { roomRoutes } from './room-routes.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 
@@ -43,6 +46,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const routing = routingPublisher(db, runtime.names, runtime.redis, runtime.keys, o.logger);
   const service = new ControlPlane({
     db,
+    logger: o.logger,
     registry: runtime.registry,
     kafka: runtime.kafka,
     names: runtime.names,
@@ -64,6 +68,9 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
+  roomRoutes(router, service);
+  eventTypeRoutes(router, service);
+  publisherRoutes(router, service);
   return {
     service,
     routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
