@@ -155,6 +155,16 @@ describe('access', () => {
     expect([...seen]).toEqual([JSON.stringify([403, 'auth.forbidden', 'Only the room owner may do this'])]);
   });
 
+  it('describes every event-type route in /openapi.json with the schemas that validate it', async () => {
+    const doc = (await (await fetch(`${t.platform.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>> };
+    const base = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/api/v1/eventType';
+    expect(Object.keys(doc.paths[base] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths[`${base}/{eventType}`] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(doc.paths[base]?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '204']));
+    expect(JSON.stringify(doc.paths[base]?.post?.requestBody)).toContain('"additionalProperties":false');
+    expect(Object.keys(doc.paths['/api/admin/v1/rooms/{roomId}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch']);
+  });
+
   it('checks X-GovStack-Client against the application, and lets a global admin manage the room', async () => {
     const mismatch = await call('GET', types, undefined, { key: moh.app.key, client: reg.app.client });
     expect([mismatch.status, mismatch.body.code]).toEqual([403, 'auth.client_mismatch']);
@@ -181,6 +191,10 @@ describe('changing a schema', () => {
     await expect.poll(() => routedType('newBirth')?.schemaId, { timeout: 5000 }).toBe(res.body.schemaId);
     expect((await publish({ motherId: 'm1', note: 'twins' })).status).toBe(201);
     expect((await call('GET', `${types}/newBirth`, undefined, asOwner())).body).toMatchObject({ schema: v2, schemaVersion: 2 });
+    // The same schema again registers nothing new: only the extension changes.
+    const same = await call('PUT', `${types}/newBirth`, { schema: v2, priority: 'CRITICAL' }, asOwner());
+    expect(same.body).toMatchObject({ schemaId: res.body.schemaId, schemaVersion: 2, priority: 'CRITICAL' });
+    await expect.poll(() => routedType('newBirth')?.priority, { timeout: 5000 }).toBe('CRITICAL');
   });
 
   it('refuses an incompatible schema with 409 quoting the registry, and changes nothing', async () => {

@@ -34,8 +34,9 @@ export class RegistryError extends Error {
 }
 
 /**
- * The registry's reason from an error message, without the client library's prefix (`Confluent_Schema_Registry - `) or a Java
- * exception class name, e.g. "Incompatible artifact: …, list of diff types: […]".
+ * The registry's reason from an error message, without the client library's prefix
+ * (`Confluent_Schema_Registry - `) or a Java exception class name, e.g.
+ * "Incompatible artifact: …, list of diff types: […]".
  */
 export function registryReason(message: string): string {
   return message

@@ -70,6 +70,7 @@ export async function visibleContract(cp: ControlPlane, p: Principal, id: string
   return c;
 }
 
+/** INSTANCE/CLASS/MEMBER of a client id (or of a member key: the first three segments). */
 function clientMember(clientId: string) {
   const [instance = '', memberClass = '', memberCode = ''] = clientId.split('/');
   return { instance, memberClass, memberCode };
@@ -140,8 +141,7 @@ export function listClientContracts(cp: ControlPlane, p: Principal, q: ContractL
     application = { clientId: p.clientId ?? '' };
   } else if (p.role === 'MEMBER_ADMIN') {
     if (q.clientId !== undefined && memberKey(clientMember(q.clientId)) !== p.member) throw forbidden();
-    const m = clientMember(`${p.member ?? ''}/`);
-    application = { ...(application ?? {}), member: { instance: m.instance, memberClass: m.memberClass, memberCode: m.memberCode } };
+    application = { ...(application ?? {}), member: clientMember(p.member ?? '') };
   }
   return listContracts(cp, { ...(application ? { application } : {}), ...(q.roomId !== undefined ? { roomId: q.roomId } : {}) }, q);
 }
