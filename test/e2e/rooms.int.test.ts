@@ -130,6 +130,18 @@ describe('approval', () => {
     expect(again.body).toMatchObject({ status: 'APPROVED', approvedAt: first.body.approvedAt, generation: null });
   });
 
+  it('survives two approvals racing each other: both succeed, one generation names the room', async () => {
+    const created = await call('POST', '/api/admin/v1/rooms', body(moh, 'racy'), { key: moh.admin.key });
+    const approve = () => call('POST', `/api/admin/v1/rooms/${created.body.id}/approve`, undefined, { key: t.adminKey });
+    const both = await Promise.all([approve(), approve()]);
+    expect(both.map((r) => [r.status, r.body.status])).toEqual([
+      [200, 'APPROVED'],
+      [200, 'APPROVED'],
+    ]);
+    expect(both.filter((r) => r.body.generation !== null)).toHaveLength(1);
+    expect(await topicFacts(names().roomTopic(address(moh, 'racy')))).toEqual({ partitions: 2, retentionMs: 7 * DAY });
+  });
+
   it('completes an approval that crashed after creating the topics', async () => {
     const created = await call('POST', '/api/admin/v1/rooms', body(moh, 'crashy'), { key: moh.admin.key });
     // What a first approval leaves behind when it dies between Kafka and the database.
@@ -147,9 +159,9 @@ describe('reading rooms', () => {
   it('lists all rooms for global admins, filtered and paged, and only their own for members', async () => {
     await approvedRoom(t, reg, 'registry');
     const all = await call('GET', '/api/admin/v1/rooms', undefined, { key: t.adminKey });
-    expect(all.body.rooms.map((r: { room: string }) => r.room).sort()).toEqual(['births', 'crashy', 'deaths', 'registry']);
+    expect(all.body.rooms.map((r: { room: string }) => r.room).sort()).toEqual(['births', 'crashy', 'deaths', 'racy', 'registry']);
     const approved = await call('GET', '/api/admin/v1/rooms?status=APPROVED&member=DEV/GOV/MOH', undefined, { key: t.adminKey });
-    expect(approved.body.rooms.map((r: { room: string }) => r.room).sort()).toEqual(['crashy', 'deaths']);
+    expect(approved.body.rooms.map((r: { room: string }) => r.room).sort()).toEqual(['crashy', 'deaths', 'racy']);
     const seen: string[] = [];
     let token: string | null = null;
     do {
@@ -158,7 +170,7 @@ describe('reading rooms', () => {
       seen.push(...page.body.rooms.map((r) => r.room));
       token = page.body.nextPageToken;
     } while (token);
-    expect(seen.sort()).toEqual(['births', 'crashy', 'deaths', 'registry']);
+    expect(seen.sort()).toEqual(['births', 'crashy', 'deaths', 'racy', 'registry']);
 
     for (const actor of [reg.admin, reg.app]) {
       const own = await call('GET', '/api/admin/v1/rooms', undefined, { key: actor.key });

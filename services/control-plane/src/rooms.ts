@@ -210,8 +210,13 @@ export async function deleteRoom(cp: ControlPlane, room: RoomWithMember): Promis
     const code = prismaCode(err);
     if (code === 'P2025') throw new RoomcastError('room.not_found', { detail: `No room ${room.id}` });
     if (code === 'P2003') {
-      // An event type arrived between the check and the delete: put the topics back.
-      if (room.status === 'APPROVED') await ensureRoomTopics(cp, room, room.retentionMs === null ? cp.deps.retentionMs : Number(room.retentionMs));
+      // An event type arrived between the check and the delete: put the topics back (should
+      // that fail too, approving the room again restores them).
+      if (room.status === 'APPROVED') {
+        await ensureRoomTopics(cp, room, room.retentionMs === null ? cp.deps.retentionMs : Number(room.retentionMs)).catch((e: unknown) =>
+          cp.deps.logger.error('room topics not restored', { roomId: room.id, error: e }),
+        );
+      }
       throw hasTypes();
     }
     throw err;
