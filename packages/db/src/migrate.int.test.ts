@@ -10,6 +10,7 @@ import { dropSchema, MIGRATIONS_DIR, migrate } from './migrate.ts';
 
 const databaseUrl = infraEndpoints().databaseUrl;
 const schema = `t_db_${randomBytes(5).toString('hex')}`;
+const ALL = ['20261122000000_init', '20261122100000_control_plane'];
 
 afterAll(async () => {
   await dropSchema(databaseUrl, schema);
@@ -19,14 +20,14 @@ afterAll(async () => {
 describe('migrations', () => {
   it('apply once, record themselves in _prisma_migrations, and are idempotent', async () => {
     const first = await migrate({ databaseUrl, schema });
-    expect(first.applied).toEqual(['20261122000000_init']);
+    expect(first.applied).toEqual(ALL);
     const second = await migrate({ databaseUrl, schema });
-    expect(second).toEqual({ applied: [], alreadyApplied: ['20261122000000_init'] });
+    expect(second).toEqual({ applied: [], alreadyApplied: ALL });
   });
 
   it('concurrent migrators serialise instead of failing', async () => {
     const results = await Promise.all([migrate({ databaseUrl, schema: `${schema}_b` }), migrate({ databaseUrl, schema: `${schema}_b` })]);
-    expect(results.flatMap((r) => r.applied)).toEqual(['20261122000000_init']);
+    expect(results.flatMap((r) => r.applied)).toEqual(ALL);
   });
 
   it('refuse a migration edited after it was applied', async () => {

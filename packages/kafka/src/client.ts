@@ -81,6 +81,19 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
   }
 }
 
+/** Deletes the topics that exist; missing ones are skipped, so repeating a deletion is harmless. */
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Probes the cluster for /readyz: a metadata round trip through the admin client. */
 export async function probeKafka(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();

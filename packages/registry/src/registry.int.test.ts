@@ -44,6 +44,23 @@ describe('schema registry doorway', () => {
     expect((err as RegistryError).status).toBe(409);
   });
 
+  it('names the version it registered, quotes the reason of a refusal, and soft-deletes a subject', async () => {
+    const s = subject();
+    expect(await registry.registerVersion(s, v1)).toMatchObject({ version: 1 });
+    const v2 = await registry.registerVersion(s, { ...v1, properties: { ...v1.properties, note: { type: 'string' } } });
+    expect(v2.version).toBe(2);
+    // Retyping a property breaks readers of older events: refused, with the registry's reason.
+    const retyped = { ...v1, properties: { ...v1.properties, id: { type: 'integer' } } };
+    const err = (await registry.registerVersion(s, retyped).catch((e: unknown) => e)) as RegistryError;
+    expect(err.status).toBe(409);
+    expect(err.reason).toMatch(/^Incompatible artifact: .*diff types/);
+    expect(await registry.deleteSubject(s)).toBe(true);
+    expect(await registry.deleteSubject(s)).toBe(false);
+    // Deleted versions no longer take part in compatibility, but stay readable by id.
+    expect((await registry.registerVersion(s, retyped)).version).toBe(3);
+    expect(await registry.getJsonSchema(v2.id)).toMatchObject({ properties: { note: { type: 'string' } } });
+  });
+
   it('reports an unknown id as a 404', async () => {
     const err = await registry.getJsonSchema(2_000_000_000).catch((e: unknown) => e);
     expect((err as RegistryError).status).toBe(404);

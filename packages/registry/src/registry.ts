@@ -23,16 +23,50 @@ export interface RegisteredSchema {
 
 export class RegistryError extends Error {
   readonly status: number | undefined;
-  constructor(message: string, status?: number, cause?: unknown) {
+  /** The registry's own explanation (e.g. why a schema is incompatible), when it gave one. */
+  readonly reason: string | undefined;
+  constructor(message: string, status?: number, cause?: unknown, reason?: string) {
     super(message, { cause });
     this.name = 'RegistryError';
     this.status = status;
+    this.reason = reason;
   }
+}
+
+/**
+ * The registry's reason from an error message, without the client library's prefix
+ * (`Confluent_Schema_Registry - `) or a Java exception class name, e.g.
+ * "Incompatible artifact: …, list of diff types: […]".
+ */
+export function registryReason(message: string): string {
+  return message
+    .replace(/^(?:Confluent_Schema_Registry)? - /, '')
+    .replace(/^(?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error): /, '')
+    .trim();
+}
+
+export interface SchemaVersion {
+  /** Global schema id (what records carry in the wire format). */
+  id: number;
+  /** Version of the schema under its subject. */
+  version: number;
 }
 
 export interface Registry {
   /** Registers a JSON Schema under a subject (idempotent for an identical schema) and returns its global id. */
   registerJsonSchema(subject: string, schema: Record<string, unknown>): Promise<number>;
+  /**
+   * Registers a schema under a subject and says which version it became. The registry applies
+   * the subject's compatibility rule (BACKWARD): a refusal is a RegistryError with status 409
+   * and the registry's reason. An identical schema answers its existing id and version.
+   */
+  registerVersion(subject: string, schema: Record<string, unknown>): Promise<SchemaVersion>;
+  /**
+   * Soft-deletes a subject: its versions no longer take part in compatibility checks and a new
+   * registration starts afresh, while schemas stay readable by id for records still in Kafka.
+   * Answers false when there was no such subject.
+   */
+  deleteSubject(subject: string): Promise<boolean>;
   /** Reads a schema back by its global id. */
   getJsonSchema(id: number): Promise<Record<string, unknown>>;
   /** Validates a payload with the library's own validator for that id (used to prove the round trip). */
@@ -48,24 +82,59 @@ export function createRegistry(options: RegistryOptions): Registry {
   const ajvInstance = addFormats(new Ajv({ strict: false, allErrors: true }));
   const client = new SchemaRegistry({ host: base, retry: { retries: 2 } }, { [SchemaType.JSON]: { ajvInstance } });
 
-  async function getJson(path: string): Promise<unknown> {
-    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new RegistryError(`registry GET ${path} answered ${res.status}`, res.status);
-    return res.json();
+  async function request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(body !== undefined ? { headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let reason: string | undefined;
+      try {
+        const message = (JSON.parse(text) as { message?: unknown }).message;
+        if (typeof message === 'string') reason = registryReason(message);
+      } catch {
+        // not JSON: no reason to quote
+      }
+      throw new RegistryError(`registry ${method} ${path} answered ${res.status}`, res.status, undefined, reason);
+    }
+    return text ? JSON.parse(text) : undefined;
+  }
+  const getJson = (path: string) => request('GET', path);
+  const subjectPath = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;
+
+  async function register(subject: string, schema: Record<string, unknown>): Promise<number> {
+    try {
+      const { id } = await client.register(
+        { type: SchemaType.JSON, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      );
+      return id;
+    } catch (err) {
+      // An argument error is the library refusing the schema itself: a caller mistake (422).
+      const status = (err as Error).name === 'ConfluentSchemaRegistryArgumentError' ? 422 : (err as { status?: number }).status;
+      const message = (err as Error).message;
+      throw new RegistryError(`schema registration for ${subject} failed: ${message}`, status, err, registryReason(message));
+    }
   }
 
   return {
-    async registerJsonSchema(subject, schema) {
+    registerJsonSchema: register,
+    async registerVersion(subject, schema) {
+      const id = await register(subject, schema);
+      // The library answers only the id; the subject lookup names the version that holds it.
+      const found = (await request('POST', subjectPath(subject), { schemaType: 'JSON', schema: JSON.stringify(schema) })) as { id?: number; version?: number };
+      if (typeof found?.version !== 'number') throw new RegistryError(`registry did not report the version of schema ${id} under ${subject}`);
+      return { id, version: found.version };
+    },
+    async deleteSubject(subject) {
       try {
-        const { id } = await client.register(
-          { type: SchemaType.JSON, schema: JSON.stringify(schema) },
-          { subject, compatibility: COMPATIBILITY.BACKWARD },
-        );
-        return id;
+        await request('DELETE', subjectPath(subject));
+        return true;
       } catch (err) {
-        // An argument error is the library refusing the schema itself: a caller mistake (422).
-        const status = (err as Error).name === 'ConfluentSchemaRegistryArgumentError' ? 422 : (err as { status?: number }).status;
-        throw new RegistryError(`schema registration for ${subject} failed: ${(err as Error).message}`, status, err);
+        if (err instanceof RegistryError && err.status === 404) return false;
+        throw err;
       }
     },
     async getJsonSchema(id) {

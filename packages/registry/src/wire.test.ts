@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWire, encodeWire } from './registry.ts';
+import { decodeWire, encodeWire, registryReason } from './registry.ts';
 
 describe('Confluent wire format', () => {
   it('prefixes the payload with magic byte 0 and the big-endian schema id', () => {
@@ -11,5 +11,14 @@ describe('Confluent wire format', () => {
   it('refuses buffers that are not in the wire format', () => {
     expect(decodeWire(Buffer.from('{"a":1}'))).toBeUndefined();
     expect(decodeWire(Buffer.from([0, 0, 1]))).toBeUndefined();
+  });
+});
+
+describe('registryReason', () => {
+  it('keeps the registry’s explanation without the client prefix or the Java exception class', () => {
+    const raw =
+      'Confluent_Schema_Registry - io.apicurio.registry.rules.violation.RuleViolationException: Incompatible artifact: s [JSON], num of incompatible diffs: {1}, list of diff types: [Object type property schemas narrowed at /propertySchemasAdded]';
+    expect(registryReason(raw)).toBe('Incompatible artifact: s [JSON], num of incompatible diffs: {1}, list of diff types: [Object type property schemas narrowed at /propertySchemasAdded]');
+    expect(registryReason("Subject 'x' not found.")).toBe("Subject 'x' not found.");
   });
 });

@@ -12,3 +12,8 @@ export function requireRoomOwner(p: Principal, room: RoomAddress): void {
   if (p.member === `${room.instance}/${room.memberClass}/${room.memberCode}`) return;
   throw new RoomcastError('auth.forbidden', { detail: 'Only the room owner may do this' });
 }
+
+/** Whether the caller acts for this member (INSTANCE/CLASS/MEMBER: any of its keys) or is a global admin. */
+export function actsFor(p: Principal, member: string): boolean {
+  return p.role === 'GLOBAL_ADMIN' || p.member === member;
+}

@@ -1,6 +1,7 @@
 /**
  * Roomcast's own administration routes for what GovStack leaves open: members, applications
- * and their keys, room approval, publisher contracts and subscription approval.
+ * and their keys, and subscription approval. (Rooms and publisher contracts: room-routes.ts
+ * and publisher-routes.ts.)
  */
 import { authenticate, type PrincipalResolver, principalOf, readJsonBody } from '@roomcast/http';
 import { RoomcastError } from '@roomcast/core';
@@ -34,41 +35,6 @@ export function adminRoutes(cp: ControlPlane, resolve: PrincipalResolver): Hono 
     check.done();
     const { application, apiKey } = await cp.createApplication(c.req.param('memberId'), code as string);
     return c.json({ ...application, apiKey }, 201);
-  });
-
-  app.post(`${ADMIN_BASE}/rooms`, async (c) => {
-    const check = new BodyChecker(await readJsonBody(c));
-    const instance = check.string('instance', { segment: true });
-    const memberClass = check.string('memberClass', { segment: true });
-    const memberCode = check.string('memberCode', { segment: true });
-    const room = check.string('room', { segment: true });
-    const partitions = check.int('partitions', 1, 1000);
-    check.done();
-    const address = { instance: instance as string, memberClass: memberClass as string, memberCode: memberCode as string, room: room as string };
-    requireRoomOwner(principalOf(c), address);
-    const member = await cp.findMember(address.instance, address.memberClass, address.memberCode);
-    return c.json(await cp.createRoom(member.id, address.room, partitions), 201);
-  });
-
-  app.post(`${ADMIN_BASE}/rooms/:roomId/approve`, async (c) => {
-    requireGlobalAdmin(principalOf(c));
-    return c.json(await cp.approveRoom(c.req.param('roomId')));
-  });
-
-  app.post(`${ADMIN_BASE}/rooms/:roomId/publishers`, async (c) => {
-    const room = await cp.deps.db.room.findUnique({ where: { id: c.req.param('roomId') }, include: { member: true } });
-    if (!room) throw new RoomcastError('room.not_found');
-    const address = cp.addressOf(room);
-    requireRoomOwner(principalOf(c), address);
-    const check = new BodyChecker(await readJsonBody(c));
-    const clientId = check.string('clientId');
-    const eventTypes = check.body.eventTypes;
-    if (!Array.isArray(eventTypes) || eventTypes.length === 0 || !eventTypes.every((t) => typeof t === 'string')) {
-      check.fail('eventTypes', 'must be a non-empty array of event type names');
-    }
-    check.done();
-    const generation = await cp.grantPublisher(address, clientId as string, eventTypes as string[]);
-    return c.json({ generation });
   });
 
   app.post(`${ADMIN_BASE}/subscriptions/:subscriptionId/approve`, async (c) => {

@@ -13,9 +13,12 @@ import { auditSink } from './audit.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { directoryRoutes } from './directory-routes.ts';
+import { eventTypeRoutes } from './event-type-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
+import { publisherRoutes } from './publisher-routes.ts';
 import { rightsRoutes } from './rights-routes.ts';
+import { roomRoutes } from './room-routes.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 
@@ -46,6 +49,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const routing = routingPublisher(db, runtime.names, runtime.redis, runtime.keys, o.logger);
   const service = new ControlPlane({
     db,
+    logger: o.logger,
     registry: runtime.registry,
     kafka: runtime.kafka,
     names: runtime.names,
@@ -67,6 +71,9 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
+  roomRoutes(router, service);
+  eventTypeRoutes(router, service);
+  publisherRoutes(router, service);
   directoryRoutes(router, service);
   configRoutes(router, service, { ...runtime.checks, postgres: () => probeDb(db) });
   rightsRoutes(router, service);

@@ -8,15 +8,6 @@ const eventTypeParam = { name: 'eventType', in: 'path', required: true, schema: 
 const json = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
 
 export const controlPlaneOpenApi: OpenApiPaths = {
-  [`${room}/eventType`]: {
-    parameters: params,
-    post: { tags: ['govstack'], operationId: 'createEventType', summary: 'Register an event type and its JSON Schema', responses: { 200: json('Created'), 400: problemResponseRef('Invalid request'), 409: problemResponseRef('Already exists') } },
-    get: { tags: ['govstack'], operationId: 'listEventTypes', summary: 'List event types of the room', responses: { 200: json('Event types'), 204: { description: 'None' } } },
-  },
-  [`${room}/eventType/{eventType}`]: {
-    parameters: [...params, eventTypeParam],
-    get: { tags: ['govstack'], operationId: 'getEventType', summary: 'Event type with its schema', responses: { 200: json('Event type'), 204: { description: 'No such event type' } } },
-  },
   [`${room}/subs`]: {
     parameters: params,
     get: { tags: ['govstack'], operationId: 'listSubscriptions', summary: "The caller's subscriptions in the room", responses: { 200: json('Subscriptions'), 404: problemResponseRef('None') } },
@@ -28,8 +19,5 @@ export const controlPlaneOpenApi: OpenApiPaths = {
   },
   [`${ADMIN_BASE}/members`]: { post: { tags: ['admin'], summary: 'Create a member (global admin)', responses: { 201: json('Member') } } },
   [`${ADMIN_BASE}/members/{memberId}/applications`]: { post: { tags: ['admin'], summary: 'Create an application and its first API key', responses: { 201: json('Application with apiKey, shown once') } } },
-  [`${ADMIN_BASE}/rooms`]: { post: { tags: ['admin'], summary: 'Create a room (pending approval)', responses: { 201: json('Room') } } },
-  [`${ADMIN_BASE}/rooms/{roomId}/approve`]: { post: { tags: ['admin'], summary: "Approve a room: creates its topic and urgent lane", responses: { 200: json('Room') } } },
-  [`${ADMIN_BASE}/rooms/{roomId}/publishers`]: { post: { tags: ['admin'], summary: 'Grant a client the right to publish event types', responses: { 200: json('Routing generation') } } },
   [`${ADMIN_BASE}/subscriptions/{subscriptionId}/approve`]: { post: { tags: ['admin'], summary: 'Approve a subscription', responses: { 200: json('Subscription status and routing generation') } } },
 };
