@@ -88,7 +88,7 @@ describe('audit log', () => {
     expect(before).toBeGreaterThan(0);
     await expect(db.auditEntry.updateMany({ data: { outcome: 'SUCCESS' } })).rejects.toThrow(/append-only/);
     await expect(db.auditEntry.deleteMany({})).rejects.toThrow(/append-only/);
-    await expect(db.$executeRawUnsafe('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+    await expect(db.$executeRawUnsafe(`TRUNCATE "${t.prefix}".audit_log`)).rejects.toThrow(/append-only/);
     expect(await db.auditEntry.count()).toBe(before);
   });
 });
