@@ -1,6 +1,6 @@
 /**
  * Roomcast's own administration routes for what GovStack leaves open: members, applications
- * and their keys, room approval, publisher contracts and subscription approval.
+ * and their keys, room approval and publisher contracts (subscription approval: subscription-admin-routes.ts).
  */
 import { authenticate, type PrincipalResolver, principalOf, readJsonBody } from '@roomcast/http';
 import { RoomcastError } from '@roomcast/core';
@@ -69,14 +69,6 @@ export function adminRoutes(cp: ControlPlane, resolve: PrincipalResolver): Hono 
     check.done();
     const generation = await cp.grantPublisher(address, clientId as string, eventTypes as string[]);
     return c.json({ generation });
-  });
-
-  app.post(`${ADMIN_BASE}/subscriptions/:subscriptionId/approve`, async (c) => {
-    const sub = await cp.deps.db.subscription.findUnique({ where: { id: c.req.param('subscriptionId') }, include: { room: { include: { member: true } } } });
-    if (!sub) throw new RoomcastError('subscription.not_found');
-    requireRoomOwner(principalOf(c), cp.addressOf(sub.room));
-    const { subscription, generation } = await cp.approveSubscription(sub.id);
-    return c.json({ id: subscription.id, status: subscription.status, generation });
   });
 
   return app;

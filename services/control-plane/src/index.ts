@@ -10,11 +10,14 @@ import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
 import { auditSink } from './audit.ts';
+import { allowlistRoutes } from './allowlist-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
+import { subscriptionAdminRoutes } from './subscription-admin-routes.ts';
+import { subscriptionRoutes } from './subscription-routes.ts';
 
 export { ControlPlane } from './service.ts';
 export { buildContract } from './routing-publisher.ts';
@@ -64,6 +67,9 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
+  subscriptionRoutes(router, service);
+  subscriptionAdminRoutes(router, service);
+  allowlistRoutes(router, service);
   return {
     service,
     routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
