@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { indexContract, type RoutingContract } from './contract.ts';
+import { activeSecrets, indexContract, type RoutingContract } from './contract.ts';
+
+const settings = {
+  roomId: 'room_1',
+  eventType: 'newBirth',
+  signingSecrets: [{ secret: 's', notAfter: null }],
+  fifo: false,
+  ttlSeconds: 3600,
+  retry: { maxAttempts: 50, initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2 },
+  timeoutMs: 10_000,
+  maxInFlight: 16,
+  rateLimitPerSec: null,
+};
 
 const contract: RoutingContract = {
   generation: 7,
@@ -17,8 +29,9 @@ const contract: RoutingContract = {
   principals: [{ keyHash: 'h1', role: 'APPLICATION', clientId: 'DEV/GOV/MOH/clinic', member: 'DEV/GOV/MOH' }],
   publishers: [{ clientId: 'DEV/GOV/MOH/clinic', roomId: 'room_1', eventType: 'newBirth' }],
   subscriptions: [
-    { id: 'sub_1', roomId: 'room_1', eventType: 'newBirth', clientId: 'DEV/GOV/REG/app', mode: 'PUSH', pushUrl: 'https://x', signingSecrets: ['s'], fifo: false, group: 'g1' },
-    { id: 'sub_2', roomId: 'room_1', eventType: 'newBirth', clientId: 'DEV/GOV/REG/b', mode: 'PULL', pushUrl: null, signingSecrets: ['s'], fifo: true, group: 'g2' },
+    { ...settings, id: 'sub_1', clientId: 'DEV/GOV/REG/app', mode: 'PUSH', status: 'ACTIVE', pushUrl: 'https://x', group: 'g1' },
+    { ...settings, id: 'sub_2', clientId: 'DEV/GOV/REG/b', mode: 'PULL', status: 'ACTIVE', pushUrl: null, fifo: true, group: 'g2' },
+    { ...settings, id: 'sub_3', clientId: 'DEV/GOV/REG/c', mode: 'PUSH', status: 'PAUSED', pushUrl: 'https://y', group: 'g3' },
   ],
 };
 
@@ -40,10 +53,23 @@ describe('indexContract', () => {
     expect(index.mayPublish('DEV/GOV/MOH/clinic', 'room_1', 'death')).toBe(false);
   });
 
-  it('resolves principals by key hash and filters subscriptions by mode', () => {
+  it('resolves principals by key hash and lists active subscriptions by mode (paused ones stay out)', () => {
     expect(index.principal('h1')?.clientId).toBe('DEV/GOV/MOH/clinic');
     expect(index.principal('nope')).toBeUndefined();
     expect(index.subscriptions('PUSH').map((s) => s.id)).toEqual(['sub_1']);
     expect(index.subscriptions('PULL').map((s) => s.id)).toEqual(['sub_2']);
+  });
+});
+
+describe('activeSecrets', () => {
+  const now = Date.parse('2026-11-22T12:00:00.000Z');
+  it('keeps the current secret and a previous one until its notAfter', () => {
+    const secrets = [
+      { secret: 'new', notAfter: null },
+      { secret: 'old', notAfter: '2026-11-22T12:00:01.000Z' },
+    ];
+    expect(activeSecrets(secrets, now)).toEqual(['new', 'old']);
+    expect(activeSecrets(secrets, now + 1000)).toEqual(['new']);
+    expect(activeSecrets(secrets, now + 86_400_000)).toEqual(['new']);
   });
 });

@@ -45,17 +45,47 @@ export interface PublisherRoute {
   eventType: string;
 }
 
+/** A signing secret with the moment it stops signing (null: until the next rotation). */
+export interface SigningSecretRoute {
+  secret: string;
+  /** ISO time; after it the secret no longer signs, without waiting for a new generation. */
+  notAfter: string | null;
+}
+
+export interface RetryPolicyRoute {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  multiplier: number;
+}
+
 export interface SubscriptionRoute {
   id: string;
   roomId: string;
   eventType: string;
   clientId: string;
   mode: 'PUSH' | 'PULL' | 'STREAM';
+  /** Only ACTIVE subscriptions deliver; PAUSED ones keep their place (consumer group). */
+  status: 'ACTIVE' | 'PAUSED';
   pushUrl: string | null;
-  /** Current secret first; during a rotation the previous one follows. */
-  signingSecrets: string[];
+  /** Current secret first; during a rotation the previous one follows, with its notAfter. */
+  signingSecrets: SigningSecretRoute[];
   fifo: boolean;
+  /** GovStack TTL: seconds an event stays deliverable after it was published. */
+  ttlSeconds: number;
+  retry: RetryPolicyRoute;
+  /** Per-request timeout of a push. */
+  timeoutMs: number;
+  maxInFlight: number;
+  /** Deliveries per second at most; null means unlimited. */
+  rateLimitPerSec: number | null;
+  /** Kafka consumer group: derived from the id, so it survives PUSH/PULL switches and pauses. */
   group: string;
+}
+
+/** The secrets that sign at `nowMs`: the current one and a previous one whose overlap has not ended. */
+export function activeSecrets(secrets: readonly SigningSecretRoute[], nowMs: number): string[] {
+  return secrets.filter((s) => s.notAfter === null || Date.parse(s.notAfter) > nowMs).map((s) => s.secret);
 }
 
 export interface RoutingContract {
@@ -83,6 +113,7 @@ export interface RoutingIndex {
   roomById(id: string): RoomRoute | undefined;
   eventType(room: RoomRoute, name: string): EventTypeRoute | undefined;
   mayPublish(clientId: string, roomId: string, eventType: string): boolean;
+  /** ACTIVE subscriptions of a delivery mode (PAUSED ones are in `contract` only). */
   subscriptions(mode: SubscriptionRoute['mode']): SubscriptionRoute[];
 }
 
@@ -101,6 +132,6 @@ export function indexContract(contract: RoutingContract): RoutingIndex {
     roomById: (id) => roomsById.get(id),
     eventType: (room, name) => eventTypes.get(`${room.id}\u0000${name}`),
     mayPublish: (clientId, roomId, eventType) => grants.has(`${clientId}\u0000${roomId}\u0000${eventType}`),
-    subscriptions: (mode) => contract.subscriptions.filter((s) => s.mode === mode),
+    subscriptions: (mode) => contract.subscriptions.filter((s) => s.mode === mode && s.status === 'ACTIVE'),
   };
 }

@@ -1,12 +1,10 @@
 /**
  * Roomcast's own administration routes for what GovStack leaves open: members, applications
- * and their keys, and subscription approval. (Rooms and publisher contracts: room-routes.ts
- * and publisher-routes.ts.)
+ * and their keys. Rooms, publisher contracts and subscriptions have their own route files.
  */
 import { authenticate, type PrincipalResolver, principalOf, readJsonBody } from '@roomcast/http';
-import { RoomcastError } from '@roomcast/core';
 import { Hono } from 'hono';
-import { requireGlobalAdmin, requireRoomOwner } from './access.ts';
+import { requireGlobalAdmin } from './access.ts';
 import type { ControlPlane } from './service.ts';
 import { BodyChecker } from './validate.ts';
 
@@ -35,14 +33,6 @@ export function adminRoutes(cp: ControlPlane, resolve: PrincipalResolver): Hono 
     check.done();
     const { application, apiKey } = await cp.createApplication(c.req.param('memberId'), code as string);
     return c.json({ ...application, apiKey }, 201);
-  });
-
-  app.post(`${ADMIN_BASE}/subscriptions/:subscriptionId/approve`, async (c) => {
-    const sub = await cp.deps.db.subscription.findUnique({ where: { id: c.req.param('subscriptionId') }, include: { room: { include: { member: true } } } });
-    if (!sub) throw new RoomcastError('subscription.not_found');
-    requireRoomOwner(principalOf(c), cp.addressOf(sub.room));
-    const { subscription, generation } = await cp.approveSubscription(sub.id);
-    return c.json({ id: subscription.id, status: subscription.status, generation });
   });
 
   return app;

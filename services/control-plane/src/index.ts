@@ -10,17 +10,19 @@ import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.ts';
 import { auditSink } from './audit.ts';
+import { allowlistRoutes } from './allowlist-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { directoryRoutes } from './directory-routes.ts';
 import { eventTypeRoutes } from './event-type-routes.ts';
-import { govstackControlRoutes } from './govstack-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
 import { publisherRoutes } from './publisher-routes.ts';
 import { rightsRoutes } from './rights-routes.ts';
 import { roomRoutes } from './room-routes.ts';
 import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
+import { subscriptionAdminRoutes } from './subscription-admin-routes.ts';
+import { subscriptionRoutes } from './subscription-routes.ts';
 
 export { ControlPlane } from './service.ts';
 export { buildContract } from './routing-publisher.ts';
@@ -77,9 +79,12 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   directoryRoutes(router, service);
   configRoutes(router, service, { ...runtime.checks, postgres: () => probeDb(db) });
   rightsRoutes(router, service);
+  subscriptionRoutes(router, service);
+  subscriptionAdminRoutes(router, service);
+  allowlistRoutes(router, service);
   return {
     service,
-    routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
+    routes: [router.hono(), adminRoutes(service, resolve)],
     openapi: mergePaths(controlPlaneOpenApi, router.openapi()),
     checks: { postgres: () => probeDb(db) },
     async start() {

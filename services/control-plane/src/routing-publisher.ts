@@ -9,6 +9,7 @@ import type { Prisma, PrismaClient } from '@roomcast/db';
 import type { KafkaNames } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { publishContract, type RoutingContract } from '@roomcast/routing';
+import { contractSecrets } from './subscription-model.ts';
 
 const LOCK_ID = 7_410_218_203;
 
@@ -17,8 +18,9 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
     db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } }),
     db.apiKey.findMany({ where: { revokedAt: null }, include: { member: true, application: true } }),
     db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } }),
-    db.subscription.findMany({ where: { status: 'ACTIVE' }, include: { application: true, eventType: true } }),
+    db.subscription.findMany({ where: { status: { in: ['ACTIVE', 'PAUSED'] } }, include: { application: true, eventType: true } }),
   ]);
+  const now = new Date();
   const address = (r: (typeof rooms)[number]): RoomAddress => ({
     instance: r.member.instance,
     memberClass: r.member.memberClass,
@@ -56,9 +58,15 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
       eventType: s.eventType.name,
       clientId: s.application.clientId,
       mode: s.mode,
+      status: s.status as 'ACTIVE' | 'PAUSED',
       pushUrl: s.pushUrl,
-      signingSecrets: [s.signingSecret],
+      signingSecrets: contractSecrets(s, now),
       fifo: s.fifo,
+      ttlSeconds: s.ttlSeconds,
+      retry: { maxAttempts: s.maxAttempts, initialDelayMs: s.initialDelayMs, maxDelayMs: s.maxDelayMs, multiplier: s.backoffMultiplier },
+      timeoutMs: s.timeoutMs,
+      maxInFlight: s.maxInFlight,
+      rateLimitPerSec: s.rateLimitPerSec,
       group: names.subscriptionGroup(s.id),
     })),
   };

@@ -4,7 +4,7 @@
  * generation after each committed change. Kept thin for now: approval flows, revocation,
  * deletion and the audit log arrive with the control-plane issue.
  */
-import { type ClientId, checkEndpointUrl, formatClientId, hashApiKey, issueApiKey, type Logger, newId, newSigningSecret, RoomcastError, type RoomAddress } from '@roomcast/core';
+import { formatClientId, hashApiKey, issueApiKey, type Logger, newId, RoomcastError, type RoomAddress } from '@roomcast/core';
 import { Prisma, type PrismaClient } from '@roomcast/db';
 import type { Kafka, KafkaNames } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
@@ -98,62 +98,5 @@ export class ControlPlane {
     const type = await this.deps.db.eventType.findUnique({ where: { roomId_name: { roomId: room.id, name } } });
     if (!type) throw new RoomcastError('event_type.not_found', { detail: `No event type ${name} in this room` });
     return { room, type };
-  }
-
-  async createSubscription(address: RoomAddress, eventType: string, subscriber: ClientId, input: { mode: 'PUSH' | 'PULL'; pushUrl?: string; fifo: boolean }) {
-    const { room, type } = await this.findEventType(address, eventType);
-    const clientId = formatClientId(subscriber);
-    const application = await this.deps.db.application.findUnique({ where: { clientId } });
-    if (!application) throw new RoomcastError('application.not_found', { detail: `No application ${clientId}` });
-    if (input.mode === 'PUSH') {
-      const refused = input.pushUrl === undefined ? 'is required for PUSH delivery' : checkEndpointUrl(input.pushUrl, { devMode: this.deps.devMode });
-      if (refused) throw new RoomcastError('subscription.endpoint_rejected', { errors: [{ pointer: '/options/pushUrl', message: refused }] });
-    }
-    const signingSecret = newSigningSecret();
-    try {
-      const sub = await this.deps.db.subscription.create({
-        data: { id: newId('sub'), roomId: room.id, eventTypeId: type.id, applicationId: application.id, mode: input.mode, pushUrl: input.pushUrl ?? null, fifo: input.fifo, signingSecret },
-      });
-      return { subscription: sub, signingSecret };
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new RoomcastError('subscription.already_exists', { detail: `${clientId} already subscribes to ${eventType}` });
-      throw err;
-    }
-  }
-
-  /**
-   * Approval activates a subscription starting with the events published after it: the
-   * subscription's consumer group is positioned at the current end of both room lanes before
-   * the routing contract tells any dispatcher about it.
-   */
-  async approveSubscription(subscriptionId: string) {
-    const sub = await this.deps.db.subscription.findUnique({ where: { id: subscriptionId }, include: { room: { include: { member: true } } } });
-    if (!sub) throw new RoomcastError('subscription.not_found');
-    if (sub.status !== 'ACTIVE') {
-      const address = this.addressOf(sub.room);
-      const group = this.deps.names.subscriptionGroup(sub.id);
-      const admin = this.deps.kafka.admin();
-      await admin.connect();
-      try {
-        for (const topic of [this.deps.names.roomTopic(address), this.deps.names.urgentTopic(address)]) {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({ groupId: group, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-        }
-      } finally {
-        await admin.disconnect();
-      }
-    }
-    const updated = await this.deps.db.subscription.update({ where: { id: subscriptionId }, data: { status: 'ACTIVE' } });
-    const generation = await this.deps.routing.republish(`subscription ${subscriptionId} approved`);
-    return { subscription: updated, generation };
-  }
-
-  async listSubscriptions(address: RoomAddress, subscriber: string) {
-    const room = await this.findRoom(address);
-    return this.deps.db.subscription.findMany({
-      where: { roomId: room.id, application: { clientId: subscriber } },
-      include: { eventType: true, application: { include: { member: true } } },
-      orderBy: { createdAt: 'asc' },
-    });
   }
 }

@@ -9,9 +9,15 @@ const sub: SubscriptionRoute = {
   eventType: 'newBirth',
   clientId: 'DEV/GOV/REG/app',
   mode: 'PUSH',
+  status: 'ACTIVE',
   pushUrl: 'http://127.0.0.1:9/hook',
-  signingSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  signingSecrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', notAfter: null }],
   fifo: false,
+  ttlSeconds: 3600,
+  retry: { maxAttempts: 50, initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2 },
+  timeoutMs: 10_000,
+  maxInFlight: 16,
+  rateLimitPerSec: null,
   group: 'g',
 };
 const room: RoomRoute = {
@@ -55,11 +61,35 @@ describe('buildDeliveryRequest', () => {
   it('signs with Standard Webhooks headers and adds CloudEvents headers', () => {
     expect(req.headers['webhook-id']).toBe('e-1');
     expect(req.headers['webhook-timestamp']).toBe('1800000000');
-    expect(verifySignature(sub.signingSecrets[0] ?? '', 'e-1', 1_800_000_000, req.body, req.headers['webhook-signature'] ?? '')).toBe(true);
+    expect(verifySignature(sub.signingSecrets[0]?.secret ?? '', 'e-1', 1_800_000_000, req.body, req.headers['webhook-signature'] ?? '')).toBe(true);
     expect(req.headers['ce-id']).toBe('e-1');
     expect(req.headers['ce-type']).toBe('newBirth');
     expect(req.headers['ce-source']).toBe('/r1/DEV/GOV/MOH/births');
     expect(req.headers['ce-subject']).toBe('mother-1');
+  });
+});
+
+describe('signing during a secret rotation', () => {
+  const previous = 'whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24tdGVzdHM=';
+  const rotating: SubscriptionRoute = { ...sub, signingSecrets: [...sub.signingSecrets, { secret: previous, notAfter: new Date(1_800_000_060_000).toISOString() }] };
+  const record = {
+    headers: { id: 'e-2', eventType: 'newBirth', publisher: 'DEV/GOV/MOH/clinic', time: '2026-11-22T10:00:00.000Z', priority: 'NORMAL', classification: 'INTERNAL', schemaId: 3 },
+    key: null,
+    partition: 0,
+    offset: '1',
+    payload: '{}',
+  } as const;
+
+  it('signs with both secrets during the overlap, and with the new one only after it', () => {
+    const during = buildDeliveryRequest(rotating, room, record, 1_800_000_000_000);
+    const header = during.headers['webhook-signature'] ?? '';
+    expect(header.split(' ')).toHaveLength(2);
+    for (const s of [sub.signingSecrets[0]?.secret ?? '', previous]) expect(verifySignature(s, 'e-2', 1_800_000_000, during.body, header)).toBe(true);
+
+    const after = buildDeliveryRequest(rotating, room, record, 1_800_000_060_000);
+    const single = after.headers['webhook-signature'] ?? '';
+    expect(single.split(' ')).toHaveLength(1);
+    expect(verifySignature(previous, 'e-2', 1_800_000_060, after.body, single)).toBe(false);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { parseClientId } from '@roomcast/core';
 import type { EventHeaders } from '@roomcast/kafka';
-import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import { activeSecrets, type RoomRoute, type SubscriptionRoute } from '@roomcast/routing';
 import { signatureHeader } from './signature.ts';
 
 export interface DeliveryRecord {
@@ -52,7 +52,8 @@ export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, re
       'user-agent': 'Roomcast-Dispatcher/0.1',
       'webhook-id': rec.headers.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(sub.signingSecrets, rec.headers.id, timestamp, body),
+      // Every secret valid now signs: during a rotation's overlap both, after it only the new one.
+      'webhook-signature': signatureHeader(activeSecrets(sub.signingSecrets, nowMs), rec.headers.id, timestamp, body),
       'ce-specversion': '1.0',
       'ce-id': rec.headers.id,
       'ce-source': `/r1/${room.address.instance}/${room.address.memberClass}/${room.address.memberCode}/${room.address.room}`,

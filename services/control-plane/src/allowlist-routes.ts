@@ -1,0 +1,109 @@
+/**
+ * The endpoint allowlist (global admins only): host names, IP addresses or CIDR blocks that
+ * push endpoints may point at despite the address policy (private, loopback, link-local,
+ * metadata). Patterns are stored normalised. The list is consulted when a subscription's
+ * endpoint is written; removing an entry does not touch existing subscriptions.
+ */
+import { newId, normaliseAllowPattern, RoomcastError } from '@roomcast/core';
+import { Prisma } from '@roomcast/db';
+import { type ApiRouter, setAuditTarget } from '@roomcast/http';
+import { ADMIN_BASE } from './admin-routes.ts';
+import { requireGlobalAdmin } from './access.ts';
+import { actorOf } from './audit.ts';
+import type { ControlPlane } from './service.ts';
+import { problem } from './subscription-routes.ts';
+
+const BASE = `${ADMIN_BASE}/endpoint-allowlist`;
+
+const entrySchema = {
+  type: 'object',
+  required: ['id', 'pattern', 'reason', 'createdBy', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    pattern: { type: 'string', description: 'Normalised: lower-case host, canonical IP, or CIDR network/prefix' },
+    reason: { type: ['string', 'null'] },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+const render = (e: { id: string; pattern: string; reason: string | null; createdBy: string; createdAt: Date }) => ({
+  id: e.id,
+  pattern: e.pattern,
+  reason: e.reason,
+  createdBy: e.createdBy,
+  createdAt: e.createdAt.toISOString(),
+});
+
+export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
+  const db = cp.deps.db;
+
+  router.add({
+    method: 'get',
+    path: BASE,
+    operationId: 'listEndpointAllowlist',
+    summary: 'Endpoint allowlist (global admin)',
+    tags: ['admin', 'subscriptions'],
+    responses: { 200: { description: 'Every entry, by pattern', schema: { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: entrySchema } } } } },
+    handler: async (c, { principal }) => {
+      requireGlobalAdmin(principal);
+      const entries = await db.endpointAllowlist.findMany({ orderBy: { pattern: 'asc' } });
+      return c.json({ entries: entries.map(render) });
+    },
+  });
+
+  router.add<{ pattern: string; reason?: string }>({
+    method: 'post',
+    path: BASE,
+    operationId: 'addEndpointAllowlistEntry',
+    summary: 'Allow push endpoints on a host, IP address or CIDR block (global admin)',
+    tags: ['admin', 'subscriptions'],
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['pattern'],
+      properties: {
+        pattern: { type: 'string', minLength: 1, maxLength: 300, description: 'partner.internal, 10.1.2.3, 10.0.0.0/8, fd00::/8' },
+        reason: { type: 'string', minLength: 1, maxLength: 500 },
+      },
+    },
+    audit: 'allowlist.add',
+    responses: { 201: { description: 'The entry', schema: entrySchema }, 409: problem('The pattern is already listed') },
+    handler: async (c, { body, principal }) => {
+      requireGlobalAdmin(principal);
+      const pattern = normaliseAllowPattern(body.pattern);
+      setAuditTarget(c, pattern ?? body.pattern.slice(0, 100));
+      if (!pattern) {
+        throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/pattern', message: 'must be a host name, an IP address or a CIDR block' }] });
+      }
+      try {
+        const entry = await db.endpointAllowlist.create({ data: { id: newId('alw'), pattern, reason: body.reason ?? null, createdBy: actorOf(principal) } });
+        setAuditTarget(c, pattern, undefined, { id: entry.id });
+        return c.json(render(entry), 201);
+      } catch (err) {
+        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') throw new RoomcastError('allowlist.already_exists', { detail: `${pattern} is already listed` });
+        throw err;
+      }
+    },
+  });
+
+  router.add({
+    method: 'delete',
+    path: `${BASE}/{entryId}`,
+    operationId: 'removeEndpointAllowlistEntry',
+    summary: 'Remove an allowlist entry (global admin); existing subscriptions are not touched',
+    tags: ['admin', 'subscriptions'],
+    audit: 'allowlist.remove',
+    responses: { 204: { description: 'Removed' }, 404: problem('No such entry') },
+    handler: async (c, { params, principal }) => {
+      requireGlobalAdmin(principal);
+      const id = params.entryId as string;
+      setAuditTarget(c, id);
+      const entry = await db.endpointAllowlist.findUnique({ where: { id } });
+      if (!entry) throw new RoomcastError('allowlist.not_found');
+      setAuditTarget(c, entry.pattern, undefined, { id });
+      await db.endpointAllowlist.deleteMany({ where: { id } });
+      return c.body(null, 204);
+    },
+  });
+}
