@@ -1,3 +1,4 @@
 export * from './client.ts';
 export * from './headers.ts';
 export * from './names.ts';
+export * from './offsets.ts';

@@ -14,6 +14,7 @@
  */
 import { type ClientId, checkEndpointUrl, formatClientId, newId, newSigningSecret, RoomcastError, type RoomAddress } from '@roomcast/core';
 import { Prisma, type SubscriptionGetPayload } from '@roomcast/db';
+import { commitGroupOffsets, GroupNotEmptyError } from '@roomcast/kafka';
 import { defaultSettings, type ItemInput, identityErrors, mergeSettings, rotateSecret, type Settings, settingsErrors } from './subscription-model.ts';
 import type { ControlPlane } from './service.ts';
 
@@ -182,14 +183,17 @@ export class Subscriptions {
     const admin = kafka.admin();
     try {
       await admin.connect();
-      for (const topic of [names.roomTopic(address), names.urgentTopic(address)]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: names.subscriptionGroup(sub.id), topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-      }
+      const topics = await Promise.all(
+        [names.roomTopic(address), names.urgentTopic(address)].map(async (topic) => ({
+          topic,
+          partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+        })),
+      );
+      await commitGroupOffsets(kafka, names.subscriptionGroup(sub.id), topics);
     } catch (err) {
-      // setOffsets refuses a group with running members: consumers of an earlier activation
-      // that have not left yet (the dispatcher stops them when the contract drops them).
-      if (/no running instances/.test((err as Error).message)) {
+      // A direct commit is refused while the group has members: consumers of an earlier
+      // activation that have not left yet (the dispatcher stops them when the contract drops them).
+      if (err instanceof GroupNotEmptyError) {
         throw new RoomcastError('subscription.invalid_state', { detail: 'The subscription’s consumers are still stopping; retry in a few seconds' });
       }
       throw new RoomcastError('dependency.unavailable', { detail: 'Kafka is unavailable', cause: err });
