@@ -11,7 +11,7 @@ import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { createIngress, ingressOpenApi } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, ingressConfigSpec, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, ingressConfigSpec, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -25,6 +25,8 @@ export type PlatformConfig = ConfigOf<typeof platformConfigSpec>;
 export interface Platform {
   url: string;
   port: number;
+  /** The HTTPS listener (API keys or client certificates) when TLS is configured. */
+  tlsUrl: string | undefined;
   runtime: Runtime;
   routing: RoutingFollower;
   controlPlane: ControlPlaneUnit;
@@ -34,6 +36,7 @@ export interface Platform {
 }
 
 export async function startPlatform(config: PlatformConfig, logger: Logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel })): Promise<Platform> {
+  const tls = tlsListener(config);
   if (config.ROOMCAST_MIGRATE_ON_START) {
     const result = await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
     if (result.applied.length > 0) logger.info('database migrated', { applied: result.applied });
@@ -72,10 +75,11 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
       createPull({ routing }),
     ];
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, units });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
     return {
       url: served.url,
       port: served.port,
+      tlsUrl: served.tlsUrl,
       runtime,
       routing,
       controlPlane,
