@@ -1,6 +1,6 @@
 /**
- * Roomcast's own administration routes for what GovStack leaves open: members, applications
- * and their keys, room approval, publisher contracts and subscription approval.
+ * Roomcast's own administration routes for what GovStack leaves open: room approval, publisher
+ * contracts and subscription approval. Members, applications and keys: identity-routes.ts.
  */
 import { authenticate, type PrincipalResolver, principalOf, readJsonBody } from '@roomcast/http';
 import { RoomcastError } from '@roomcast/core';
@@ -14,27 +14,6 @@ export const ADMIN_BASE = '/api/admin/v1';
 export function adminRoutes(cp: ControlPlane, resolve: PrincipalResolver): Hono {
   const app = new Hono();
   app.use(`${ADMIN_BASE}/*`, authenticate(resolve));
-
-  app.post(`${ADMIN_BASE}/members`, async (c) => {
-    requireGlobalAdmin(principalOf(c));
-    const check = new BodyChecker(await readJsonBody(c));
-    const instance = check.string('instance', { segment: true });
-    const memberClass = check.string('memberClass', { segment: true });
-    const memberCode = check.string('memberCode', { segment: true });
-    const name = check.string('name');
-    check.done();
-    const member = await cp.createMember({ instance: instance as string, memberClass: memberClass as string, memberCode: memberCode as string, name: name as string });
-    return c.json(member, 201);
-  });
-
-  app.post(`${ADMIN_BASE}/members/:memberId/applications`, async (c) => {
-    requireGlobalAdmin(principalOf(c));
-    const check = new BodyChecker(await readJsonBody(c));
-    const code = check.string('code', { segment: true });
-    check.done();
-    const { application, apiKey } = await cp.createApplication(c.req.param('memberId'), code as string);
-    return c.json({ ...application, apiKey }, 201);
-  });
 
   app.post(`${ADMIN_BASE}/rooms`, async (c) => {
     const check = new BodyChecker(await readJsonBody(c));

@@ -26,8 +26,6 @@ export const controlPlaneOpenApi: OpenApiPaths = {
     post: { tags: ['govstack'], operationId: 'subscribe', summary: 'Subscribe (pending until the room owner approves)', responses: { 200: json('Subscription with its signing secret, shown once'), 400: problemResponseRef('Invalid request'), 409: problemResponseRef('Already subscribed') } },
     get: { tags: ['govstack'], operationId: 'getSubscription', summary: 'One subscription', responses: { 200: json('Subscription'), 404: problemResponseRef('Not found') } },
   },
-  [`${ADMIN_BASE}/members`]: { post: { tags: ['admin'], summary: 'Create a member (global admin)', responses: { 201: json('Member') } } },
-  [`${ADMIN_BASE}/members/{memberId}/applications`]: { post: { tags: ['admin'], summary: 'Create an application and its first API key', responses: { 201: json('Application with apiKey, shown once') } } },
   [`${ADMIN_BASE}/rooms`]: { post: { tags: ['admin'], summary: 'Create a room (pending approval)', responses: { 201: json('Room') } } },
   [`${ADMIN_BASE}/rooms/{roomId}/approve`]: { post: { tags: ['admin'], summary: "Approve a room: creates its topic and urgent lane", responses: { 200: json('Room') } } },
   [`${ADMIN_BASE}/rooms/{roomId}/publishers`]: { post: { tags: ['admin'], summary: 'Grant a client the right to publish event types', responses: { 200: json('Routing generation') } } },
