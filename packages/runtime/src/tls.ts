@@ -22,12 +22,11 @@ export interface TlsListener {
 /** Undefined when no HTTPS listener is configured. Throws ConfigError listing every problem. */
 export function tlsListener(config: TlsSettings, read: (path: string) => Buffer = readFileSync): TlsListener | undefined {
   const { ROOMCAST_TLS_CERT_FILE: certFile, ROOMCAST_TLS_KEY_FILE: keyFile, ROOMCAST_TLS_CLIENT_CA_FILE: caFile } = config;
-  const problems: string[] = [];
   if (!certFile && !keyFile) {
-    if (caFile) problems.push('ROOMCAST_TLS_CLIENT_CA_FILE is set but ROOMCAST_TLS_CERT_FILE and ROOMCAST_TLS_KEY_FILE are not: client certificates need the HTTPS listener.');
-    if (problems.length > 0) throw new ConfigError(problems);
-    return undefined;
+    if (!caFile) return undefined;
+    throw new ConfigError(['ROOMCAST_TLS_CLIENT_CA_FILE is set but ROOMCAST_TLS_CERT_FILE and ROOMCAST_TLS_KEY_FILE are not: client certificates need the HTTPS listener.']);
   }
+  const problems: string[] = [];
   if (!certFile) problems.push('ROOMCAST_TLS_KEY_FILE is set without ROOMCAST_TLS_CERT_FILE: set both to enable the HTTPS listener.');
   if (!keyFile) problems.push('ROOMCAST_TLS_CERT_FILE is set without ROOMCAST_TLS_KEY_FILE: set both to enable the HTTPS listener.');
   const load = (name: string, path: string | undefined): Buffer | undefined => {

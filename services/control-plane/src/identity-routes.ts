@@ -10,7 +10,7 @@ import { requireGlobalAdmin } from './access.ts';
 import { ADMIN_BASE } from './admin-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import type { ApiKeys } from './api-keys.ts';
-import { type Decision, type Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
+import { type Decision, Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
 import { applicationSchema, applicationView, memberPath, memberSchema, memberView, pageQuery, problem, statusQuery, withIssuedKey } from './identity-views.ts';
 import type { ControlPlane } from './service.ts';
 
@@ -51,7 +51,8 @@ const issuedOnce = 'The API key, shown this once; it authenticates once the memb
 
 type ListQuery = PageQuery & { memberId?: string };
 
-export function identityRoutes(router: ApiRouter, _cp: ControlPlane, identity: Identity, keys: ApiKeys): void {
+export function identityRoutes(router: ApiRouter, cp: ControlPlane, keys: ApiKeys): void {
+  const identity = new Identity({ db: cp.deps.db, routing: cp.deps.routing });
   const tags = ['identity'];
 
   router.add<MemberInput>({

@@ -13,7 +13,6 @@ import { ApiKeys } from './api-keys.ts';
 import { auditSink } from './audit.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { govstackControlRoutes } from './govstack-routes.ts';
-import { Identity } from './identity.ts';
 import { identityRoutes } from './identity-routes.ts';
 import { controlPlaneOpenApi } from './openapi.ts';
 import { routingPublisher } from './routing-publisher.ts';
@@ -55,14 +54,13 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     devMode: o.devMode,
   });
   const keys = new ApiKeys({ db, routing, usage: runtime.keyUsage });
-  const identity = new Identity({ db, routing });
   // The control plane authenticates against Postgres directly: it is not on the per-event path.
   const resolve = keys.resolver();
   // Every route is declared on one router: it validates requests, audits changes and
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   const router = new ApiRouter({ resolve, certificate: keys.certificateResolver(), audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
-  identityRoutes(router, service, identity, keys);
+  identityRoutes(router, service, keys);
   return {
     service,
     routes: [router.hono(), adminRoutes(service, resolve), govstackControlRoutes(service, resolve)],
