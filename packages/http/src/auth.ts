@@ -60,7 +60,7 @@ async function certificatePrincipal(c: Context, resolve: CertificateResolver | u
   if (!cert) throw new RoomcastError('auth.missing_credentials', { headers: { 'www-authenticate': 'Bearer' } });
   const refuse = (detail: string) => new RoomcastError('auth.client_certificate_invalid', { detail });
   if (!resolve) throw refuse('This route does not accept client certificates; send an API key');
-  if (!cert.verified) throw refuse(`The client certificate is not signed by the configured client CA (${cert.error ?? 'unverified'})`);
+  if (!cert.verified) throw refuse(`The client certificate does not verify against the configured client CA (${cert.error ?? 'unverified'})`);
   if (!cert.clientId) throw refuse('The client certificate names no single client id in its subject CN or URI SAN');
   const principal = await resolve(cert.clientId);
   if (!principal) throw refuse(`No approved application ${cert.clientId}`);
