@@ -1,10 +1,14 @@
 /**
- * API-key authentication for every route that is not a probe. The key arrives as
- * `Authorization: Bearer <key>` (or `X-Api-Key`); only its SHA-256 is looked up. GovStack
- * routes also carry `X-GovStack-Client`, which must name the authenticated application.
+ * Authentication for every route that is not a probe, two ways in:
+ * - an API key as `Authorization: Bearer <key>` (or `X-Api-Key`); only its SHA-256 is looked up;
+ * - a client certificate on the HTTPS listener (mTLS), verified against the configured client CA,
+ *   whose subject CN or URI SAN names an application's client id.
+ * A key, when sent, decides; otherwise the certificate does. GovStack routes also carry
+ * `X-GovStack-Client`, which must name the authenticated application.
  */
 import { hashApiKey, type RoomAddress, RoomcastError } from '@roomcast/core';
 import type { Context, MiddlewareHandler } from 'hono';
+import { presentedCertificate } from './client-cert.ts';
 
 export interface Principal {
   role: 'GLOBAL_ADMIN' | 'MEMBER_ADMIN' | 'APPLICATION';
@@ -16,7 +20,19 @@ export interface Principal {
   member?: string;
 }
 
+/**
+ * Maps an API key's hash to its principal; undefined for unknown or revoked keys. A resolver may
+ * throw a RoomcastError (e.g. `auth.not_approved`) to answer with that instead.
+ */
 export type PrincipalResolver = (keyHash: string) => Principal | undefined | Promise<Principal | undefined>;
+
+/** Maps the client id named by a verified client certificate to its application's principal. */
+export type CertificateResolver = (clientId: string) => Principal | undefined | Promise<Principal | undefined>;
+
+export interface AuthOptions {
+  /** Accept client certificates; without it a presented certificate does not authenticate. */
+  certificate?: CertificateResolver;
+}
 
 export function bearerKey(c: Context): string | undefined {
   const auth = c.req.header('authorization');
@@ -24,15 +40,31 @@ export function bearerKey(c: Context): string | undefined {
   return c.req.header('x-api-key')?.trim();
 }
 
-export function authenticate(resolve: PrincipalResolver): MiddlewareHandler {
+export function authenticate(resolve: PrincipalResolver, options: AuthOptions = {}): MiddlewareHandler {
   return async function authenticateMiddleware(c, next) {
     const key = bearerKey(c);
-    if (!key) throw new RoomcastError('auth.missing_credentials', { headers: { 'www-authenticate': 'Bearer' } });
-    const principal = await resolve(hashApiKey(key));
-    if (!principal) throw new RoomcastError('auth.invalid_credentials', { headers: { 'www-authenticate': 'Bearer' } });
+    let principal: Principal | undefined;
+    if (key) {
+      principal = await resolve(hashApiKey(key));
+      if (!principal) throw new RoomcastError('auth.invalid_credentials', { headers: { 'www-authenticate': 'Bearer' } });
+    } else {
+      principal = await certificatePrincipal(c, options.certificate);
+    }
     c.set('principal', principal);
     await next();
   };
+}
+
+async function certificatePrincipal(c: Context, resolve: CertificateResolver | undefined): Promise<Principal> {
+  const cert = presentedCertificate(c);
+  if (!cert) throw new RoomcastError('auth.missing_credentials', { headers: { 'www-authenticate': 'Bearer' } });
+  const refuse = (detail: string) => new RoomcastError('auth.client_certificate_invalid', { detail });
+  if (!resolve) throw refuse('This route does not accept client certificates; send an API key');
+  if (!cert.verified) throw refuse(`The client certificate does not verify against the configured client CA (${cert.error ?? 'unverified'})`);
+  if (!cert.clientId) throw refuse('The client certificate names no single client id in its subject CN or URI SAN');
+  const principal = await resolve(cert.clientId);
+  if (!principal) throw refuse(`No approved application ${cert.clientId}`);
+  return { ...principal, keyId: cert.id };
 }
 
 export function principalOf(c: Context): Principal {
@@ -55,7 +87,7 @@ export function requireGovStackClient(c: Context): string {
     });
   }
   if (principal.role === 'APPLICATION' && header !== principal.clientId) {
-    throw new RoomcastError('auth.client_mismatch', { detail: `X-GovStack-Client is ${header}, but the API key belongs to ${principal.clientId}` });
+    throw new RoomcastError('auth.client_mismatch', { detail: `X-GovStack-Client is ${header}, but the caller is ${principal.clientId}` });
   }
   return header;
 }

@@ -1,4 +1,5 @@
 export * from './auth.ts';
+export * from './client-cert.ts';
 export * from './health.ts';
 export * from './json-body.ts';
 export * from './metrics.ts';

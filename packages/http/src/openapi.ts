@@ -28,7 +28,8 @@ export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<
       version,
       description: 'Kafka-native event pub/sub implementing the GovStack Information Mediator PubSub API v2, plus Roomcast extensions.',
     },
-    security: [{ apiKey: [] }],
+    // Either way in: an API key, or a client certificate on the HTTPS listener when configured.
+    security: [{ apiKey: [] }, { clientCertificate: [] }],
     paths: Object.assign(
       {
         '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process is running' } } } },
@@ -45,7 +46,13 @@ export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<
       ...paths,
     ),
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Roomcast API key (rck_…)' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Roomcast API key (rck_…)' },
+        clientCertificate: {
+          type: 'mutualTLS',
+          description: "A client certificate signed by the configured client CA whose subject CN or URI SAN is an approved application's client id (HTTPS listener only).",
+        },
+      },
       parameters: {
         clientId: { name: 'X-GovStack-Client', in: 'header', required: true, schema: { type: 'string' }, description: 'INSTANCE/CLASS/MEMBER/APPLICATION of the caller' },
       },

@@ -13,7 +13,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
-import { authenticate, type Principal, type PrincipalResolver, principalOf, requireGovStackClient } from './auth.ts';
+import { authenticate, type CertificateResolver, type Principal, type PrincipalResolver, principalOf, requireGovStackClient } from './auth.ts';
 import { readJsonBody } from './json-body.ts';
 import { type OpenApiPaths, problemResponseRef } from './openapi.ts';
 
@@ -71,7 +71,8 @@ export interface RouteSpec<B = unknown, Q = Record<string, unknown>> {
 
 /** What the router hands to the audit sink after an audited route finished. */
 export interface AuditEvent {
-  principal: Principal;
+  /** Undefined for the few audited routes open to anonymous callers (e.g. a member applying). */
+  principal: Principal | undefined;
   action: string;
   target: string;
   member: string | undefined;
@@ -147,6 +148,8 @@ const PROBLEMS: Record<number, string> = {
 
 export interface RouterOptions {
   resolve: PrincipalResolver;
+  /** Accept client certificates (mTLS) on every authenticated route. */
+  certificate?: CertificateResolver;
   audit?: AuditSink;
 }
 
@@ -171,7 +174,7 @@ export class ApiRouter {
       const bodyCheck = s.body ? ajvBody.compile(s.body) : undefined;
       const queryCheck = s.query ? ajvQuery.compile(s.query) : undefined;
       const handlers: MiddlewareHandler[] = [];
-      if (s.auth !== 'none') handlers.push(authenticate(this.options.resolve));
+      if (s.auth !== 'none') handlers.push(authenticate(this.options.resolve, this.options.certificate ? { certificate: this.options.certificate } : {}));
       const on = app.on.bind(app) as unknown as (method: string, path: string, ...h: MiddlewareHandler[]) => void;
       on(s.method.toUpperCase(), honoPath(s.path), ...handlers, async (c: Context) => {
         const run = async () => {
@@ -204,12 +207,12 @@ export class ApiRouter {
 
   private async record(c: Context, action: string, outcome: 'SUCCESS' | 'FAILURE', code: string | undefined): Promise<void> {
     const principal = c.get('principal') as Principal | undefined;
-    if (!principal || !this.options.audit) return;
+    if (!this.options.audit) return;
     await this.options.audit({
       principal,
       action,
       target: (c.get('auditTarget') as string | undefined) ?? new URL(c.req.url).pathname,
-      member: (c.get('auditMember') as string | undefined) ?? principal.member,
+      member: (c.get('auditMember') as string | undefined) ?? principal?.member,
       outcome,
       code,
       requestId: (c.get('requestId') as string | undefined) ?? 'unknown',

@@ -3,6 +3,7 @@
  * /healthz, /readyz, /metrics and /openapi.json — and listens on an address. Services only
  * mount their own routes; the composition root decides which services share a process.
  */
+import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
 import type { Logger } from '@roomcast/core';
 import { Hono } from 'hono';
@@ -40,12 +41,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
+/** PEM material of an HTTPS listener. */
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /**
+   * CA certificates that sign client certificates. When set, the listener asks each client for a
+   * certificate; one that does not verify still completes the handshake, so the request can be
+   * answered 401 `auth.client_certificate_invalid` rather than with a dropped connection.
+   */
+  clientCa?: string | Buffer;
+}
+
+export function listen(app: Hono, host: string, port: number, tls?: TlsOptions): Promise<RunningServer> {
+  const secure = tls
+    ? {
+        createServer: createHttpsServer,
+        serverOptions: {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        },
+      }
+    : {};
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port, ...secure }, (info) => {
       resolve({
         port: info.port,
-        url: `http://${host}:${info.port}`,
+        url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -21,6 +21,8 @@ export function createRedis(options: RedisOptions): Redis {
 export interface RedisKeys {
   routingContract: string;
   routingChannel: string;
+  /** Hash: API key id → epoch milliseconds of its last recorded use. */
+  apiKeyLastUsed: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -28,6 +30,7 @@ export function redisKeys(prefix: string): RedisKeys {
   return {
     routingContract: `${prefix}:routing:contract`,
     routingChannel: `${prefix}:routing:changed`,
+    apiKeyLastUsed: `${prefix}:api-keys:last-used`,
   };
 }
 

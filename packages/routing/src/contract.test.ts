@@ -27,6 +27,7 @@ const contract: RoutingContract = {
     },
   ],
   principals: [{ keyHash: 'h1', role: 'APPLICATION', clientId: 'DEV/GOV/MOH/clinic', member: 'DEV/GOV/MOH' }],
+  applications: [{ clientId: 'DEV/GOV/MOH/clinic', member: 'DEV/GOV/MOH' }],
   publishers: [{ clientId: 'DEV/GOV/MOH/clinic', roomId: 'room_1', eventType: 'newBirth' }],
   subscriptions: [
     { ...settings, id: 'sub_1', clientId: 'DEV/GOV/REG/app', mode: 'PUSH', status: 'ACTIVE', pushUrl: 'https://x', group: 'g1' },
@@ -58,6 +59,11 @@ describe('indexContract', () => {
     expect(index.principal('nope')).toBeUndefined();
     expect(index.subscriptions('PUSH').map((s) => s.id)).toEqual(['sub_1']);
     expect(index.subscriptions('PULL').map((s) => s.id)).toEqual(['sub_2']);
+  });
+
+  it('knows approved applications by client id, for client certificates', () => {
+    expect(index.application('DEV/GOV/MOH/clinic')).toEqual({ clientId: 'DEV/GOV/MOH/clinic', member: 'DEV/GOV/MOH' });
+    expect(index.application('DEV/GOV/MOH/other')).toBeUndefined();
   });
 });
 

@@ -22,6 +22,13 @@ export interface PrincipalRoute {
   member?: string;
 }
 
+/** An approved application of an approved member: who a verified client certificate may name. */
+export interface ApplicationRoute {
+  clientId: string;
+  /** INSTANCE/CLASS/MEMBER of its member. */
+  member: string;
+}
+
 export interface EventTypeRoute {
   name: string;
   schemaId: number;
@@ -93,6 +100,7 @@ export interface RoutingContract {
   createdAt: string;
   rooms: RoomRoute[];
   principals: PrincipalRoute[];
+  applications: ApplicationRoute[];
   publishers: PublisherRoute[];
   subscriptions: SubscriptionRoute[];
 }
@@ -102,6 +110,7 @@ export const EMPTY_CONTRACT: RoutingContract = {
   createdAt: new Date(0).toISOString(),
   rooms: [],
   principals: [],
+  applications: [],
   publishers: [],
   subscriptions: [],
 };
@@ -109,6 +118,8 @@ export const EMPTY_CONTRACT: RoutingContract = {
 export interface RoutingIndex {
   contract: RoutingContract;
   principal(keyHash: string): PrincipalRoute | undefined;
+  /** The approved application with this client id (client-certificate authentication). */
+  application(clientId: string): ApplicationRoute | undefined;
   room(address: RoomAddress): RoomRoute | undefined;
   roomById(id: string): RoomRoute | undefined;
   eventType(room: RoomRoute, name: string): EventTypeRoute | undefined;
@@ -119,6 +130,7 @@ export interface RoutingIndex {
 
 export function indexContract(contract: RoutingContract): RoutingIndex {
   const principals = new Map(contract.principals.map((p) => [p.keyHash, p]));
+  const applications = new Map(contract.applications.map((a) => [a.clientId, a]));
   const roomsByKey = new Map(contract.rooms.map((r) => [roomKey(r.address), r]));
   const roomsById = new Map(contract.rooms.map((r) => [r.id, r]));
   const eventTypes = new Map<string, EventTypeRoute>();
@@ -128,6 +140,7 @@ export function indexContract(contract: RoutingContract): RoutingIndex {
   return {
     contract,
     principal: (hash) => principals.get(hash),
+    application: (clientId) => applications.get(clientId),
     room: (address) => roomsByKey.get(roomKey(address)),
     roomById: (id) => roomsById.get(id),
     eventType: (room, name) => eventTypes.get(`${room.id}\u0000${name}`),

@@ -45,6 +45,18 @@ export const commonConfigSpec = {
     default: 'false',
     help: 'Development mode: allows http:// and loopback push endpoints. Never enable in production.',
   },
+  ROOMCAST_TLS_CERT_FILE: {
+    kind: 'string',
+    optional: true,
+    help: 'PEM server certificate (with its chain) of an additional HTTPS listener on ROOMCAST_TLS_PORT; set together with ROOMCAST_TLS_KEY_FILE. Unset: HTTP only.',
+  },
+  ROOMCAST_TLS_KEY_FILE: { kind: 'string', optional: true, help: 'PEM private key of ROOMCAST_TLS_CERT_FILE.' },
+  ROOMCAST_TLS_PORT: { kind: 'int', default: '8443', check: portCheck, help: 'HTTPS port, used when ROOMCAST_TLS_CERT_FILE is set (0 picks a free one).' },
+  ROOMCAST_TLS_CLIENT_CA_FILE: {
+    kind: 'string',
+    optional: true,
+    help: "PEM CA certificate(s) signing client certificates (mTLS). When set, the HTTPS listener asks for a client certificate; a verified one whose subject CN or URI SAN is an approved application's client id authenticates as that application.",
+  },
 } satisfies ConfigSpec;
 
 export const databaseConfigSpec = {

@@ -8,6 +8,7 @@ import { followContract, type RoutingFollower } from '@roomcast/routing';
 import { commonConfigSpec } from './config.ts';
 import { createRuntime, exportRoutingGeneration, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
 import { serveUnits, type Unit } from './serve.ts';
+import { tlsListener } from './tls.ts';
 
 export interface DataPlaneContext<S extends ConfigSpec> {
   config: ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
@@ -25,13 +26,14 @@ export function runDataPlaneService<S extends ConfigSpec>(
   return runMain(async () => {
     // One load over the merged spec, so every problem is reported at once.
     const config = loadConfig({ ...commonConfigSpec, ...spec }, env) as unknown as ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
+    const tls = tlsListener(config);
     const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: name } });
     const runtime = createRuntime(runtimeSettings(config, `roomcast-${name}`), logger);
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
     const units = build({ config, runtime, routing, logger });
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, units });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
     stopOnSignals(async () => {
       await served.stop();
       await runtime.close();

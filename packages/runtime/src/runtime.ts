@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@roomcast/core';
 import { createKafka, type Kafka, type KafkaNames, kafkaNames, probeKafka } from '@roomcast/kafka';
-import { createRedis, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
+import { createRedis, type KeyUsage, keyUsage, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
 import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
@@ -24,6 +24,8 @@ export interface Runtime {
   registry: SchemaRegistry;
   names: KafkaNames;
   keys: RedisKeys;
+  /** Records API-key use (throttled) for the control plane's key lists. */
+  keyUsage: KeyUsage;
   metrics: Registry;
   checks: Record<string, () => Promise<void>>;
   onClose(fn: () => Promise<void>): void;
@@ -38,6 +40,7 @@ export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtim
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'roomcast_' });
   const closers: Array<() => Promise<void>> = [async () => void (await redis.quit().catch(() => redis.disconnect()))];
+  const keys = redisKeys(settings.namePrefix);
 
   return {
     logger,
@@ -45,7 +48,8 @@ export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtim
     redis,
     registry,
     names: kafkaNames(settings.namePrefix),
-    keys: redisKeys(settings.namePrefix),
+    keys,
+    keyUsage: keyUsage(redis, keys, { onError: (err) => logger.warn('API key use not recorded', { error: err }) }),
     metrics,
     checks: {
       kafka: () => probeKafka(kafka),

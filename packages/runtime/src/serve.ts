@@ -7,6 +7,7 @@ import type { Logger } from '@roomcast/core';
 import { buildPlatformApp, listen, type OpenApiPaths, openapiDocument } from '@roomcast/http';
 import type { Hono } from 'hono';
 import type { Runtime } from './runtime.ts';
+import type { TlsListener } from './tls.ts';
 
 export interface Unit {
   name: string;
@@ -22,12 +23,15 @@ export interface ServedUnits {
   /** The composed HTTP app (tests list its routes against the OpenAPI document). */
   app: Hono;
   port: number;
+  /** The HTTPS listener's address when one is configured. */
+  tlsUrl: string | undefined;
+  tlsPort: number | undefined;
   stop(): Promise<void>;
 }
 
 export const ROOMCAST_VERSION = '0.1.0';
 
-export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; units: Unit[] }): Promise<ServedUnits> {
+export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; tls?: TlsListener | undefined; units: Unit[] }): Promise<ServedUnits> {
   const started: Unit[] = [];
   const stopUnits = async () => {
     for (const u of started.reverse()) {
@@ -51,13 +55,20 @@ export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: st
     routes: o.units.flatMap((u) => u.routes ?? []),
   });
   const server = await listen(app, o.host, o.port);
-  o.logger.info('listening', { url: server.url, units: o.units.map((u) => u.name) });
+  // The HTTPS listener serves the same app; only the way in (and client certificates) differ.
+  const secure = o.tls ? await listen(app, o.host, o.tls.port, o.tls.options).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  }) : undefined;
+  o.logger.info('listening', { url: server.url, tlsUrl: secure?.url, mutualTls: o.tls?.options.clientCa !== undefined, units: o.units.map((u) => u.name) });
   return {
     url: server.url,
     app,
     port: server.port,
+    tlsUrl: secure?.url,
+    tlsPort: secure?.port,
     async stop() {
-      await server.close();
+      await Promise.all([server.close(), secure?.close()]);
       await stopUnits();
     },
   };

@@ -12,7 +12,7 @@ import { createIngress, ingressOpenApi } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, type Runtime, serveUnits, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -27,6 +27,8 @@ export interface Platform {
   url: string;
   app: Hono;
   port: number;
+  /** The HTTPS listener (API keys or client certificates) when TLS is configured. */
+  tlsUrl: string | undefined;
   runtime: Runtime;
   routing: RoutingFollower;
   controlPlane: ControlPlaneUnit;
@@ -36,6 +38,7 @@ export interface Platform {
 }
 
 export async function startPlatform(config: PlatformConfig, logger: Logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel })): Promise<Platform> {
+  const tls = tlsListener(config);
   if (config.ROOMCAST_MIGRATE_ON_START) {
     const result = await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
     if (result.applied.length > 0) logger.info('database migrated', { applied: result.applied });
@@ -75,11 +78,12 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
       createPull({ routing }),
     ];
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, units });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
     return {
       url: served.url,
       port: served.port,
       app: served.app,
+      tlsUrl: served.tlsUrl,
       runtime,
       routing,
       controlPlane,

@@ -15,7 +15,7 @@ const entrySchema = {
     id: { type: 'string' },
     at: { type: 'string', format: 'date-time' },
     actor: { type: 'string', description: 'Client id, member or role of the caller, with the id of the key used' },
-    actorRole: { type: 'string', enum: ['GLOBAL_ADMIN', 'MEMBER_ADMIN', 'APPLICATION'] },
+    actorRole: { type: 'string', enum: ['GLOBAL_ADMIN', 'MEMBER_ADMIN', 'APPLICATION', 'ANONYMOUS'], description: 'ANONYMOUS for a member applying to join' },
     member: { type: ['string', 'null'], description: 'INSTANCE/CLASS/MEMBER the action concerns' },
     action: { type: 'string' },
     target: { type: 'string' },

@@ -9,7 +9,8 @@ import type { PrismaClient } from '@roomcast/db';
 import type { AuditEvent, AuditSink, Principal } from '@roomcast/http';
 
 /** Who acted, in a form that names no secret: client id, member or role, plus the key id. */
-export function actorOf(p: Principal): string {
+export function actorOf(p: Principal | undefined): string {
+  if (!p) return 'anonymous';
   const who = p.clientId ?? (p.member ? `member:${p.member}` : p.role === 'GLOBAL_ADMIN' ? 'global-admin' : p.role.toLowerCase());
   return p.keyId ? `${who} key:${p.keyId}` : who;
 }
@@ -34,7 +35,7 @@ export function auditSink(db: PrismaClient, logger: Logger): AuditSink {
       await db.auditEntry.create({
         data: {
           actor: actorOf(e.principal),
-          actorRole: e.principal.role,
+          actorRole: e.principal?.role ?? 'ANONYMOUS',
           member: e.member ?? null,
           action: e.action,
           target: e.target.slice(0, 500),

@@ -5,17 +5,17 @@
 import type { Logger } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import { probeDb } from '@roomcast/db';
-import { ApiRouter, mergePaths, type OpenApiPaths, type Principal, type PrincipalResolver } from '@roomcast/http';
+import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
 import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
-import { adminRoutes } from './admin-routes.ts';
+import { ApiKeys } from './api-keys.ts';
 import { auditSink } from './audit.ts';
 import { allowlistRoutes } from './allowlist-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { directoryRoutes } from './directory-routes.ts';
 import { eventTypeRoutes } from './event-type-routes.ts';
-import { controlPlaneOpenApi } from './openapi.ts';
+import { identityRoutes } from './identity-routes.ts';
 import { publisherRoutes } from './publisher-routes.ts';
 import { rightsRoutes } from './rights-routes.ts';
 import { roomRoutes } from './room-routes.ts';
@@ -60,18 +60,12 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     defaultPartitions: o.defaultPartitions,
     devMode: o.devMode,
   });
+  const keys = new ApiKeys({ db, routing, usage: runtime.keyUsage });
   // The control plane authenticates against Postgres directly: it is not on the per-event path.
-  const resolve: PrincipalResolver = async (hash) => {
-    const key = await db.apiKey.findUnique({ where: { hash }, include: { application: true, member: true } });
-    if (!key || key.revokedAt) return undefined;
-    const principal: Principal = { role: key.role, keyId: key.id };
-    if (key.application) principal.clientId = key.application.clientId;
-    if (key.member) principal.member = `${key.member.instance}/${key.member.memberClass}/${key.member.memberCode}`;
-    return principal;
-  };
+  const resolve = keys.resolver();
   // Every route is declared on one router: it validates requests, audits changes and
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
-  const router = new ApiRouter({ resolve, audit: auditSink(db, o.logger) });
+  const router = new ApiRouter({ resolve, certificate: keys.certificateResolver(), audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
   roomRoutes(router, service);
   eventTypeRoutes(router, service);
@@ -82,13 +76,14 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   subscriptionRoutes(router, service);
   subscriptionAdminRoutes(router, service);
   allowlistRoutes(router, service);
+  identityRoutes(router, service, keys);
   return {
     service,
-    routes: [router.hono(), adminRoutes(service, resolve)],
-    openapi: mergePaths(controlPlaneOpenApi, router.openapi()),
+    routes: [router.hono()],
+    openapi: router.openapi(),
     checks: { postgres: () => probeDb(db) },
     async start() {
-      if (o.bootstrapAdminKey) await service.registerBootstrapAdmin(o.bootstrapAdminKey);
+      if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);
       else await routing.republish('control plane started');
     },
   };

@@ -1,11 +1,12 @@
 /** Composition root of the control plane run on its own. */
 import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
 import { createDb, migrate } from '@roomcast/db';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, runMain, runtimeSettings, serveUnits, stopOnSignals } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, runMain, runtimeSettings, serveUnits, stopOnSignals, tlsListener } from '@roomcast/runtime';
 import { createControlPlane } from './index.ts';
 
 await runMain(async () => {
   const config = loadConfig({ ...commonConfigSpec, ...controlPlaneConfigSpec }, process.env);
+  const tls = tlsListener(config);
   const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: 'control-plane' } });
   await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
   const runtime = createRuntime(runtimeSettings(config, 'roomcast-control-plane'), logger);
@@ -25,6 +26,7 @@ await runMain(async () => {
     logger,
     host: config.ROOMCAST_HOST,
     port: config.ROOMCAST_PORT,
+    tls,
     units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: cp.openapi, start: () => cp.start() }],
   });
   stopOnSignals(async () => {

@@ -10,13 +10,14 @@ import type { KafkaNames } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { publishContract, type RoutingContract } from '@roomcast/routing';
 import { contractSecrets } from './subscription-model.ts';
+import { contractIdentities } from './api-keys.ts';
 
 const LOCK_ID = 7_410_218_203;
 
 export async function buildContract(db: Prisma.TransactionClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
-  const [rooms, keys, contracts, subs] = await Promise.all([
+  const [rooms, identities, contracts, subs] = await Promise.all([
     db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } }),
-    db.apiKey.findMany({ where: { revokedAt: null }, include: { member: true, application: true } }),
+    contractIdentities(db),
     db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } }),
     db.subscription.findMany({ where: { status: { in: ['ACTIVE', 'PAUSED'] } }, include: { application: true, eventType: true } }),
   ]);
@@ -44,13 +45,8 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
         priority: t.priority,
       })),
     })),
-    principals: keys.map((k) => ({
-      keyHash: k.hash,
-      keyId: k.id,
-      role: k.role,
-      ...(k.application ? { clientId: k.application.clientId } : {}),
-      ...(k.member ? { member: `${k.member.instance}/${k.member.memberClass}/${k.member.memberCode}` } : {}),
-    })),
+    principals: identities.principals,
+    applications: identities.applications,
     publishers: contracts.map((c) => ({ clientId: c.application.clientId, roomId: c.roomId, eventType: c.eventType.name })),
     subscriptions: subs.map((s) => ({
       id: s.id,

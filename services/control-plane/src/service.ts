@@ -1,11 +1,11 @@
 /**
- * Control-plane operations over Postgres, the schema registry and Kafka administration. Routes
- * authorise and parse; these functions enforce invariants and trigger a new routing-contract
- * generation after each committed change. Kept thin for now: approval flows, revocation,
- * deletion and the audit log arrive with the control-plane issue.
+ * The control plane's shared dependencies and lookups (member, room, event type by GovStack
+ * address). Each area keeps its own operations in its module (identity.ts, rooms.ts,
+ * event-types.ts, publishers.ts, subscriptions.ts, config-state.ts); every committed change
+ * that affects routing republishes the routing contract.
  */
-import { formatClientId, hashApiKey, issueApiKey, type Logger, newId, RoomcastError, type RoomAddress } from '@roomcast/core';
-import { Prisma, type PrismaClient } from '@roomcast/db';
+import { type Logger, RoomcastError, type RoomAddress } from '@roomcast/core';
+import type { PrismaClient } from '@roomcast/db';
 import type { Kafka, KafkaNames } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
 import type { RoutingPublisher } from './routing-publisher.ts';
@@ -22,60 +22,16 @@ export interface ControlPlaneDeps {
   devMode: boolean;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
-}
-
 export class ControlPlane {
   readonly deps: ControlPlaneDeps;
   constructor(deps: ControlPlaneDeps) {
     this.deps = deps;
   }
 
-  /** Registers the bootstrap admin key (idempotent: the hash is unique). */
-  async registerBootstrapAdmin(key: string): Promise<void> {
-    const hash = hashApiKey(key);
-    await this.deps.db.apiKey.upsert({
-      where: { hash },
-      create: { id: newId('key'), prefix: key.slice(0, 6), hash, role: 'GLOBAL_ADMIN' },
-      update: { revokedAt: null },
-    });
-    await this.deps.routing.republish('bootstrap admin key');
-  }
-
-  async createMember(input: { instance: string; memberClass: string; memberCode: string; name: string }) {
-    try {
-      return await this.deps.db.member.create({ data: { id: newId('mem'), ...input, status: 'APPROVED' } });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new RoomcastError('member.already_exists');
-      throw err;
-    }
-  }
-
   async findMember(instance: string, memberClass: string, memberCode: string) {
     const member = await this.deps.db.member.findUnique({ where: { instance_memberClass_memberCode: { instance, memberClass, memberCode } } });
     if (!member) throw new RoomcastError('member.not_found', { detail: `No member ${instance}/${memberClass}/${memberCode}` });
     return member;
-  }
-
-  /** Creates an application with its first API key; the key is returned once and stored hashed. */
-  async createApplication(memberId: string, code: string) {
-    const member = await this.deps.db.member.findUnique({ where: { id: memberId } });
-    if (!member) throw new RoomcastError('member.not_found');
-    const clientId = formatClientId({ instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, application: code });
-    const issued = issueApiKey();
-    try {
-      const application = await this.deps.db.$transaction(async (tx) => {
-        const app = await tx.application.create({ data: { id: newId('app'), memberId, code, clientId } });
-        await tx.apiKey.create({ data: { id: newId('key'), prefix: issued.prefix, hash: issued.hash, role: 'APPLICATION', applicationId: app.id, memberId } });
-        return app;
-      });
-      await this.deps.routing.republish(`application ${clientId} created`);
-      return { application, apiKey: issued.key };
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new RoomcastError('application.already_exists', { detail: `Application ${clientId} already exists` });
-      throw err;
-    }
   }
 
   async findRoom(address: RoomAddress) {

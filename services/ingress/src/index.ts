@@ -5,7 +5,7 @@
 import type { Logger } from '@roomcast/core';
 import { createDurableProducer } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
-import type { Runtime } from '@roomcast/runtime';
+import { contractAuthenticator, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { IngressMetrics } from './metrics.ts';
 import { publishRoutes } from './publish.ts';
@@ -32,7 +32,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
   const validators = new ValidatorCache(o.runtime.registry, o.logger);
   const warm = () => validators.warm(o.routing.current().contract.rooms.flatMap((r) => r.eventTypes.map((t) => t.schemaId)));
   return {
-    routes: [publishRoutes({ routing: o.routing, producer, validators, metrics: new IngressMetrics(o.runtime.metrics), bodyLimit: o.bodyLimit })],
+    routes: [publishRoutes({ routing: o.routing, authenticate: contractAuthenticator(o.routing, o.runtime.keyUsage), producer, validators, metrics: new IngressMetrics(o.runtime.metrics), bodyLimit: o.bodyLimit })],
     async start() {
       await producer.connect();
       o.routing.onChange(() => void warm());

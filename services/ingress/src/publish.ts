@@ -1,17 +1,17 @@
 /**
  * GovStack publish: POST /r1/{instance}/{class}/{member}/{room}/pub/v1/{eventType}.
  *
- * Checks run in a fixed order, each with its own error code: authentication, X-GovStack-Client,
- * room, event type, publisher contract, body (content type, size, JSON), body/path agreement,
- * schema validation. Only then is the record produced, and the caller gets 201 with the event
+ * Checks run in a fixed order, each with its own error code: authentication (API key or client
+ * certificate, from the routing contract), X-GovStack-Client, room, event type, publisher
+ * contract, body (content type, size, JSON), body/path agreement, schema validation. Only then is the record produced, and the caller gets 201 with the event
  * id once Kafka has acknowledged it with acks=all. Nothing here touches Postgres.
  */
 import { parsePointer, RoomcastError, resolvePointer, uuidv7 } from '@roomcast/core';
-import { authenticate, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
+import { readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
 import { ACKS_ALL, encodeHeaders, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { IngressMetrics } from './metrics.ts';
 import type { ValidatorCache } from './validators.ts';
 
@@ -19,6 +19,8 @@ export const PUBLISH_PATH = '/r1/:instanceId/:memberClass/:memberCode/:applicati
 
 export interface PublishDeps {
   routing: RoutingFollower;
+  /** API key or client certificate, resolved from the routing contract. */
+  authenticate: MiddlewareHandler;
   producer: Producer;
   validators: ValidatorCache;
   metrics: IngressMetrics;
@@ -39,7 +41,7 @@ export function eventKey(keyPointer: string | null, body: Record<string, unknown
 
 export function publishRoutes(deps: PublishDeps): Hono {
   const app = new Hono();
-  app.use(PUBLISH_PATH, authenticate((hash) => deps.routing.current().principal(hash)));
+  app.use(PUBLISH_PATH, deps.authenticate);
 
   app.post(PUBLISH_PATH, async (c) => {
     const started = performance.now();

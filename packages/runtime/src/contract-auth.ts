@@ -1,0 +1,31 @@
+/**
+ * How data-plane processes authenticate: from the routing contract in memory, never from
+ * Postgres. API keys resolve by hash to the principals of approved members and applications;
+ * a verified client certificate resolves by client id to an approved application. Key use is
+ * recorded (throttled, in Redis) for the control plane's key lists.
+ */
+import { authenticate, type Principal } from '@roomcast/http';
+import type { KeyUsage } from '@roomcast/redis';
+import type { RoutingFollower } from '@roomcast/routing';
+import type { MiddlewareHandler } from 'hono';
+
+export function contractAuthenticator(routing: RoutingFollower, usage: KeyUsage): MiddlewareHandler {
+  return authenticate(
+    (hash) => {
+      const found = routing.current().principal(hash);
+      if (!found) return undefined;
+      if (found.keyId) usage.touch(found.keyId);
+      const principal: Principal = { role: found.role };
+      if (found.keyId) principal.keyId = found.keyId;
+      if (found.clientId) principal.clientId = found.clientId;
+      if (found.member) principal.member = found.member;
+      return principal;
+    },
+    {
+      certificate: (clientId) => {
+        const app = routing.current().application(clientId);
+        return app ? { role: 'APPLICATION', clientId: app.clientId, member: app.member } : undefined;
+      },
+    },
+  );
+}
