@@ -196,8 +196,8 @@ describe('who may call the GovStack subscription routes', () => {
   it('lets a member admin act for its own member’s applications only, and the global admin for any', async () => {
     const asAdmin = await call('GET', SUBS, { key: regAdmin, client: REG });
     expect((asAdmin.body as unknown as { eventType: string }[]).map((s) => s.eventType).sort()).toEqual(['death', 'newBirth']);
-    expectProblem(await call('GET', SUBS, { key: regAdmin, client: TAX }), 403, 'auth.forbidden');
-    expectProblem(await call('PATCH', `${SUBS}/death`, { key: taxAdmin, client: REG, body: {} }), 403, 'auth.forbidden');
+    expectProblem(await call('GET', SUBS, { key: regAdmin, client: TAX }), 403, 'auth.client_mismatch');
+    expectProblem(await call('PATCH', `${SUBS}/death`, { key: taxAdmin, client: REG, body: {} }), 403, 'auth.client_mismatch');
     expect((await call('GET', `${SUBS}/death`, { key: t.adminKey, client: REG })).status).toBe(200);
     expectProblem(await call('POST', `${SUBS}/death`, { key: t.adminKey, client: 'DEV/GOV/REG/ghost', body: { eventType: 'death', options: { pushUrl: HOOK } } }), 400, 'request.validation_failed', [
       '/headers/X-GovStack-Client',

@@ -75,7 +75,8 @@ export function principalOf(c: Context): Principal {
 
 /**
  * GovStack routes: the X-GovStack-Client header is required and must equal the caller's client
- * id. Admin keys have no client id of their own and may act with any header value.
+ * id. Admin keys have no client id of their own: a member admin may name any application of
+ * its member, a global admin any application.
  */
 export function requireGovStackClient(c: Context): string {
   const principal = principalOf(c);
@@ -88,6 +89,10 @@ export function requireGovStackClient(c: Context): string {
   }
   if (principal.role === 'APPLICATION' && header !== principal.clientId) {
     throw new RoomcastError('auth.client_mismatch', { detail: `X-GovStack-Client is ${header}, but the caller is ${principal.clientId}` });
+  }
+  // A member admin acts only for its own member's applications; a global admin for any.
+  if (principal.role === 'MEMBER_ADMIN' && !(principal.member && header.startsWith(`${principal.member}/`))) {
+    throw new RoomcastError('auth.client_mismatch', { detail: `X-GovStack-Client is ${header}, which is not an application of ${principal.member}` });
   }
   return header;
 }

@@ -7,7 +7,7 @@
  * id once Kafka has acknowledged it with acks=all. Nothing here touches Postgres.
  */
 import { parsePointer, RoomcastError, resolvePointer, uuidv7 } from '@roomcast/core';
-import { readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
+import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
 import { ACKS_ALL, encodeHeaders, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
@@ -46,6 +46,8 @@ export function publishRoutes(deps: PublishDeps): Hono {
   app.post(PUBLISH_PATH, async (c) => {
     const started = performance.now();
     const publisher = requireGovStackClient(c);
+    // Events are published by applications (API key or client certificate), never by admins.
+    if (principalOf(c).role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
     const routes = deps.routing.current();
     const address = roomAddressOf(c);
     const room = routes.room(address);

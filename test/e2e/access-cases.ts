@@ -1,0 +1,308 @@
+/**
+ * The table of the shared access suite (access.int.test.ts): one row per operation, with the
+ * request each persona sends and the status each must get, in the order of PERSONAS. Rows run
+ * in order; `prepare` creates what a row needs and `after` keeps ids from answers.
+ *
+ * Personas: the room `births` belongs to DEV/GOV/MOH (owner); its application clinic-a
+ * publishes; DEV/GOV/REG (other member) has births-registry, subscribed to newBirth.
+ */
+import { DEMO } from '../../scripts/lib/demo.ts';
+
+export const PERSONAS = ['anonymous', 'otherApp', 'otherAdmin', 'ownerApp', 'ownerAdmin', 'globalAdmin'] as const;
+export type Persona = (typeof PERSONAS)[number];
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface AccessContext {
+  call(method: string, path: string, body?: unknown, client?: string): Promise<Answer>;
+  keys: Record<Persona, string | undefined>;
+  ids: { roomId: string; subscriptionId: string; ownerMemberId: string; otherMemberId: string; clinicAppId: string };
+  state: Record<string, string>;
+}
+
+interface Request {
+  method: string;
+  path: string;
+  body?: unknown;
+  client?: string;
+}
+
+export interface AccessCase {
+  op: string;
+  /** Statuses in the order of PERSONAS. */
+  expect: [number, number, number, number, number, number];
+  request(ctx: AccessContext, persona: Persona): Request;
+  prepare?(ctx: AccessContext): Promise<void>;
+  after?(ctx: AccessContext, persona: Persona, res: Answer): void;
+}
+
+const ROOM = DEMO.roomPath; // /r1/DEV/GOV/MOH/births
+const A = '/api/admin/v1';
+const OTHER = DEMO.subscriberClient;
+const OWNER = DEMO.publisherClient;
+
+/** The client id each persona names in X-GovStack-Client: its own, or (admins) one of its member's. */
+function clientOf(p: Persona): string {
+  return p === 'otherApp' || p === 'otherAdmin' || p === 'globalAdmin' ? OTHER : OWNER;
+}
+
+const get = (path: string) => (_: AccessContext, p: Persona): Request => ({ method: 'GET', path, client: clientOf(p) });
+const simpleSchema = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } };
+
+async function pendingRoom(ctx: AccessContext, code: string): Promise<string> {
+  const r = await ctx.call('POST', `${A}/rooms`, { ...DEMO.owner, name: undefined, room: code });
+  if (r.status !== 201) throw new Error(`room ${code}: ${r.status} ${JSON.stringify(r.body)}`);
+  return String(r.body.id);
+}
+
+async function applyMember(ctx: AccessContext, code: string): Promise<string> {
+  const r = await ctx.call('POST', `${A}/members/apply`, { instance: 'DEV', memberClass: 'GOV', memberCode: code, name: `Applicant ${code}` });
+  if (r.status !== 201) throw new Error(`apply ${code}: ${r.status} ${JSON.stringify(r.body)}`);
+  return String(r.body.id);
+}
+
+async function pendingApplication(ctx: AccessContext, code: string): Promise<string> {
+  // Applied for by the owner's member admin, so it stays PENDING.
+  const res = await fetch(`${ctx.state.baseUrl}${A}/members/${ctx.ids.ownerMemberId}/applications`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.keys.ownerAdmin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 201) throw new Error(`application ${code}: ${res.status} ${JSON.stringify(body)}`);
+  return String(body.id);
+}
+
+export const ACCESS_CASES: AccessCase[] = [
+  // Who am I, audit, directory: open to every authenticated caller (audit: admins only).
+  { op: 'whoAmI', expect: [401, 200, 200, 200, 200, 200], request: get(`${A}/me`) },
+  { op: 'listAuditEntries', expect: [401, 403, 200, 403, 200, 200], request: get(`${A}/audit`) },
+  { op: 'listClients', expect: [401, 200, 200, 200, 200, 200], request: get('/listClients') },
+  { op: 'listMethods', expect: [401, 200, 200, 200, 200, 200], request: get(`${ROOM}/listMethods`) },
+  { op: 'allowedMethods', expect: [401, 200, 200, 200, 200, 200], request: get(`${ROOM}/allowedMethods`) },
+  { op: 'getOpenAPI', expect: [401, 200, 200, 200, 200, 200], request: get(`${ROOM}/getOpenAPI?serviceCode=${DEMO.eventType}`) },
+
+  // Configuration management: global admin only.
+  { op: 'createIMconf', expect: [401, 403, 403, 403, 403, 201], request: () => ({ method: 'POST', path: '/api/v1/config', body: { domain: 'dev.roomcast.test', instance: 'DEV' } }) },
+  { op: 'checkIMconf', expect: [401, 403, 403, 403, 403, 200], request: get('/api/v1/status') },
+  { op: 'listIMconf', expect: [401, 403, 403, 403, 403, 200], request: get('/api/v1/config') },
+  { op: 'updateIMconf', expect: [401, 403, 403, 403, 403, 201], request: () => ({ method: 'PATCH', path: '/api/v1/config', body: { domain: 'dev.roomcast.test', instance: 'DEV' } }) },
+  {
+    op: 'replaceIMconf',
+    expect: [401, 403, 403, 403, 403, 201],
+    // The current configuration sent back unchanged: replacing it withdraws nothing.
+    prepare: async (ctx) => {
+      ctx.state.config = JSON.stringify((await ctx.call('GET', '/api/v1/config')).body);
+    },
+    request: (ctx) => ({ method: 'PUT', path: '/api/v1/config', body: JSON.parse(ctx.state.config as string) }),
+  },
+  // Rights: global admin, or a member admin for its own rooms.
+  { op: 'getAllowed', expect: [401, 403, 200, 403, 200, 200], request: get('/api/v1/rights/allow') },
+  ...(['setAllowed', 'setDenied'] as const).map(
+    (op): AccessCase => ({
+      op,
+      expect: [401, 403, 403, 403, 200, 200],
+      request: () => ({
+        method: 'PATCH',
+        path: `/api/v1/rights/${op === 'setAllowed' ? 'allow' : 'deny'}`,
+        body: [{ memberClass: 'GOV', memberCode: 'MOH', applicationId: DEMO.room, serviceId: DEMO.eventType, rights: [{ memberClass: 'GOV', memberCode: 'REG', applicationId: DEMO.subscriberApp }] }],
+      }),
+    }),
+  ),
+
+  // Rooms: a member creates its own; ids of other members' rooms look missing.
+  {
+    op: 'createRoom',
+    expect: [401, 403, 403, 201, 201, 201],
+    request: (_, p) => ({ method: 'POST', path: `${A}/rooms`, body: { ...DEMO.owner, name: undefined, room: `acc-${p.toLowerCase()}` } }),
+  },
+  { op: 'listRooms', expect: [401, 200, 200, 200, 200, 200], request: get(`${A}/rooms`) },
+  { op: 'getRoom', expect: [401, 404, 404, 200, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}`)(ctx, p) },
+  { op: 'updateRoom', expect: [401, 404, 404, 200, 200, 200], request: (ctx) => ({ method: 'PATCH', path: `${A}/rooms/${ctx.ids.roomId}`, body: { description: 'Births at health facilities' } }) },
+  {
+    op: 'approveRoom',
+    expect: [401, 403, 403, 403, 403, 200],
+    prepare: async (ctx) => {
+      ctx.state.pendingRoom = await pendingRoom(ctx, 'acc-approve');
+    },
+    request: (ctx) => ({ method: 'POST', path: `${A}/rooms/${ctx.state.pendingRoom}/approve` }),
+  },
+  {
+    op: 'deleteRoom',
+    expect: [401, 404, 404, 204, 404, 404],
+    prepare: async (ctx) => {
+      ctx.state.doomedRoom = await pendingRoom(ctx, 'acc-delete');
+    },
+    request: (ctx) => ({ method: 'DELETE', path: `${A}/rooms/${ctx.state.doomedRoom}` }),
+  },
+
+  // Event types: the owner changes, anyone authenticated reads.
+  {
+    op: 'createEventType',
+    expect: [401, 403, 403, 200, 200, 200],
+    request: (_, p) => ({ method: 'POST', path: `${ROOM}/api/v1/eventType`, client: clientOf(p), body: { eventType: `acc${p}`, schema: simpleSchema } }),
+  },
+  { op: 'getEventTypeList', expect: [401, 200, 200, 200, 200, 200], request: get(`${ROOM}/api/v1/eventType`) },
+  { op: 'getEventType', expect: [401, 200, 200, 200, 200, 200], request: get(`${ROOM}/api/v1/eventType/${DEMO.eventType}`) },
+  {
+    op: 'changeEventType',
+    expect: [401, 403, 403, 200, 200, 200],
+    request: (_, p) => ({ method: 'PUT', path: `${ROOM}/api/v1/eventType/accglobalAdmin`, client: clientOf(p), body: { schema: simpleSchema, description: `changed by ${p}` } }),
+  },
+  {
+    op: 'deleteEventType',
+    expect: [401, 403, 403, 204, 404, 404],
+    request: (_, p) => ({ method: 'DELETE', path: `${ROOM}/api/v1/eventType/accownerApp`, client: clientOf(p) }),
+  },
+
+  // Publisher contracts: the room owner grants and revokes; the grantee may read its own.
+  {
+    op: 'grantPublisher',
+    expect: [401, 404, 404, 200, 200, 200],
+    request: (ctx) => ({ method: 'POST', path: `${A}/rooms/${ctx.ids.roomId}/publishers`, body: { clientId: OTHER, eventTypes: [DEMO.eventType] } }),
+  },
+  { op: 'listRoomPublishers', expect: [401, 404, 404, 200, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}/publishers`)(ctx, p) },
+  {
+    op: 'listClientPublishers',
+    expect: [401, 200, 200, 200, 200, 200],
+    request: get(`${A}/publishers`),
+    after: (ctx, p, res) => {
+      if (p !== 'otherApp') return;
+      const contracts = (res.body.contracts ?? res.body.items ?? []) as { id: string }[];
+      if (contracts[0]) ctx.state.otherContract = contracts[0].id;
+    },
+  },
+  { op: 'getPublisher', expect: [401, 200, 200, 200, 200, 200], request: (ctx, p) => get(`${A}/publishers/${ctx.state.otherContract}`)(ctx, p) },
+  { op: 'revokePublisherContract', expect: [401, 403, 403, 200, 200, 200], request: (ctx) => ({ method: 'DELETE', path: `${A}/publishers/${ctx.state.otherContract}` }) },
+  {
+    op: 'revokePublisher',
+    expect: [401, 404, 404, 200, 404, 404],
+    prepare: async (ctx) => {
+      await ctx.call('POST', `${A}/rooms/${ctx.ids.roomId}/publishers`, { clientId: OTHER, eventTypes: [DEMO.eventType] });
+    },
+    request: (ctx) => ({ method: 'DELETE', path: `${A}/rooms/${ctx.ids.roomId}/publishers?clientId=${encodeURIComponent(OTHER)}` }),
+  },
+
+  // The publish route (ingress): only a publisher contract allows it.
+  {
+    op: 'publishEvent',
+    // Admins may name their member's application but never publish as it.
+    expect: [401, 403, 403, 201, 403, 403],
+    request: (_, p) => ({ method: 'POST', path: `${ROOM}/pub/v1/${DEMO.eventType}`, client: clientOf(p), body: { eventType: DEMO.eventType, event: DEMO.sampleEvent } }),
+  },
+
+  {
+    // Naming another member's application: refused for everyone but the global admin.
+    op: 'publishEvent',
+    expect: [401, 403, 403, 403, 403, 403],
+    request: (_, p) => ({ method: 'POST', path: `${ROOM}/pub/v1/${DEMO.eventType}`, client: p === 'ownerApp' || p === 'ownerAdmin' ? OTHER : OWNER, body: { eventType: DEMO.eventType, event: DEMO.sampleEvent } }),
+  },
+  {
+    op: 'getSub',
+    // (clinic-a has no subscription yet: the global admin sees that.)
+    expect: [401, 403, 403, 403, 403, 404],
+    request: (_, p) => ({ method: 'GET', path: `${ROOM}/api/v1/subs/${DEMO.eventType}`, client: p === 'ownerApp' || p === 'ownerAdmin' ? OTHER : OWNER }),
+  },
+
+  // Subscriptions (GovStack): X-GovStack-Client is the subscriber; another's looks missing.
+  { op: 'listSub', expect: [401, 200, 200, 404, 404, 200], request: get(`${ROOM}/api/v1/subs`) },
+  {
+    op: 'addSub',
+    expect: [401, 409, 409, 200, 409, 409],
+    request: (_, p) => ({ method: 'POST', path: `${ROOM}/api/v1/subs/${DEMO.eventType}`, client: clientOf(p), body: { eventType: DEMO.eventType, delivery: 'PULL' } }),
+  },
+  { op: 'getSub', expect: [401, 200, 200, 200, 200, 200], request: get(`${ROOM}/api/v1/subs/${DEMO.eventType}`) },
+  {
+    op: 'patchSub',
+    expect: [401, 201, 201, 201, 201, 201],
+    request: (_, p) => ({ method: 'PATCH', path: `${ROOM}/api/v1/subs/${DEMO.eventType}`, client: clientOf(p), body: { options: { TTL: 7200 } } }),
+  },
+  { op: 'rotateSubSecret', expect: [401, 200, 200, 200, 200, 200], request: (_, p) => ({ method: 'POST', path: `${ROOM}/api/v1/subs/${DEMO.eventType}/secret`, client: clientOf(p), body: {} }) },
+
+  // Subscriptions (room owner's side), addressed by id.
+  { op: 'listRoomSubscriptions', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}/subscriptions`)(ctx, p) },
+  { op: 'getSubscriptionForOwner', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/subscriptions/${ctx.ids.subscriptionId}`)(ctx, p) },
+  { op: 'pauseSubscription', expect: [401, 403, 404, 403, 200, 409], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/pause`, body: {} }) },
+  { op: 'resumeSubscription', expect: [401, 403, 404, 403, 200, 409], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/resume` }) },
+  {
+    op: 'rejectSubscription',
+    expect: [401, 403, 404, 403, 200, 409],
+    prepare: async (ctx) => {
+      ctx.state.ownSub = String((await ctx.call('GET', `${ROOM}/api/v1/subs/${DEMO.eventType}`, undefined, OWNER)).body.id);
+    },
+    request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.state.ownSub}/reject`, body: {} }),
+  },
+  { op: 'approveSubscription', expect: [401, 403, 404, 403, 200, 200], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.state.ownSub}/approve` }) },
+  { op: 'deleteSub', expect: [401, 204, 404, 204, 404, 404], request: (_, p) => ({ method: 'DELETE', path: `${ROOM}/api/v1/subs/${DEMO.eventType}`, client: clientOf(p) }) },
+
+  // Endpoint allowlist: global admin only.
+  { op: 'listEndpointAllowlist', expect: [401, 403, 403, 403, 403, 200], request: get(`${A}/endpoint-allowlist`) },
+  {
+    op: 'addEndpointAllowlistEntry',
+    expect: [401, 403, 403, 403, 403, 201],
+    request: () => ({ method: 'POST', path: `${A}/endpoint-allowlist`, body: { pattern: 'partner.example', reason: 'access suite' } }),
+    after: (ctx, p, res) => {
+      if (p === 'globalAdmin') ctx.state.allowEntry = String(res.body.id);
+    },
+  },
+  { op: 'removeEndpointAllowlistEntry', expect: [401, 403, 403, 403, 403, 204], request: (ctx) => ({ method: 'DELETE', path: `${A}/endpoint-allowlist/${ctx.state.allowEntry}` }) },
+
+  // Members: anyone may apply; admins read; the global admin registers and decides.
+  {
+    op: 'applyMember',
+    expect: [201, 201, 201, 201, 201, 201],
+    request: (_, p) => ({ method: 'POST', path: `${A}/members/apply`, body: { instance: 'DEV', memberClass: 'GOV', memberCode: `AP-${p}`, name: `Applicant ${p}` } }),
+  },
+  { op: 'createMember', expect: [401, 403, 403, 403, 403, 201], request: () => ({ method: 'POST', path: `${A}/members`, body: { instance: 'DEV', memberClass: 'GOV', memberCode: 'ACC', name: 'Access suite' } }) },
+  { op: 'listMembers', expect: [401, 403, 200, 403, 200, 200], request: get(`${A}/members`) },
+  { op: 'getMember', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/members/${ctx.ids.ownerMemberId}`)(ctx, p) },
+  ...(['approveMember', 'rejectMember'] as const).map(
+    (op): AccessCase => ({
+      op,
+      expect: [401, 403, 403, 403, 403, 200],
+      prepare: async (ctx) => {
+        ctx.state.applicant = await applyMember(ctx, `ACC-${op}`);
+      },
+      request: (ctx) => ({ method: 'POST', path: `${A}/members/${ctx.state.applicant}/${op === 'approveMember' ? 'approve' : 'reject'}`, body: {} }),
+    }),
+  ),
+
+  // Applications: the member's admin applies, the global admin approves.
+  {
+    op: 'createApplication',
+    expect: [401, 403, 404, 403, 201, 201],
+    request: (ctx, p) => ({ method: 'POST', path: `${A}/members/${ctx.ids.ownerMemberId}/applications`, body: { code: `acc-${p.toLowerCase()}` } }),
+  },
+  { op: 'listMemberApplications', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/members/${ctx.ids.ownerMemberId}/applications`)(ctx, p) },
+  { op: 'listApplications', expect: [401, 403, 200, 403, 200, 200], request: get(`${A}/applications`) },
+  { op: 'getApplication', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/applications/${ctx.ids.clinicAppId}`)(ctx, p) },
+  ...(['approveApplication', 'rejectApplication'] as const).map(
+    (op): AccessCase => ({
+      op,
+      expect: [401, 403, 403, 403, 403, 200],
+      prepare: async (ctx) => {
+        ctx.state.pendingApp = await pendingApplication(ctx, `acc-${op.toLowerCase()}`);
+      },
+      request: (ctx) => ({ method: 'POST', path: `${A}/applications/${ctx.state.pendingApp}/${op === 'approveApplication' ? 'approve' : 'reject'}`, body: {} }),
+    }),
+  ),
+
+  // Keys: application keys by the member's admin; admin keys by the global admin.
+  {
+    op: 'issueApplicationKey',
+    expect: [401, 403, 404, 403, 201, 201],
+    request: (ctx) => ({ method: 'POST', path: `${A}/applications/${ctx.ids.clinicAppId}/keys`, body: { label: 'access suite' } }),
+    after: (ctx, p, res) => {
+      if (p === 'ownerAdmin') ctx.state.spareKey = String(res.body.id);
+    },
+  },
+  { op: 'listApplicationKeys', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/applications/${ctx.ids.clinicAppId}/keys`)(ctx, p) },
+  { op: 'issueMemberAdminKey', expect: [401, 403, 403, 403, 403, 201], request: (ctx) => ({ method: 'POST', path: `${A}/members/${ctx.ids.ownerMemberId}/keys`, body: {} }) },
+  { op: 'listMemberAdminKeys', expect: [401, 403, 403, 403, 403, 200], request: (ctx, p) => get(`${A}/members/${ctx.ids.ownerMemberId}/keys`)(ctx, p) },
+  { op: 'issueGlobalAdminKey', expect: [401, 403, 403, 403, 403, 201], request: () => ({ method: 'POST', path: `${A}/admin-keys`, body: {} }) },
+  { op: 'listGlobalAdminKeys', expect: [401, 403, 403, 403, 403, 200], request: get(`${A}/admin-keys`) },
+  { op: 'revokeApiKey', expect: [401, 403, 404, 403, 200, 200], request: (ctx) => ({ method: 'POST', path: `${A}/keys/${ctx.state.spareKey}/revoke` }) },
+];
