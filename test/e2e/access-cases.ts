@@ -77,6 +77,16 @@ async function pendingApplication(ctx: AccessContext, code: string): Promise<str
 }
 
 export const ACCESS_CASES: AccessCase[] = [
+  // Probes and documents are open to everyone, by design (no data, no secrets).
+  ...(
+    [
+      ['liveness', '/healthz'],
+      ['readiness', '/readyz'],
+      ['metrics', '/metrics'],
+      ['openapi', '/openapi.json'],
+    ] as const
+  ).map(([op, path]): AccessCase => ({ op, expect: [200, 200, 200, 200, 200, 200], request: get(path) })),
+
   // Who am I, audit, directory: open to every authenticated caller (audit: admins only).
   { op: 'whoAmI', expect: [401, 200, 200, 200, 200, 200], request: get(`${A}/me`) },
   { op: 'listAuditEntries', expect: [401, 403, 200, 403, 200, 200], request: get(`${A}/audit`) },

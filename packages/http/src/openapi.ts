@@ -32,16 +32,18 @@ export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<
     security: [{ apiKey: [] }, { clientCertificate: [] }],
     paths: Object.assign(
       {
-        '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process is running' } } } },
+        '/healthz': { get: { operationId: 'liveness', tags: ['probes'], summary: 'Liveness', security: [], responses: { 200: { description: 'The process is running' } } } },
         '/readyz': {
           get: {
+            operationId: 'readiness',
+            tags: ['probes'],
             summary: 'Readiness: checks Kafka, the schema registry, PostgreSQL and Redis',
             security: [],
             responses: { 200: { description: 'Every dependency answered' }, 503: { description: 'At least one dependency failed' } },
           },
         },
-        '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Text exposition format' } } } },
-        '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+        '/metrics': { get: { operationId: 'metrics', tags: ['probes'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Text exposition format' } } } },
+        '/openapi.json': { get: { operationId: 'openapi', tags: ['probes'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       },
       ...paths,
     ),
