@@ -7,6 +7,7 @@
 import { createLogger } from '@roomcast/core';
 import { Pool } from 'undici';
 import { type PostSpec, postOp, startBareHono } from './bench/http.ts';
+import { benchControlPlane } from './bench/control-plane.ts';
 import { closedLoop, type LoopResult } from './bench/loop.ts';
 import { startTestPlatform } from '../test/support/platform.ts';
 import { startBareProducer } from './bench/producer.ts';
@@ -21,6 +22,8 @@ const WARMUP_MS = 1000;
 const MAX_OPS = 2_000_000;
 /** How long to let the dispatcher drain pushes between publish levels, so one level's deliveries do not load the next. */
 const DRAIN_MS = 15_000;
+/** Sections to run (comma list of control, http, publish); all by default. */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish').split(',').map((x) => x.trim()));
 
 const run = (concurrency: number, op: () => Promise<boolean>): Promise<LoopResult> =>
   closedLoop({ concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxOps: MAX_OPS, op });
@@ -79,9 +82,17 @@ async function main(): Promise<void> {
     const rejectSpec: PostSpec = { path: `${DEMO.roomPath}/pub/v1/noSuchType`, headers, body, expectStatus: 404 };
     const bareSpec: PostSpec = { path: '/bare', headers, body, expectStatus: 200 };
 
+    if (SECTIONS.has('control')) {
+      console.error('bench: routing changes (control plane → data plane)…');
+      for (const row of await benchControlPlane(tp, seeded, DURATION_MS)) {
+        progress(row.scenario, row.result);
+        rows.push(row);
+      }
+    }
+
     // HTTP layer first, while the dispatcher has nothing to deliver.
-    console.error('bench: HTTP layer (bare Hono vs platform early 404)…');
-    for (const c of LEVELS) {
+    if (SECTIONS.has('http')) console.error('bench: HTTP layer (bare Hono vs platform early 404)…');
+    for (const c of SECTIONS.has('http') ? LEVELS : []) {
       const b = await run(c, postOp(barePool, bareSpec));
       progress('bare-hono', b);
       const p = await run(c, postOp(platformPool, rejectSpec));
@@ -89,9 +100,9 @@ async function main(): Promise<void> {
       rows.push({ scenario: 'bare-hono', result: b }, { scenario: 'platform-http-404', result: p, ratio: { label: 'vs bare-hono', value: p.perSecond / b.perSecond } });
     }
 
-    console.error('bench: publish path vs bare producer…');
+    if (SECTIONS.has('publish')) console.error('bench: publish path vs bare producer…');
     const published = { n: 1 };
-    for (const c of LEVELS) {
+    for (const c of SECTIONS.has('publish') ? LEVELS : []) {
       const k = await run(c, () => producer.send());
       progress('bare-producer', k);
       const p = await run(c, counted(postOp(platformPool, publishSpec), published));
@@ -104,8 +115,8 @@ async function main(): Promise<void> {
     // The same publishes with the in-process dispatcher stopped: separates the publish path's
     // own cost from the push deliveries that share this process's CPU.
     await tp.platform.dispatcher.stop();
-    console.error('bench: publish path with the dispatcher stopped…');
-    for (const c of LEVELS) {
+    if (SECTIONS.has('publish')) console.error('bench: publish path with the dispatcher stopped…');
+    for (const c of SECTIONS.has('publish') ? LEVELS : []) {
       const base = rows.find((r) => r.scenario === 'bare-producer' && r.result.concurrency === c)?.result;
       const p = await run(c, postOp(platformPool, publishSpec));
       progress('publish-no-dispatch', p);
