@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
+import { request } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { ACCESS_CASES, type AccessContext, PERSONAS, type Persona } from './access-cases.ts';
 
@@ -18,19 +19,8 @@ let seeded: SeededDemo;
 const ctx = {} as AccessContext;
 
 async function call(method: string, path: string, key: string | undefined, client: string | undefined, body: unknown) {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (client) headers['x-govstack-client'] = client;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${t.platform.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed as Record<string, unknown> };
+  const r = await request(t.platform.url, method, path, { ...(key ? { key } : {}), ...(client ? { client } : {}), body });
+  return { status: r.status, body: r.body as Record<string, unknown> };
 }
 
 beforeAll(async () => {

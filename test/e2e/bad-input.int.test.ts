@@ -18,7 +18,7 @@ interface Operation {
   closed: boolean;
 }
 
-let operations: Operation[] = [];
+const operations: Operation[] = [];
 
 beforeAll(async () => {
   t = await startTestPlatform('badinput');

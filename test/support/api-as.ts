@@ -2,6 +2,8 @@
  * A small JSON client for integration tests: one call, its status and parsed body, with an
  * optional API key (none means anonymous).
  */
+import { request } from './api.ts';
+
 export interface ApiResult {
   status: number;
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever shape a route answers
@@ -11,14 +13,7 @@ export interface ApiResult {
 export type Api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResult>;
 
 export function apiAs(baseUrl: string, key: string | undefined): Api {
-  return async (method, path, body, headers = {}) => {
-    const h: Record<string, string> = { ...headers };
-    if (key) h.authorization = `Bearer ${key}`;
-    if (body !== undefined) h['content-type'] = 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, { method, headers: h, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  return (method, path, body, headers = {}) => request(baseUrl, method, path, { ...(key ? { key } : {}), body, headers });
 }
 
 /** `[status, code]` of a problem answer, or `[status]` of a success: compact to compare. */

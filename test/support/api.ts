@@ -21,16 +21,35 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+export interface RawAnswer {
+  status: number;
+  contentType: string | null;
+  /** Parsed JSON, the text when it is not JSON, undefined when empty. */
+  body: unknown;
+}
+
+/** The one HTTP helper of the tests; the other helpers are shapes over it. */
+export async function request(baseUrl: string, method: string, path: string, o: CallOptions & { contentType?: string } = {}): Promise<RawAnswer> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.key) headers.authorization = `Bearer ${o.key}`;
+  if (o.client) headers['x-govstack-client'] = o.client;
+  const text = o.raw ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
+  if (text !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(text !== undefined ? { body: text } : {}) });
+  const answer = await res.text();
+  let body: unknown = answer || undefined;
+  try {
+    body = answer ? JSON.parse(answer) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), body };
+}
+
 export function caller(baseUrl: string) {
   return async function call(method: string, path: string, o: CallOptions = {}): Promise<Answer> {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.key) headers.authorization = `Bearer ${o.key}`;
-    if (o.client) headers['x-govstack-client'] = o.client;
-    const text = o.raw ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
-    if (text !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(text !== undefined ? { body: text } : {}) });
-    const answer = await res.text();
-    return { status: res.status, body: answer ? (JSON.parse(answer) as Answer['body']) : {}, contentType: res.headers.get('content-type') };
+    const r = await request(baseUrl, method, path, o);
+    return { status: r.status, body: (r.body ?? {}) as Answer['body'], contentType: r.contentType };
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { issueApiKey, newId } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
+import { request } from './api.ts';
 
 export interface Reply {
   status: number;
@@ -20,22 +21,8 @@ export interface CallOptions {
 }
 
 export function caller(baseUrl: string) {
-  return async (method: string, path: string, o: CallOptions = {}): Promise<Reply> => {
-    const headers: Record<string, string> = {};
-    if (o.key) headers.authorization = `Bearer ${o.key}`;
-    if (o.client) headers['x-govstack-client'] = o.client;
-    const payload = o.rawBody ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, contentType: res.headers.get('content-type'), body };
-  };
+  return (method: string, path: string, o: CallOptions = {}): Promise<Reply> =>
+    request(baseUrl, method, path, { ...(o.key ? { key: o.key } : {}), ...(o.client ? { client: o.client } : {}), body: o.body, ...(o.rawBody !== undefined ? { raw: o.rawBody } : {}) });
 }
 
 /** A MEMBER_ADMIN key for an existing member. */

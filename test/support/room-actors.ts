@@ -5,6 +5,7 @@
  * stores them), because issuing them belongs to the identity routes.
  */
 import { hashApiKey, issueApiKey, newId } from '@roomcast/core';
+import { request } from './api.ts';
 import type { TestPlatform } from './platform.ts';
 
 export interface Reply {
@@ -24,14 +25,8 @@ export interface CallOptions {
 
 export function client(t: TestPlatform) {
   return async function call(method: string, path: string, body?: unknown, o: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (o.key) headers.authorization = `Bearer ${o.key}`;
-    if (o.client) headers['x-govstack-client'] = o.client;
-    const payload = o.raw ?? (body !== undefined ? JSON.stringify(body) : undefined);
-    if (payload !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
-    const res = await fetch(`${t.platform.url}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, contentType: res.headers.get('content-type') };
+    const r = await request(t.platform.url, method, path, { ...o, body });
+    return { status: r.status, body: r.body, contentType: r.contentType };
   };
 }
 

@@ -55,10 +55,9 @@ export const usableKeyWhere = {
 
 /** The identity part of the routing contract: usable keys and approved applications. */
 export async function contractIdentities(db: Prisma.TransactionClient): Promise<{ principals: PrincipalRoute[]; applications: ApplicationRoute[] }> {
-  const [keys, apps] = await Promise.all([
-    db.apiKey.findMany({ where: usableKeyWhere, include: { member: true, application: true }, orderBy: { id: 'asc' } }),
-    db.application.findMany({ where: { status: 'APPROVED', member: { status: 'APPROVED' } }, include: { member: true }, orderBy: { clientId: 'asc' } }),
-  ]);
+  // Sequential: callers pass a transaction, whose one connection runs one query at a time.
+  const keys = await db.apiKey.findMany({ where: usableKeyWhere, include: { member: true, application: true }, orderBy: { id: 'asc' } });
+  const apps = await db.application.findMany({ where: { status: 'APPROVED', member: { status: 'APPROVED' } }, include: { member: true }, orderBy: { clientId: 'asc' } });
   return {
     principals: keys.map((k) => ({
       keyHash: k.hash,

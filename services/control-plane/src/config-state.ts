@@ -112,15 +112,14 @@ export function indexState(state: InstanceState): StateIndex {
 }
 
 export async function loadState(db: Prisma.TransactionClient): Promise<InstanceState> {
-  const [config, members, contracts, grants] = await Promise.all([
-    db.instanceConfig.findUnique({ where: { id: 1 } }),
-    db.member.findMany({
-      include: { applications: { orderBy: { code: 'asc' } }, rooms: { orderBy: { code: 'asc' }, include: { eventTypes: { orderBy: { name: 'asc' } } } } },
-      orderBy: [{ instance: 'asc' }, { memberClass: 'asc' }, { memberCode: 'asc' }],
-    }),
-    db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true } }),
-    db.subscriberGrant.findMany({ include: { application: true } }),
-  ]);
+  // Sequential: the snapshot is read inside a transaction, whose one connection runs one query at a time.
+  const config = await db.instanceConfig.findUnique({ where: { id: 1 } });
+  const members = await db.member.findMany({
+    include: { applications: { orderBy: { code: 'asc' } }, rooms: { orderBy: { code: 'asc' }, include: { eventTypes: { orderBy: { name: 'asc' } } } } },
+    orderBy: [{ instance: 'asc' }, { memberClass: 'asc' }, { memberCode: 'asc' }],
+  });
+  const contracts = await db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true } });
+  const grants = await db.subscriberGrant.findMany({ include: { application: true } });
   const right = (r: { id: string; eventTypeId: string; applicationId: string; application: { clientId: string } }): StateRight => ({
     id: r.id,
     eventTypeId: r.eventTypeId,

@@ -15,12 +15,11 @@ import { contractIdentities } from './api-keys.ts';
 const LOCK_ID = 7_410_218_203;
 
 export async function buildContract(db: Prisma.TransactionClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
-  const [rooms, identities, contracts, subs] = await Promise.all([
-    db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } }),
-    contractIdentities(db),
-    db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } }),
-    db.subscription.findMany({ where: { status: { in: ['ACTIVE', 'PAUSED'] } }, include: { application: true, eventType: true } }),
-  ]);
+  // One after another: inside a transaction they share one connection, which runs one query at a time.
+  const rooms = await db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } });
+  const identities = await contractIdentities(db);
+  const contracts = await db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } });
+  const subs = await db.subscription.findMany({ where: { status: { in: ['ACTIVE', 'PAUSED'] } }, include: { application: true, eventType: true } });
   const now = new Date();
   const address = (r: (typeof rooms)[number]): RoomAddress => ({
     instance: r.member.instance,
