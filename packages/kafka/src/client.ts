@@ -74,10 +74,31 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
       }));
     if (missing.length > 0) {
       // createTopics answers false when another caller created them first: that is fine.
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
     }
+    await waitForLeaders(admin, specs.map((s) => s.topic));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. A broker that has just started (or
+ * is busy creating many topics) answers metadata with "does not host this topic-partition" for
+ * a while; kafkajs's own wait gives up after a few retries, this one after `timeoutMs`.
+ */
+async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      const ready = meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
