@@ -203,6 +203,11 @@ describe('who may call the GovStack subscription routes', () => {
       '/headers/X-GovStack-Client',
     ]);
     expectProblem(await call('GET', SUBS, { key: t.adminKey, client: 'not-a-client' }), 400, 'request.validation_failed', ['/headers/X-GovStack-Client']);
+    // An application its member admin applied for stays PENDING and cannot be subscribed for yet.
+    const regMember = await t.platform.controlPlane.service.deps.db.member.findFirstOrThrow({ where: { memberCode: 'REG' } });
+    const pending = await call('POST', `/api/admin/v1/members/${regMember.id}/applications`, { key: regAdmin, body: { code: 'pending-app' } });
+    expect([pending.status, pending.body.status]).toEqual([201, 'PENDING']);
+    expectProblem(await call('POST', `${SUBS}/death`, { key: regAdmin, client: 'DEV/GOV/REG/pending-app', body: { eventType: 'death', options: { pushUrl: HOOK } } }), 409, 'application.invalid_state');
   });
 });
 

@@ -87,9 +87,13 @@ export class Subscriptions {
     const type = await this.#db.eventType.findUnique({ where: { roomId_name: { roomId: room.id, name: eventType } } });
     if (!type) throw new RoomcastError('event_type.not_found', { detail: `No event type ${eventType} in this room` });
     const clientId = formatClientId(subscriber);
-    const application = await this.#db.application.findUnique({ where: { clientId } });
+    const application = await this.#db.application.findUnique({ where: { clientId }, include: { member: true } });
     if (!application) {
       throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/headers/X-GovStack-Client', message: 'names no registered application' }] });
+    }
+    // Only approved applications of approved members subscribe (an admin may name a pending one).
+    if (application.status !== 'APPROVED' || application.member.status !== 'APPROVED') {
+      throw new RoomcastError('application.invalid_state', { detail: `${clientId} is not approved yet` });
     }
     await this.#checkSettings(settings, true);
 
