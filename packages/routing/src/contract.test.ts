@@ -52,6 +52,8 @@ describe('indexContract', () => {
     expect(index.mayPublish('DEV/GOV/MOH/clinic', 'room_1', 'newBirth')).toBe(true);
     expect(index.mayPublish('DEV/GOV/MOH/other', 'room_1', 'newBirth')).toBe(false);
     expect(index.mayPublish('DEV/GOV/MOH/clinic', 'room_1', 'death')).toBe(false);
+    expect(index.publishesIn('DEV/GOV/MOH/clinic', 'room_1')).toBe(true);
+    expect(index.publishesIn('DEV/GOV/MOH/other', 'room_1')).toBe(false);
   });
 
   it('resolves principals by key hash and lists active subscriptions by mode (paused ones stay out)', () => {

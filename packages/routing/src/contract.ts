@@ -124,6 +124,8 @@ export interface RoutingIndex {
   roomById(id: string): RoomRoute | undefined;
   eventType(room: RoomRoute, name: string): EventTypeRoute | undefined;
   mayPublish(clientId: string, roomId: string, eventType: string): boolean;
+  /** Whether the client may publish at least one event type of the room. */
+  publishesIn(clientId: string, roomId: string): boolean;
   /** ACTIVE subscriptions of a delivery mode (PAUSED ones are in `contract` only). */
   subscriptions(mode: SubscriptionRoute['mode']): SubscriptionRoute[];
 }
@@ -136,6 +138,7 @@ export function indexContract(contract: RoutingContract): RoutingIndex {
   const eventTypes = new Map<string, EventTypeRoute>();
   for (const r of contract.rooms) for (const t of r.eventTypes) eventTypes.set(`${r.id}\u0000${t.name}`, t);
   const grants = new Set(contract.publishers.map((p) => `${p.clientId}\u0000${p.roomId}\u0000${p.eventType}`));
+  const roomGrants = new Set(contract.publishers.map((p) => `${p.clientId}\u0000${p.roomId}`));
 
   return {
     contract,
@@ -145,6 +148,7 @@ export function indexContract(contract: RoutingContract): RoutingIndex {
     roomById: (id) => roomsById.get(id),
     eventType: (room, name) => eventTypes.get(`${room.id}\u0000${name}`),
     mayPublish: (clientId, roomId, eventType) => grants.has(`${clientId}\u0000${roomId}\u0000${eventType}`),
+    publishesIn: (clientId, roomId) => roomGrants.has(`${clientId}\u0000${roomId}`),
     subscriptions: (mode) => contract.subscriptions.filter((s) => s.mode === mode && s.status === 'ACTIVE'),
   };
 }

@@ -8,11 +8,12 @@ import type { RoutingFollower } from '@roomcast/routing';
 import { contractAuthenticator, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { IngressMetrics } from './metrics.ts';
+import { PublishPipeline } from './pipeline.ts';
 import { publishRoutes } from './publish.ts';
 import { ValidatorCache } from './validators.ts';
 
 export { ingressOpenApi } from './openapi.ts';
-export { eventKey } from './publish.ts';
+export { eventKey } from './pipeline.ts';
 
 export interface IngressOptions {
   runtime: Runtime;
@@ -32,7 +33,13 @@ export function createIngress(o: IngressOptions): IngressUnit {
   const validators = new ValidatorCache(o.runtime.registry, o.logger);
   const warm = () => validators.warm(o.routing.current().contract.rooms.flatMap((r) => r.eventTypes.map((t) => t.schemaId)));
   return {
-    routes: [publishRoutes({ routing: o.routing, authenticate: contractAuthenticator(o.routing, o.runtime.keyUsage), producer, validators, metrics: new IngressMetrics(o.runtime.metrics), bodyLimit: o.bodyLimit })],
+    routes: [
+      publishRoutes({
+        pipeline: new PublishPipeline({ routing: o.routing, producer, validators, metrics: new IngressMetrics(o.runtime.metrics) }),
+        authenticate: contractAuthenticator(o.routing, o.runtime.keyUsage),
+        bodyLimit: o.bodyLimit,
+      }),
+    ],
     async start() {
       await producer.connect();
       o.routing.onChange(() => void warm());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventKey } from './publish.ts';
+import { eventKey } from './pipeline.ts';
 
 describe('eventKey', () => {
   it("uses the event type's key attribute when it has one", () => {
