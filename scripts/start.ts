@@ -25,6 +25,18 @@ function bootstrapKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * The master key wrapping room data keys (classified payloads): from the environment, else one
+ * generated once and kept in .local/demo, so encrypted demo events stay readable across runs.
+ * Never printed.
+ */
+function masterKey(): string {
+  if (process.env.ROOMCAST_MASTER_KEY) return process.env.ROOMCAST_MASTER_KEY;
+  const file = join(stateDir, 'master-key');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 await runMain(async () => {
   mkdirSync(stateDir, { recursive: true });
   const ep = await infraUp();
@@ -38,6 +50,7 @@ await runMain(async () => {
     ROOMCAST_LOG_LEVEL: 'warn',
     ...process.env,
     ROOMCAST_BOOTSTRAP_ADMIN_KEY: adminKey,
+    ROOMCAST_MASTER_KEY: masterKey(),
   });
   const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: 'roomcast' } });
   const platform = await startPlatform(config, logger);

@@ -27,6 +27,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
     ROOMCAST_DEV_MODE: 'true',
     ROOMCAST_DEFAULT_PARTITIONS: '2',
     ROOMCAST_BOOTSTRAP_ADMIN_KEY: `rck_test_admin_${randomBytes(24).toString('base64url')}`,
+    ROOMCAST_MASTER_KEY: randomBytes(32).toString('base64'),
     ROOMCAST_LOG_LEVEL: process.env.ROOMCAST_TEST_LOG_LEVEL ?? 'error',
     ...overrides,
   });

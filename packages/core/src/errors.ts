@@ -20,6 +20,8 @@ export const ERROR_CATALOG = {
   'publish.event_type_mismatch': { status: 400, title: 'Path and body name different event types' },
   'publish.schema_violation': { status: 400, title: 'Event does not match the event type schema' },
   'publish.kafka_unavailable': { status: 503, title: 'The event could not be stored; retry', retryable: true },
+  'publish.encryption_unavailable': { status: 503, title: 'The room key for this classified event is not available; retry', retryable: true },
+  'encryption.not_configured': { status: 409, title: 'Classified event types need a master key (ROOMCAST_MASTER_KEY)' },
   'room.not_found': { status: 404, title: 'Room not found' },
   'room.not_approved': { status: 409, title: 'Room is not approved yet' },
   'room.already_exists': { status: 409, title: 'Room already exists' },

@@ -29,7 +29,7 @@ export function uuidv7(now: number = Date.now()): string {
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-export type IdPrefix = 'mem' | 'app' | 'key' | 'room' | 'evt' | 'pub' | 'sub' | 'grant' | 'alw';
+export type IdPrefix = 'mem' | 'app' | 'key' | 'room' | 'evt' | 'pub' | 'sub' | 'grant' | 'alw' | 'dk';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;

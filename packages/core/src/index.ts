@@ -5,3 +5,5 @@ export * from './ids.ts';
 export * from './logger.ts';
 export * from './json-pointer.ts';
 export * from './net-policy.ts';
+export * from './envelope.ts';
+export * from './keyring.ts';

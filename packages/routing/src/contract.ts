@@ -5,7 +5,7 @@
  *
  * `indexContract` turns the wire form into lookup maps once per generation (pure; unit-tested).
  */
-import type { RoomAddress } from '@roomcast/core';
+import type { RoomAddress, WrappedDataKey } from '@roomcast/core';
 import { roomKey } from '@roomcast/core';
 
 export type Role = 'GLOBAL_ADMIN' | 'MEMBER_ADMIN' | 'APPLICATION';
@@ -44,6 +44,12 @@ export interface RoomRoute {
   urgentTopic: string;
   partitions: number;
   eventTypes: EventTypeRoute[];
+  /**
+   * The room's data keys for classified payloads, newest (the one that encrypts) first, each
+   * WRAPPED under a master key: Redis never holds a plain key. Absent or empty: the room has
+   * no classified event type yet.
+   */
+  dataKeys?: WrappedDataKey[];
 }
 
 export interface PublisherRoute {

@@ -3,7 +3,7 @@
  * composition root (`main.ts`) loads it from the environment once. `.env.example` is generated
  * from these specs (scripts/env-example.ts), so help texts double as documentation.
  */
-import { type ConfigSpec, portCheck } from '@roomcast/core';
+import { type ConfigOf, type ConfigSpec, type MasterKey, masterKey, masterKeyProblem, portCheck } from '@roomcast/core';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -59,6 +59,58 @@ export const commonConfigSpec = {
   },
 } satisfies ConfigSpec;
 
+const KEY_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Previous master keys: `id:base64` pairs, comma-separated. */
+function previousKeysProblem(v: string): string | undefined {
+  for (const pair of v.split(',').filter((p) => p.trim() !== '')) {
+    const [id, key, extra] = pair.trim().split(':');
+    if (!id || !KEY_ID_RE.test(id) || key === undefined || extra !== undefined) return 'must be comma-separated id:base64 pairs';
+    const problem = masterKeyProblem(key);
+    if (problem) return `key ${id} ${problem}`;
+  }
+  return undefined;
+}
+
+/**
+ * Encryption of classified payloads: the control plane wraps room data keys with the master key,
+ * the ingress and the dispatcher unwrap them. Every process that handles classified events needs
+ * the same keys. Optional: without one, classified event types cannot be created.
+ */
+export const encryptionConfigSpec = {
+  ROOMCAST_MASTER_KEY: {
+    kind: 'secret',
+    optional: true,
+    check: (v) => masterKeyProblem(v),
+    help: 'Master key (32 bytes, base64) wrapping the per-room data keys that encrypt PHI, PII and CONFIDENTIAL payloads; required before such an event type can exist. Generate one with `openssl rand -base64 32`; `npm start` keeps one in .local/demo.',
+  },
+  ROOMCAST_MASTER_KEY_ID: {
+    kind: 'string',
+    default: 'mk1',
+    check: (v) => (KEY_ID_RE.test(v) ? undefined : 'use 1-64 letters, digits, ., _ or -'),
+    help: 'Id of ROOMCAST_MASTER_KEY, recorded with every data key it wraps. Give a new master key a new id.',
+  },
+  ROOMCAST_PREVIOUS_MASTER_KEYS: {
+    kind: 'secret',
+    optional: true,
+    check: previousKeysProblem,
+    help: 'Master-key rotation: earlier master keys as comma-separated id:base64 pairs. They only unwrap; the control plane re-wraps their data keys under ROOMCAST_MASTER_KEY at start (Kafka is not touched).',
+  },
+} satisfies ConfigSpec;
+
+/** The configured master keys: the current one first, then previous ones (empty when none). */
+export function masterKeysOf(config: ConfigOf<typeof encryptionConfigSpec>): MasterKey[] {
+  if (!config.ROOMCAST_MASTER_KEY) return [];
+  const previous = (config.ROOMCAST_PREVIOUS_MASTER_KEYS ?? '')
+    .split(',')
+    .filter((p) => p.trim() !== '')
+    .map((p) => {
+      const [id = '', key = ''] = p.trim().split(':');
+      return masterKey(id, key);
+    });
+  return [masterKey(config.ROOMCAST_MASTER_KEY_ID, config.ROOMCAST_MASTER_KEY), ...previous.filter((m) => m.id !== config.ROOMCAST_MASTER_KEY_ID)];
+}
+
 export const databaseConfigSpec = {
   ROOMCAST_DATABASE_URL: {
     kind: 'url',
@@ -75,6 +127,7 @@ export const databaseConfigSpec = {
 
 export const controlPlaneConfigSpec = {
   ...databaseConfigSpec,
+  ...encryptionConfigSpec,
   ROOMCAST_BOOTSTRAP_ADMIN_KEY: {
     kind: 'secret',
     optional: true,
@@ -90,6 +143,7 @@ export const controlPlaneConfigSpec = {
 } satisfies ConfigSpec;
 
 export const ingressConfigSpec = {
+  ...encryptionConfigSpec,
   ROOMCAST_BODY_LIMIT_BYTES: {
     kind: 'int',
     default: String(1024 * 1024),

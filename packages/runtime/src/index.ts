@@ -4,3 +4,4 @@ export * from './serve.ts';
 export * from './data-plane.ts';
 export * from './tls.ts';
 export * from './contract-auth.ts';
+export * from './data-keys.ts';

@@ -12,7 +12,7 @@ import { createIngress, ingressOpenApi } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -54,6 +54,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     logger,
   );
   try {
+    const masterKeys = masterKeysOf(config);
     const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
     runtime.onClose(() => db.$disconnect());
     const controlPlane = createControlPlane({
@@ -64,14 +65,15 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
       defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
       devMode: config.ROOMCAST_DEV_MODE,
+      masterKeys,
     });
     // The control plane publishes the first contract before the data plane starts following it.
     await controlPlane.start();
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
-    const ingress = createIngress({ runtime, routing, logger: logger.child({ unit: 'ingress' }), bodyLimit: config.ROOMCAST_BODY_LIMIT_BYTES });
-    const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }) });
+    const ingress = createIngress({ runtime, routing, logger: logger.child({ unit: 'ingress' }), bodyLimit: config.ROOMCAST_BODY_LIMIT_BYTES, masterKeys });
+    const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }), masterKeys });
     const units: Unit[] = [
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },

@@ -20,6 +20,7 @@ import type { EventTypeModel } from '@roomcast/db';
 import type { Principal } from '@roomcast/http';
 import { RegistryError, type SchemaVersion } from '@roomcast/registry';
 import { actsFor } from './access.ts';
+import { ensureRoomDataKey, isClassified } from './data-keys.ts';
 import { keyAttributeProblem } from './event-type-schema.ts';
 import { memberKey, type RoomWithMember } from './rooms.ts';
 import type { ControlPlane } from './service.ts';
@@ -128,6 +129,8 @@ export async function createEventType(cp: ControlPlane, address: RoomAddress, na
   const room = await cp.findRoom(address);
   if (room.status !== 'APPROVED') throw new RoomcastError('room.not_approved', { detail: `Room ${address.room} is waiting for a global admin's approval` });
   checkKeyAttribute(schema, ext.keyAttribute);
+  // Classified payloads are encrypted under the room's data key: it exists before the type does.
+  if (isClassified(ext.classification)) await ensureRoomDataKey(cp, room.id);
   const subject = cp.subjectOf(address, name);
   const exists = () => new RoomcastError('event_type.already_exists', { detail: `Event type ${name} already exists in this room` });
   let created: EventTypeModel;
@@ -170,6 +173,7 @@ export async function createEventType(cp: ControlPlane, address: RoomAddress, na
  */
 export async function changeEventType(cp: ControlPlane, address: RoomAddress, name: string, schema: Record<string, unknown>, ext: EventTypeExtensions) {
   const room = await cp.findRoom(address);
+  if (isClassified(ext.classification)) await ensureRoomDataKey(cp, room.id);
   const subject = cp.subjectOf(address, name);
   const updated = await cp.deps.db.$transaction(async (tx) => {
     await lockSubject(tx, subject);

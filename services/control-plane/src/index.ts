@@ -2,7 +2,7 @@
  * The control plane as a mountable unit: routes, OpenAPI paths and startup steps. `main.ts`
  * runs it alone; services/all runs it beside the data plane in one process.
  */
-import type { Logger } from '@roomcast/core';
+import type { Logger, MasterKey } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import { probeDb } from '@roomcast/db';
 import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
@@ -13,6 +13,8 @@ import { auditSink } from './audit.ts';
 import { allowlistRoutes } from './allowlist-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { configRoutes } from './config-routes.ts';
+import { dataKeyRoutes } from './data-key-routes.ts';
+import { rewrapDataKeys } from './data-keys.ts';
 import { directoryRoutes } from './directory-routes.ts';
 import { eventTypeRoutes } from './event-type-routes.ts';
 import { identityRoutes } from './identity-routes.ts';
@@ -35,6 +37,8 @@ export interface ControlPlaneOptions {
   retentionMs: number;
   defaultPartitions: number;
   devMode: boolean;
+  /** Current master key first, then previous ones; absent or empty: classified event types are refused. */
+  masterKeys?: MasterKey[];
 }
 
 export interface ControlPlaneUnit {
@@ -59,6 +63,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     retentionMs: o.retentionMs,
     defaultPartitions: o.defaultPartitions,
     devMode: o.devMode,
+    masterKeys: o.masterKeys ?? [],
   });
   const keys = new ApiKeys({ db, routing, usage: runtime.keyUsage });
   // The control plane authenticates against Postgres directly: it is not on the per-event path.
@@ -68,6 +73,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const router = new ApiRouter({ resolve, certificate: keys.certificateResolver(), audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
   roomRoutes(router, service);
+  dataKeyRoutes(router, service);
   eventTypeRoutes(router, service);
   publisherRoutes(router, service);
   directoryRoutes(router, service);
@@ -83,6 +89,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     openapi: router.openapi(),
     checks: { postgres: () => probeDb(db) },
     async start() {
+      await rewrapDataKeys(service);
       if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);
       else await routing.republish('control plane started');
     },

@@ -1,7 +1,7 @@
 /** Composition root of the control plane run on its own. */
 import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
 import { createDb, migrate } from '@roomcast/db';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, runMain, runtimeSettings, serveUnits, stopOnSignals, tlsListener } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, masterKeysOf, runMain, runtimeSettings, serveUnits, stopOnSignals, tlsListener } from '@roomcast/runtime';
 import { createControlPlane } from './index.ts';
 
 await runMain(async () => {
@@ -20,6 +20,7 @@ await runMain(async () => {
     retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
     defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
     devMode: config.ROOMCAST_DEV_MODE,
+    masterKeys: masterKeysOf(config),
   });
   const served = await serveUnits({
     runtime,

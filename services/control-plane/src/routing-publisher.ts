@@ -9,6 +9,7 @@ import type { Prisma, PrismaClient } from '@roomcast/db';
 import type { KafkaNames } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { publishContract, type RoutingContract } from '@roomcast/routing';
+import { contractDataKeys } from './data-keys.ts';
 import { contractSecrets } from './subscription-model.ts';
 import { contractIdentities } from './api-keys.ts';
 
@@ -16,7 +17,7 @@ const LOCK_ID = 7_410_218_203;
 
 export async function buildContract(db: Prisma.TransactionClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
   // One after another: inside a transaction they share one connection, which runs one query at a time.
-  const rooms = await db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true } });
+  const rooms = await db.room.findMany({ where: { status: 'APPROVED' }, include: { member: true, eventTypes: true, dataKeys: true } });
   const identities = await contractIdentities(db);
   const contracts = await db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } });
   const subs = await db.subscription.findMany({ where: { status: { in: ['ACTIVE', 'PAUSED'] } }, include: { application: true, eventType: true } });
@@ -43,6 +44,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
         classification: t.classification,
         priority: t.priority,
       })),
+      ...(r.dataKeys.length > 0 ? { dataKeys: contractDataKeys(r.dataKeys) } : {}),
     })),
     principals: identities.principals,
     applications: identities.applications,

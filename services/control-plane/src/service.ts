@@ -4,7 +4,7 @@
  * event-types.ts, publishers.ts, subscriptions.ts, config-state.ts); every committed change
  * that affects routing republishes the routing contract.
  */
-import { type Logger, RoomcastError, type RoomAddress } from '@roomcast/core';
+import { type Logger, type MasterKey, RoomcastError, type RoomAddress } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import type { Kafka, KafkaNames } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
@@ -20,6 +20,8 @@ export interface ControlPlaneDeps {
   retentionMs: number;
   defaultPartitions: number;
   devMode: boolean;
+  /** Wrap room data keys: the current master key first, then previous ones (empty: encryption off). */
+  masterKeys: MasterKey[];
 }
 
 export class ControlPlane {

@@ -13,10 +13,10 @@
  * dead-letter topic, per-key FIFO windows, circuit breaker and SSRF connect guard come with
  * the push-delivery issue.
  */
-import type { Logger } from '@roomcast/core';
-import { type Consumer, decodeHeaders, type EachMessagePayload } from '@roomcast/kafka';
+import { type DataKeyRing, type Logger, openEventPayload } from '@roomcast/core';
+import { type Consumer, decodeHeaders, type EachMessagePayload, type EventHeaders } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
-import type { RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
+import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import type { Runtime } from '@roomcast/runtime';
 import { Agent, request } from 'undici';
 import { backoffMs, buildDeliveryRequest, classifyStatus, type AttemptOutcome } from './delivery.ts';
@@ -30,6 +30,8 @@ export interface DispatcherOptions {
   requestTimeoutMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /** Room data keys (undefined without a master key): classified payloads are decrypted before pushing. */
+  dataKeys?: DataKeyRing | undefined;
 }
 
 interface Running {
@@ -131,10 +133,13 @@ export class Dispatcher {
     if (headers.eventType !== sub.eventType) return; // another subscription's event type
     const room = this.#o.routing.current().roomById(sub.roomId);
     if (!room) throw new Error(`room ${sub.roomId} left the routing contract`);
+    // Classified payloads are sealed in Kafka; subscribers get them in plain, over TLS. A record
+    // that cannot be opened throws: its offset stays uncommitted and kafkajs retries it.
+    const payload = this.#open(sub, room, headers, wire.payload, { topic, partition, offset: message.offset });
 
     for (let attempt = 1; ; attempt++) {
       if (entry.stopping) throw new Error('consumer stopping: leave the offset uncommitted');
-      const req = buildDeliveryRequest(sub, room, { headers, key: message.key?.toString('utf8') ?? null, partition, offset: message.offset, payload: wire.payload.toString('utf8') }, Date.now());
+      const req = buildDeliveryRequest(sub, room, { headers, key: message.key?.toString('utf8') ?? null, partition, offset: message.offset, payload }, Date.now());
       const started = performance.now();
       const outcome = await this.#attempt(req.url, req.body, req.headers);
       const labels = { subscription: sub.id, outcome: outcome.kind };
@@ -151,6 +156,16 @@ export class Dispatcher {
       }
       this.#o.logger.info('delivery will be retried', fields);
       await sleepWithHeartbeat(backoffMs(attempt, this.#o.retryInitialMs, this.#o.retryMaxMs), heartbeat, () => entry.stopping);
+    }
+  }
+
+  #open(sub: SubscriptionRoute, room: RoomRoute, headers: EventHeaders, payload: Buffer, at: { topic: string; partition: number; offset: string }): string {
+    try {
+      return openEventPayload(this.#o.dataKeys, room, headers, payload).toString('utf8');
+    } catch (err) {
+      this.#o.metrics.decryptFailures.inc({ subscription: sub.id });
+      this.#o.logger.error('record not decrypted', { subscriptionId: sub.id, eventId: headers.id, keyId: headers.keyId, ...at, error: (err as Error).message });
+      throw err;
     }
   }
 

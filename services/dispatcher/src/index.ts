@@ -1,7 +1,7 @@
 /** The dispatcher as a mountable unit (no HTTP routes of its own yet). */
-import type { Logger } from '@roomcast/core';
+import type { Logger, MasterKey } from '@roomcast/core';
 import type { RoutingFollower } from '@roomcast/routing';
-import type { Runtime } from '@roomcast/runtime';
+import { followDataKeys, type Runtime } from '@roomcast/runtime';
 import { Dispatcher } from './dispatcher.ts';
 import { DispatcherMetrics } from './metrics.ts';
 
@@ -15,6 +15,8 @@ export interface DispatcherUnitOptions {
   requestTimeoutMs?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Master keys unwrapping room data keys, to decrypt classified payloads before pushing. */
+  masterKeys?: MasterKey[];
 }
 
 export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
@@ -26,5 +28,6 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
     retryInitialMs: o.retryInitialMs ?? 500,
     retryMaxMs: o.retryMaxMs ?? 60_000,
+    dataKeys: followDataKeys(o.routing, o.masterKeys ?? [], o.logger),
   });
 }

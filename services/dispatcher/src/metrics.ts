@@ -5,6 +5,7 @@ export class DispatcherMetrics {
   readonly attempts: Counter<'subscription' | 'outcome'>;
   readonly attemptDuration: Histogram<'subscription'>;
   readonly endToEnd: Histogram<'subscription'>;
+  readonly decryptFailures: Counter<'subscription'>;
 
   constructor(registry: Registry) {
     this.attempts = new Counter({
@@ -25,6 +26,12 @@ export class DispatcherMetrics {
       help: 'Time from publish to successful delivery',
       labelNames: ['subscription'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    });
+    this.decryptFailures = new Counter({
+      name: 'roomcast_delivery_decrypt_failures_total',
+      help: 'Classified records that could not be decrypted (unknown key id, missing master key, or a ciphertext that does not authenticate); retried, never delivered',
+      labelNames: ['subscription'],
       registers: [registry],
     });
   }

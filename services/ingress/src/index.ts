@@ -2,10 +2,10 @@
  * The ingress as a mountable unit: it follows the routing contract, warms schema validators
  * for every event type it names, and serves the publish route with one durable producer.
  */
-import type { Logger } from '@roomcast/core';
+import type { Logger, MasterKey } from '@roomcast/core';
 import { createDurableProducer } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
-import { contractAuthenticator, type Runtime } from '@roomcast/runtime';
+import { contractAuthenticator, followDataKeys, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { IngressMetrics } from './metrics.ts';
 import { PublishPipeline } from './pipeline.ts';
@@ -20,6 +20,8 @@ export interface IngressOptions {
   routing: RoutingFollower;
   logger: Logger;
   bodyLimit: number;
+  /** Master keys unwrapping room data keys (current first); without them classified events are refused. */
+  masterKeys?: MasterKey[];
 }
 
 export interface IngressUnit {
@@ -35,7 +37,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
   return {
     routes: [
       publishRoutes({
-        pipeline: new PublishPipeline({ routing: o.routing, producer, validators, metrics: new IngressMetrics(o.runtime.metrics) }),
+        pipeline: new PublishPipeline({ routing: o.routing, producer, validators, metrics: new IngressMetrics(o.runtime.metrics), dataKeys: followDataKeys(o.routing, o.masterKeys ?? [], o.logger) }),
         authenticate: contractAuthenticator(o.routing, o.runtime.keyUsage),
         bodyLimit: o.bodyLimit,
       }),

@@ -16,10 +16,11 @@
  * the route before this runs. Nothing here touches PostgreSQL: everything comes from the
  * routing contract.
  */
-import { parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
+import { type DataKeyRing, parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
 import { ACKS_ALL, encodeHeaders, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
+import { sealForKafka } from './encryption.ts';
 import type { IngressMetrics } from './metrics.ts';
 import type { ValidatorCache } from './validators.ts';
 
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   producer: Producer;
   validators: ValidatorCache;
   metrics: IngressMetrics;
+  /** Room data keys for classified payloads; undefined without a master key (classified publishes are refused). */
+  dataKeys?: DataKeyRing | undefined;
 }
 
 export interface PublishInput {
@@ -130,6 +133,7 @@ export class PublishPipeline {
     type: EventTypeRoute,
     r: { id: string; publisher: string; key: string | null; value: Buffer; traceparent?: string | undefined },
   ): Promise<RecordMetadata> {
+    const sealed = sealForKafka(this.deps.dataKeys, room, type, r.id, r.value);
     try {
       const [metadata] = await this.deps.producer.send({
         topic: laneOf(room, type),
@@ -137,7 +141,7 @@ export class PublishPipeline {
         messages: [
           {
             key: r.key,
-            value: encodeWire(type.schemaId, r.value),
+            value: encodeWire(type.schemaId, sealed.payload),
             headers: encodeHeaders({
               id: r.id,
               eventType: type.name,
@@ -146,6 +150,7 @@ export class PublishPipeline {
               priority: type.priority,
               classification: type.classification,
               schemaId: type.schemaId,
+              ...(sealed.keyId ? { keyId: sealed.keyId } : {}),
               ...(r.traceparent ? { traceparent: r.traceparent } : {}),
             }),
           },
