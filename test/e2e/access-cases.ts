@@ -132,6 +132,9 @@ export const ACCESS_CASES: AccessCase[] = [
   { op: 'listRooms', expect: [401, 200, 200, 200, 200, 200], request: get(`${A}/rooms`) },
   { op: 'getRoom', expect: [401, 404, 404, 200, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}`)(ctx, p) },
   { op: 'updateRoom', expect: [401, 404, 404, 200, 200, 200], request: (ctx) => ({ method: 'PATCH', path: `${A}/rooms/${ctx.ids.roomId}`, body: { description: 'Births at health facilities' } }) },
+  // Room data keys (classified payloads): the owner's keys and global admins; others see no room.
+  { op: 'listRoomDataKeys', expect: [401, 404, 404, 200, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}/data-keys`)(ctx, p) },
+  { op: 'rotateRoomDataKey', expect: [401, 404, 404, 201, 201, 201], request: (ctx) => ({ method: 'POST', path: `${A}/rooms/${ctx.ids.roomId}/data-keys/rotate` }) },
   {
     op: 'approveRoom',
     expect: [401, 403, 403, 403, 403, 200],
