@@ -100,8 +100,9 @@ describe('batch publish', () => {
       null,
     ]);
     expect(results[1]?.errors).toEqual([{ pointer: '/events/1/event/weight', message: 'must be integer' }]);
-    expect((results[2]?.errors as Array<{ pointer: string }>)[0]?.pointer).toBe('/events/2/eventType');
-    expect((results[4]?.errors as Array<{ pointer: string }>)[0]?.pointer).toBe('/events/4/constructor');
+    const firstPointer = (r: Record<string, unknown> | undefined) => (r?.errors as Array<{ pointer: string }> | undefined)?.[0]?.pointer;
+    expect(firstPointer(results[2])).toBe('/events/2/eventType');
+    expect(firstPointer(results[4])).toBe('/events/4/constructor');
     expect(res.body.accepted).toBe(3);
     expect(res.body.failed).toBe(4);
     for (const i of [0, 3, 6]) {

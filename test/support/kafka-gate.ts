@@ -28,7 +28,7 @@ export interface KafkaGate {
 
 /** Splits a stream into Kafka frames (int32 size + payload). */
 function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 4) {
@@ -138,21 +138,22 @@ export async function startKafkaGate(target: string): Promise<KafkaGate> {
       }),
     );
   });
+  const close = () => {
+    closed = true;
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     broker: `127.0.0.1:${port}`,
-    close() {
-      closed = true;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
+    close,
     open() {
       closed = false;
     },
     async stop() {
-      this.close();
+      close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
