@@ -13,7 +13,7 @@ let t: TestPlatform;
 let seeded: SeededDemo;
 
 beforeAll(async () => {
-  t = await startTestPlatform('batch', { ROOMCAST_PUBLISH_BATCH_MAX_ITEMS: '10' });
+  t = await startTestPlatform('batch', { ROOMCAST_PUBLISH_BATCH_MAX_ITEMS: '10', ROOMCAST_PUBLISH_BATCH_BODY_LIMIT_BYTES: '65536' });
   seeded = await seedDemo(t.platform.url, t.adminKey, 'http://127.0.0.1:9/unused');
   await t.platform.routing.waitFor(seeded.generation);
 });
@@ -24,10 +24,10 @@ afterAll(async () => {
 
 const batchUrl = () => `${t.platform.url}${DEMO.roomPath}/pub/v1/${DEMO.eventType}/batch`;
 
-async function postBatch(body: string, key = seeded.publisherKey, client: string = DEMO.publisherClient) {
+async function postBatch(body: string, key = seeded.publisherKey, client: string = DEMO.publisherClient, contentType = 'application/json') {
   const res = await fetch(batchUrl(), {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'x-govstack-client': client, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'x-govstack-client': client, 'content-type': contentType },
     body,
   });
   return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
@@ -125,8 +125,24 @@ describe('batch publish', () => {
     expect(tooMany.body.code).toBe('publish.batch_too_large');
     const empty = await postBatch('{"events":[]}');
     expect([empty.status, empty.body.code]).toEqual([400, 'request.validation_failed']);
-    const extra = await postBatch(JSON.stringify({ events: [good('m-9')], owner: 'x' }));
-    expect(extra.body.errors).toEqual([{ pointer: '/owner', message: 'is not allowed' }]);
+    const extra = await postBatch(`{"events":[${JSON.stringify(good('m-9'))}],"owner":"x","__proto__":{"admin":true}}`);
+    expect([extra.status, extra.body.code]).toEqual([400, 'request.validation_failed']);
+    expect(extra.body.errors).toEqual([
+      { pointer: '/owner', message: 'is not allowed' },
+      { pointer: '/__proto__', message: 'is not allowed' },
+    ]);
+    const plain = await postBatch(JSON.stringify({ events: [good('m-9')] }), seeded.publisherKey, DEMO.publisherClient, 'text/plain');
+    expect([plain.status, plain.body.code]).toEqual([415, 'request.unsupported_media_type']);
+    const big = await postBatch(JSON.stringify({ events: [{ ...good('m-9'), pad: 'x'.repeat(70_000) }] }));
+    expect([big.status, big.body.code]).toEqual([413, 'request.too_large']);
+    const badUtf8 = await fetch(batchUrl(), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.publisherKey}`, 'x-govstack-client': DEMO.publisherClient, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"events":[{"eventType":"x","event":{"a":"'), Buffer.from([0xff]), Buffer.from('"}}]}')]),
+    });
+    expect(((await badUtf8.json()) as { code: string }).code).toBe('request.invalid_encoding');
+    const admin = await postBatch(JSON.stringify({ events: [good('m-9')] }), t.adminKey);
+    expect([admin.status, admin.body.code]).toEqual([403, 'auth.forbidden']);
     const notJson = await postBatch('{"events":[');
     expect(notJson.body.code).toBe('request.invalid_json');
     const stranger = await postBatch(JSON.stringify({ events: [good('m-9')] }), seeded.subscriberKey, DEMO.subscriberClient);
