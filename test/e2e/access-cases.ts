@@ -206,6 +206,12 @@ export const ACCESS_CASES: AccessCase[] = [
     expect: [401, 403, 403, 201, 403, 403],
     request: (_, p) => ({ method: 'POST', path: `${ROOM}/pub/v1/${DEMO.eventType}`, client: clientOf(p), body: { eventType: DEMO.eventType, event: DEMO.sampleEvent } }),
   },
+  {
+    op: 'publishEventBatch',
+    // Same rule as a single publish; a stored batch answers 200 with per-item results.
+    expect: [401, 403, 403, 200, 403, 403],
+    request: (_, p) => ({ method: 'POST', path: `${ROOM}/pub/v1/${DEMO.eventType}/batch`, client: clientOf(p), body: { events: [{ eventType: DEMO.eventType, event: DEMO.sampleEvent }] } }),
+  },
 
   {
     // Naming another member's application: refused for everyone but the global admin.

@@ -150,4 +150,34 @@ export const ingressConfigSpec = {
     check: (v) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 64 MiB'),
     help: 'Largest accepted publish request body, in bytes.',
   },
+  ROOMCAST_PUBLISH_MAX_DEPTH: {
+    kind: 'int',
+    default: '32',
+    check: (v) => (v >= 1 && v <= 256 ? undefined : 'must be between 1 and 256'),
+    help: 'Deepest nesting of objects and arrays accepted in a published event (the event object is level 1).',
+  },
+  ROOMCAST_PUBLISH_MAX_STRING_LENGTH: {
+    kind: 'int',
+    default: String(64 * 1024),
+    check: (v) => (v >= 16 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 16 and 67108864'),
+    help: 'Longest string value or property name accepted in a published event, in characters (UTF-16 code units).',
+  },
+  ROOMCAST_PUBLISH_TIMEOUT_MS: {
+    kind: 'int',
+    default: '5000',
+    check: (v) => (v >= 100 && v <= 120_000 ? undefined : 'must be between 100 and 120000'),
+    help: 'Longest wait for Kafka to acknowledge a publish; after it the caller gets 503 publish.kafka_unavailable with Retry-After and should retry with the same event id.',
+  },
+  ROOMCAST_PUBLISH_BATCH_MAX_ITEMS: {
+    kind: 'int',
+    default: '500',
+    check: (v) => (v >= 1 && v <= 10_000 ? undefined : 'must be between 1 and 10000'),
+    help: 'Most events accepted in one batch publish request.',
+  },
+  ROOMCAST_PUBLISH_BATCH_BODY_LIMIT_BYTES: {
+    kind: 'int',
+    default: String(8 * 1024 * 1024),
+    check: (v) => (v >= 1024 && v <= 256 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 256 MiB'),
+    help: 'Largest accepted batch publish request body, in bytes.',
+  },
 } satisfies ConfigSpec;

@@ -4,6 +4,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export class IngressMetrics {
   readonly requests: Counter<'room' | 'event_type' | 'outcome'>;
   readonly latency: Histogram<'room' | 'event_type'>;
+  readonly validationFailures: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -17,6 +18,12 @@ export class IngressMetrics {
       help: 'Time from request received to Kafka acknowledgement for accepted events',
       labelNames: ['room', 'event_type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
+    this.validationFailures = new Counter({
+      name: 'roomcast_publish_validation_failures_total',
+      help: 'Publish bodies (or batch items) refused as bad input, by reason (content_type, too_large, invalid_utf8, invalid_json, shape, event_type_mismatch, too_deep, forbidden_key, unsafe_number, string_too_long, schema, batch_too_large)',
+      labelNames: ['reason'],
       registers: [registry],
     });
   }

@@ -39,7 +39,83 @@ export const ingressOpenApi: OpenApiPaths = {
         404: problemResponseRef('Unknown room or event type'),
         413: problemResponseRef('Body too large'),
         415: problemResponseRef('Not JSON'),
-        503: problemResponseRef('Kafka unavailable; retry'),
+        503: problemResponseRef('Kafka unavailable or no acknowledgement within the publish timeout; retry with the same id after Retry-After'),
+      },
+    },
+  },
+  '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pub/v1/{eventType}/batch': {
+    parameters: [govstackClientHeader, ...govstackParams, { name: 'eventType', in: 'path', required: true, schema: { type: 'string' } }],
+    post: {
+      tags: ['roomcast'],
+      operationId: 'publishEventBatch',
+      summary: 'Publish many events of one event type; one result per item, in order (Roomcast extension)',
+      description:
+        'Every item goes through the same checks as a single publish and is produced concurrently with the others. The answer is 200 whenever the envelope is valid; each result carries the status the single route would have answered (201 stored, or a problem with absolute pointers /events/{index}/...). Retry-After is set when an item failed because Kafka was unavailable.',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['events'],
+              additionalProperties: false,
+              properties: {
+                events: {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: 500,
+                  description: 'At most ROOMCAST_PUBLISH_BATCH_MAX_ITEMS items (default 500)',
+                  items: {
+                    type: 'object',
+                    required: ['eventType', 'event'],
+                    properties: { eventType: { type: 'string' }, event: { type: 'object' }, key: { type: 'string' }, id: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'One result per item, in the order of events',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['accepted', 'failed', 'results'],
+                properties: {
+                  accepted: { type: 'integer' },
+                  failed: { type: 'integer' },
+                  results: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['index', 'status'],
+                      properties: {
+                        index: { type: 'integer' },
+                        status: { type: 'integer', description: '201 stored, else the 4xx/5xx the single route would answer' },
+                        id: { type: 'string' },
+                        partition: { type: 'integer' },
+                        sequence: { type: 'integer' },
+                        code: { type: 'string' },
+                        title: { type: 'string' },
+                        detail: { type: 'string' },
+                        errors: { type: 'array', items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        400: problemResponseRef('Invalid envelope, or more events than the limit'),
+        401: problemResponseRef('Not authenticated'),
+        403: problemResponseRef('Client mismatch or no publisher contract'),
+        404: problemResponseRef('Unknown room or event type'),
+        413: problemResponseRef('Body too large'),
+        415: problemResponseRef('Not JSON'),
       },
     },
   },

@@ -7,10 +7,12 @@
  *      with no contract in the room is refused before anything else, so it cannot probe which
  *      event types exist;
  *   2. event type exists (404 `event_type.not_found`), then the contract covers it (403);
- *   3. body shape and path/body agreement (400 `publish.event_type_mismatch`);
+ *   3. body shape and path/body agreement (400 `publish.event_type_mismatch`), then input
+ *      hardening (payload-checks.ts: depth, forbidden keys, unsafe numbers, string lengths);
  *   4. JSON Schema validation with a validator cached by schema id (400 `publish.schema_violation`);
  *   5. FIFO key and lane (urgent lane for HIGH and CRITICAL);
- *   6. produce with acks=all, answered only once Kafka has the record.
+ *   6. produce with acks=all, answered only once Kafka has the record — or 503 after the
+ *      publish timeout (publish-guard.ts).
  *
  * Authentication, `X-GovStack-Client` and reading the body (content type, size, JSON) happen in
  * the route before this runs. Nothing here touches PostgreSQL: everything comes from the
@@ -22,6 +24,8 @@ import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { sealForKafka } from './encryption.ts';
 import type { IngressMetrics } from './metrics.ts';
+import { checkPayload } from './payload-checks.ts';
+import { DEFAULT_PUBLISH_TIMEOUT_MS, kafkaUnavailable, type PublishLimits, recordValidationFailure, validationReason, withinTimeout } from './publish-guard.ts';
 import type { ValidatorCache } from './validators.ts';
 
 export interface PipelineDeps {
@@ -31,6 +35,8 @@ export interface PipelineDeps {
   metrics: IngressMetrics;
   /** Room data keys for classified payloads; undefined without a master key (classified publishes are refused). */
   dataKeys?: DataKeyRing | undefined;
+  /** Payload limits and the Kafka timeout; defaults when omitted. */
+  limits?: PublishLimits;
 }
 
 export interface PublishInput {
@@ -105,6 +111,7 @@ export class PublishPipeline {
       if (event === null || typeof event !== 'object' || Array.isArray(event)) {
         throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/event', message: 'must be a JSON object' }] });
       }
+      checkPayload(body, this.deps.limits?.payload);
       const validate = this.deps.validators.peek(type.schemaId) ?? (await this.deps.validators.get(type.schemaId));
       const problems = validate(event);
       if (problems.length > 0) {
@@ -123,6 +130,7 @@ export class PublishPipeline {
       return { id, partition: metadata.partition, sequence: Number(metadata.baseOffset ?? 0) };
     } catch (err) {
       this.deps.metrics.requests.inc({ ...labels, outcome: outcomeOf(err) });
+      recordValidationFailure(this.deps.metrics, err);
       throw err;
     }
   }
@@ -135,7 +143,7 @@ export class PublishPipeline {
   ): Promise<RecordMetadata> {
     const sealed = sealForKafka(this.deps.dataKeys, room, type, r.id, r.value);
     try {
-      const [metadata] = await this.deps.producer.send({
+      const sent = this.deps.producer.send({
         topic: laneOf(room, type),
         acks: ACKS_ALL,
         messages: [
@@ -156,17 +164,19 @@ export class PublishPipeline {
           },
         ],
       });
+      const [metadata] = await withinTimeout(sent, this.deps.limits?.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, this.deps.limits?.retryAfterSeconds);
       if (!metadata) throw new Error('Kafka answered without record metadata');
       return metadata;
     } catch (err) {
-      throw new RoomcastError('publish.kafka_unavailable', { cause: err, headers: { 'retry-after': '1' } });
+      if (err instanceof RoomcastError) throw err;
+      throw kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
     }
   }
 }
 
 function outcomeOf(err: unknown): string {
   if (!(err instanceof RoomcastError)) return 'error';
-  if (err.code === 'publish.schema_violation' || err.code === 'request.validation_failed' || err.code === 'publish.event_type_mismatch') return 'invalid';
+  if (validationReason(err)) return 'invalid';
   if (err.code === 'publish.kafka_unavailable') return 'produce_error';
   return err.code;
 }

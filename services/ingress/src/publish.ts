@@ -10,6 +10,7 @@ import { RoomcastError } from '@roomcast/core';
 import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { PublishPipeline } from './pipeline.ts';
+import { recordValidationFailure } from './publish-guard.ts';
 
 export const PUBLISH_PATH = '/r1/:instanceId/:memberClass/:memberCode/:applicationCode/pub/v1/:eventType';
 
@@ -32,7 +33,10 @@ export function publishRoutes(deps: PublishDeps): Hono {
     const pathType = c.req.param('eventType');
     // Room, contract and event type are checked before the body is read.
     deps.pipeline.resolve(publisher, address, pathType);
-    const body = await readJsonBody(c, deps.bodyLimit);
+    const body = await readJsonBody(c, deps.bodyLimit).catch((err: unknown) => {
+      recordValidationFailure(deps.pipeline.deps.metrics, err);
+      throw err;
+    });
     const result = await deps.pipeline.publish({ publisher, address, pathType, body, traceparent: c.req.header('traceparent') });
     return c.json(result, 201);
   });

@@ -1,0 +1,114 @@
+/**
+ * Batch publish: POST /r1/{instance}/{class}/{member}/{room}/pub/v1/{eventType}/batch with
+ * `{events: [{eventType, event, key?, id?}, …]}` — many events of one event type in one request.
+ *
+ * The request as a whole is checked like a single publish (authentication, X-GovStack-Client,
+ * application caller, room, contract and event type before the body is read; content type,
+ * size — its own, larger limit —, strict UTF-8 and JSON), then its envelope (`events` is a
+ * non-empty array of at most `maxItems`, nothing else at the top level). A failure there is one
+ * problem+json answer and nothing is produced.
+ *
+ * Past the envelope every item goes through the same `PublishPipeline.publish` as a single
+ * publish — every check applies per item — and all items are started at once, in index order,
+ * so the producer batches them together. The answer is `200` with one result per item, in the
+ * order of `events`: `{index, status: 201, id, partition, sequence}` for a stored event, or
+ * `{index, status, code, title, detail, errors[]}` (the problem the single route would have
+ * answered, pointers made absolute: `/events/{index}/…`). A batch in which some item met a
+ * retryable failure (Kafka unavailable) also carries `Retry-After`.
+ */
+import { type FieldError, type Logger, RoomcastError, toProblem } from '@roomcast/core';
+import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { PublishPipeline, PublishResult } from './pipeline.ts';
+import { PUBLISH_PATH } from './publish.ts';
+import { recordValidationFailure } from './publish-guard.ts';
+
+export const BATCH_PATH = `${PUBLISH_PATH}/batch`;
+
+export interface BatchDeps {
+  pipeline: PublishPipeline;
+  authenticate: MiddlewareHandler;
+  logger: Logger;
+  /** Largest batch request body, in bytes. */
+  bodyLimit: number;
+  /** Most events in one batch. */
+  maxItems: number;
+}
+
+export type BatchItemResult =
+  | ({ index: number; status: number } & PublishResult)
+  | { index: number; status: number; code: string; title: string; detail: string; errors: FieldError[] };
+
+export interface BatchAnswer {
+  accepted: number;
+  failed: number;
+  results: BatchItemResult[];
+}
+
+/** Checks the envelope and returns the items; throws a catalog error for the whole request. */
+export function batchItems(body: unknown, maxItems: number): unknown[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '', message: 'must be an object {events: [...]}' }] });
+  }
+  const extra = Object.keys(body).filter((k) => k !== 'events');
+  if (extra.length > 0) {
+    throw new RoomcastError('request.validation_failed', { errors: extra.slice(0, 20).map((k) => ({ pointer: `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: 'is not allowed' })) });
+  }
+  const { events } = body as { events?: unknown };
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/events', message: events === undefined ? 'is required' : 'must be a non-empty array' }] });
+  }
+  if (events.length > maxItems) {
+    throw new RoomcastError('publish.batch_too_large', { detail: `The batch has ${events.length} events; the limit is ${maxItems}`, errors: [{ pointer: '/events', message: `must have at most ${maxItems} items` }] });
+  }
+  return events;
+}
+
+/** One item's failure as the single route would have answered it, pointers made absolute. */
+export function itemFailure(index: number, err: unknown, requestId: string): BatchItemResult {
+  const p = toProblem(err, requestId);
+  return {
+    index,
+    status: p.status,
+    code: p.code,
+    title: p.title,
+    detail: p.detail,
+    errors: (p.errors ?? []).map((e) => ({ pointer: `/events/${index}${e.pointer}`, message: e.message })),
+  };
+}
+
+export function batchRoutes(deps: BatchDeps): Hono {
+  const app = new Hono();
+  app.use(BATCH_PATH, deps.authenticate);
+
+  app.post(BATCH_PATH, async (c) => {
+    const publisher = requireGovStackClient(c);
+    if (principalOf(c).role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
+    const address = roomAddressOf(c);
+    const pathType = c.req.param('eventType');
+    deps.pipeline.resolve(publisher, address, pathType);
+    let items: unknown[];
+    try {
+      items = batchItems(await readJsonBody(c, deps.bodyLimit), deps.maxItems);
+    } catch (err) {
+      recordValidationFailure(deps.pipeline.deps.metrics, err);
+      throw err;
+    }
+    const traceparent = c.req.header('traceparent');
+    // Every item is started now, in index order, so the producer can put them in one batch.
+    const settled = await Promise.allSettled(items.map((body) => deps.pipeline.publish({ publisher, address, pathType, body, traceparent })));
+    const requestId = ((c as Context).get('requestId') as string | undefined) ?? 'unknown';
+    let retryAfter: string | undefined;
+    const results = settled.map((s, index): BatchItemResult => {
+      if (s.status === 'fulfilled') return { index, status: 201, ...s.value };
+      if (!(s.reason instanceof RoomcastError)) deps.logger.error('batch item failed unexpectedly', { index, error: s.reason });
+      else if (s.reason.retryable) retryAfter = s.reason.headers?.['retry-after'] ?? '1';
+      return itemFailure(index, s.reason, requestId);
+    });
+    const accepted = results.filter((r) => r.status < 300).length;
+    if (retryAfter) c.header('retry-after', retryAfter);
+    const answer: BatchAnswer = { accepted, failed: results.length - accepted, results };
+    return c.json(answer, 200);
+  });
+  return app;
+}
