@@ -30,6 +30,8 @@ export interface DispatcherOptions {
   requestTimeoutMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /** Whether the publisher cancelled the event (GovStack deleteEvent); read before each attempt. */
+  isCancelled?: (roomId: string, publisher: string, eventId: string) => Promise<boolean>;
 }
 
 interface Running {
@@ -134,6 +136,11 @@ export class Dispatcher {
 
     for (let attempt = 1; ; attempt++) {
       if (entry.stopping) throw new Error('consumer stopping: leave the offset uncommitted');
+      if (await this.#cancelled(sub, headers.publisher, headers.id)) {
+        this.#o.metrics.attempts.inc({ subscription: sub.id, outcome: 'cancelled' });
+        this.#o.logger.info('delivery skipped: event cancelled by its publisher', { subscriptionId: sub.id, eventId: headers.id, partition, offset: message.offset, attempt });
+        return; // final: the offset is committed
+      }
       const req = buildDeliveryRequest(sub, room, { headers, key: message.key?.toString('utf8') ?? null, partition, offset: message.offset, payload: wire.payload.toString('utf8') }, Date.now());
       const started = performance.now();
       const outcome = await this.#attempt(req.url, req.body, req.headers);
@@ -151,6 +158,17 @@ export class Dispatcher {
       }
       this.#o.logger.info('delivery will be retried', fields);
       await sleepWithHeartbeat(backoffMs(attempt, this.#o.retryInitialMs, this.#o.retryMaxMs), heartbeat, () => entry.stopping);
+    }
+  }
+
+  /** A failed check delivers: cancelling is a publisher's request, not a guarantee (decision 0012). */
+  async #cancelled(sub: SubscriptionRoute, publisher: string, eventId: string): Promise<boolean> {
+    if (!this.#o.isCancelled) return false;
+    try {
+      return await this.#o.isCancelled(sub.roomId, publisher, eventId);
+    } catch (err) {
+      this.#o.logger.warn('cancellation mark not readable; delivering', { subscriptionId: sub.id, eventId, error: err });
+      return false;
     }
   }
 

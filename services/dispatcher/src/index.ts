@@ -1,5 +1,6 @@
 /** The dispatcher as a mountable unit (no HTTP routes of its own yet). */
 import type { Logger } from '@roomcast/core';
+import { eventMarks } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
 import type { Runtime } from '@roomcast/runtime';
 import { Dispatcher } from './dispatcher.ts';
@@ -26,5 +27,6 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
     retryInitialMs: o.retryInitialMs ?? 500,
     retryMaxMs: o.retryMaxMs ?? 60_000,
+    isCancelled: eventMarks(o.runtime.redis, o.runtime.keys).isCancelled,
   });
 }
