@@ -205,6 +205,17 @@ export const ACCESS_CASES: AccessCase[] = [
     // Admins may name their member's application but never publish as it.
     expect: [401, 403, 403, 201, 403, 403],
     request: (_, p) => ({ method: 'POST', path: `${ROOM}/pub/v1/${DEMO.eventType}`, client: clientOf(p), body: { eventType: DEMO.eventType, event: DEMO.sampleEvent } }),
+    after: (ctx, p, res) => {
+      if (p === 'ownerApp') ctx.state.eventId = String(res.body.id);
+    },
+  },
+  // Event status and cancel: the publisher (or an admin acting for it) sees its event; for
+  // anyone else it is missing.
+  { op: 'getStatus', expect: [401, 404, 404, 200, 200, 404], request: (ctx, p) => get(`${ROOM}/pub/v1/${DEMO.eventType}/${ctx.state.eventId}`)(ctx, p) },
+  {
+    op: 'deleteEvent',
+    expect: [401, 404, 404, 204, 204, 404],
+    request: (ctx, p) => ({ method: 'DELETE', path: `${ROOM}/pub/v1/${DEMO.eventType}/${ctx.state.eventId}`, client: clientOf(p) }),
   },
   {
     op: 'publishEventBatch',

@@ -1,2 +1,4 @@
 export * from './redis.ts';
 export * from './key-usage.ts';
+export * from './scripts.ts';
+export * from './event-marks.ts';

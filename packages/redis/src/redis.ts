@@ -23,6 +23,12 @@ export interface RedisKeys {
   routingChannel: string;
   /** Hash: API key id → epoch milliseconds of its last recorded use. */
   apiKeyLastUsed: string;
+  /** Hash {t: tokens, at: ms}: a publish rate-limit token bucket of one publisher or room. */
+  rateBucket(scope: 'publisher' | 'room', id: string): string;
+  /** String (JSON): an event's dedup and status record, by room id, publisher client id and event id. */
+  eventRecord(roomId: string, publisher: string, eventId: string): string;
+  /** String: present when the publisher cancelled the event; the dispatcher reads it before each attempt. */
+  eventCancelled(roomId: string, publisher: string, eventId: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -31,6 +37,9 @@ export function redisKeys(prefix: string): RedisKeys {
     routingContract: `${prefix}:routing:contract`,
     routingChannel: `${prefix}:routing:changed`,
     apiKeyLastUsed: `${prefix}:api-keys:last-used`,
+    rateBucket: (scope, id) => `${prefix}:rate:${scope}:${id}`,
+    eventRecord: (roomId, publisher, eventId) => `${prefix}:event:${roomId}:${publisher}:${eventId}`,
+    eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
   };
 }
 

@@ -180,4 +180,34 @@ export const ingressConfigSpec = {
     check: (v) => (v >= 1024 && v <= 256 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 256 MiB'),
     help: 'Largest accepted batch publish request body, in bytes.',
   },
+  ROOMCAST_DEDUP_WINDOW_MS: {
+    kind: 'int',
+    default: String(DAY_MS),
+    check: (v) => (v >= 60_000 && v <= 30 * DAY_MS ? undefined : 'must be between one minute (60000) and 30 days'),
+    help: 'How long an event id is remembered per room and publisher: a replay within it answers the original result, and status/cancel find the event.',
+  },
+  ROOMCAST_RATE_PUBLISHER_PER_SEC: {
+    kind: 'int',
+    default: '10000',
+    check: (v) => (v >= 0 ? undefined : 'must be 0 (no limit) or more'),
+    help: 'Events per second one publisher may sustain into one ingress deployment (token bucket in Redis); 0 disables the limit.',
+  },
+  ROOMCAST_RATE_PUBLISHER_BURST: {
+    kind: 'int',
+    default: '20000',
+    check: (v) => (v >= 1 ? undefined : 'must be at least 1'),
+    help: "Bucket size of a publisher's limit: events accepted at once before the rate applies.",
+  },
+  ROOMCAST_RATE_ROOM_PER_SEC: {
+    kind: 'int',
+    default: '50000',
+    check: (v) => (v >= 0 ? undefined : 'must be 0 (no limit) or more'),
+    help: 'Events per second one room may receive from all its publishers together; 0 disables the limit.',
+  },
+  ROOMCAST_RATE_ROOM_BURST: {
+    kind: 'int',
+    default: '100000',
+    check: (v) => (v >= 1 ? undefined : 'must be at least 1'),
+    help: "Bucket size of a room's limit.",
+  },
 } satisfies ConfigSpec;

@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   retryMaxMs: number;
   /** Room data keys (undefined without a master key): classified payloads are decrypted before pushing. */
   dataKeys?: DataKeyRing | undefined;
+  /** Whether the publisher cancelled the event (GovStack deleteEvent); read before each attempt. */
+  isCancelled?: (roomId: string, publisher: string, eventId: string) => Promise<boolean>;
 }
 
 interface Running {
@@ -139,6 +141,11 @@ export class Dispatcher {
 
     for (let attempt = 1; ; attempt++) {
       if (entry.stopping) throw new Error('consumer stopping: leave the offset uncommitted');
+      if (await this.#cancelled(sub, headers.publisher, headers.id)) {
+        this.#o.metrics.attempts.inc({ subscription: sub.id, outcome: 'cancelled' });
+        this.#o.logger.info('delivery skipped: event cancelled by its publisher', { subscriptionId: sub.id, eventId: headers.id, partition, offset: message.offset, attempt });
+        return; // final: the offset is committed
+      }
       const req = buildDeliveryRequest(sub, room, { headers, key: message.key?.toString('utf8') ?? null, partition, offset: message.offset, payload }, Date.now());
       const started = performance.now();
       const outcome = await this.#attempt(req.url, req.body, req.headers);
@@ -166,6 +173,17 @@ export class Dispatcher {
       this.#o.metrics.decryptFailures.inc({ subscription: sub.id });
       this.#o.logger.error('record not decrypted', { subscriptionId: sub.id, eventId: headers.id, keyId: headers.keyId, ...at, error: (err as Error).message });
       throw err;
+    }
+  }
+
+  /** A failed check delivers: cancelling is a publisher's request, not a guarantee (decision 0012). */
+  async #cancelled(sub: SubscriptionRoute, publisher: string, eventId: string): Promise<boolean> {
+    if (!this.#o.isCancelled) return false;
+    try {
+      return await this.#o.isCancelled(sub.roomId, publisher, eventId);
+    } catch (err) {
+      this.#o.logger.warn('cancellation mark not readable; delivering', { subscriptionId: sub.id, eventId, error: err });
+      return false;
     }
   }
 

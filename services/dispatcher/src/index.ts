@@ -1,5 +1,6 @@
 /** The dispatcher as a mountable unit (no HTTP routes of its own yet). */
 import type { Logger, MasterKey } from '@roomcast/core';
+import { eventMarks } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
 import { Dispatcher } from './dispatcher.ts';
@@ -29,5 +30,6 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     retryInitialMs: o.retryInitialMs ?? 500,
     retryMaxMs: o.retryMaxMs ?? 60_000,
     dataKeys: followDataKeys(o.routing, o.masterKeys ?? [], o.logger),
+    isCancelled: eventMarks(o.runtime.redis, o.runtime.keys).isCancelled,
   });
 }

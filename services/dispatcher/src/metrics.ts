@@ -10,7 +10,7 @@ export class DispatcherMetrics {
   constructor(registry: Registry) {
     this.attempts = new Counter({
       name: 'roomcast_delivery_attempts_total',
-      help: 'Push delivery attempts by subscription and outcome (delivered, retry, failed)',
+      help: 'Push delivery attempts by subscription and outcome (delivered, retry, failed, cancelled)',
       labelNames: ['subscription', 'outcome'],
       registers: [registry],
     });

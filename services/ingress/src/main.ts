@@ -1,8 +1,8 @@
 /** Composition root of the ingress run on its own. */
 import { ingressConfigSpec, masterKeysOf, runDataPlaneService } from '@roomcast/runtime';
-import { createIngress, ingressHardening, ingressOpenApi } from './index.ts';
+import { createIngress, ingressHardening, ingressOpenApi, ingressSettings } from './index.ts';
 
 await runDataPlaneService('ingress', ingressConfigSpec, process.env, ({ config, runtime, routing, logger }) => {
-  const ingress = createIngress({ runtime, routing, logger, bodyLimit: config.ROOMCAST_BODY_LIMIT_BYTES, masterKeys: masterKeysOf(config), hardening: ingressHardening(config) });
+  const ingress = createIngress({ runtime, routing, logger, ...ingressSettings(config), masterKeys: masterKeysOf(config), hardening: ingressHardening(config) });
   return [{ name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() }];
 });

@@ -1,10 +1,13 @@
 /** Ingress metrics on the registry the composition root passes in. */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class IngressMetrics {
   readonly requests: Counter<'room' | 'event_type' | 'outcome'>;
   readonly latency: Histogram<'room' | 'event_type'>;
   readonly validationFailures: Counter<'reason'>;
+  readonly dedupHits: Counter<'room' | 'outcome'>;
+  readonly rateLimited: Counter<'room' | 'scope'>;
+  readonly rateLimitFallback: Gauge;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -24,6 +27,23 @@ export class IngressMetrics {
       name: 'roomcast_publish_validation_failures_total',
       help: 'Publish bodies (or batch items) refused as bad input, by reason (content_type, too_large, invalid_utf8, invalid_json, shape, event_type_mismatch, too_deep, forbidden_key, unsafe_number, string_too_long, schema, batch_too_large)',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.dedupHits = new Counter({
+      name: 'roomcast_publish_dedup_hits_total',
+      help: 'Publishes whose event id was already known: replayed (same payload, original result), conflict (different payload, 409), in_progress (409 while the first is producing)',
+      labelNames: ['room', 'outcome'],
+      registers: [registry],
+    });
+    this.rateLimited = new Counter({
+      name: 'roomcast_publish_rate_limited_total',
+      help: 'Publishes refused with 429, by room and by the limit that refused them (publisher, room)',
+      labelNames: ['room', 'scope'],
+      registers: [registry],
+    });
+    this.rateLimitFallback = new Gauge({
+      name: 'roomcast_rate_limit_fallback',
+      help: '1 while rate limits are decided in process memory because Redis is unavailable, else 0',
       registers: [registry],
     });
   }

@@ -1,9 +1,44 @@
 /** OpenAPI paths served by the ingress. */
 import { govstackClientHeader, govstackParams, type OpenApiPaths, problemResponseRef } from '@roomcast/http';
 
+const publishResultSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', format: 'uuid' }, partition: { type: 'integer' }, sequence: { type: 'integer', description: 'Offset within the partition' } },
+};
+
+const eventItemSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    sequence: { type: 'integer', description: 'Offset within the partition' },
+    partition: { type: 'integer' },
+    publisherId: {
+      type: 'object',
+      properties: { instanceId: { type: 'string' }, memberClass: { type: 'string' }, memberCode: { type: 'string' }, applicationCode: { type: 'string' } },
+    },
+    eventType: { type: 'string' },
+    event: { type: 'object', description: 'The event; omitted for PHI, PII and CONFIDENTIAL event types (never kept outside Kafka)' },
+    time: { type: 'string', format: 'date-time' },
+    status: { type: 'string', enum: ['PUBLISHED', 'CANCELLED'] },
+  },
+};
+
 export const ingressOpenApi: OpenApiPaths = {
   '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pub/v1/{eventType}': {
-    parameters: [govstackClientHeader, ...govstackParams, { name: 'eventType', in: 'path', required: true, schema: { type: 'string' } }],
+    parameters: [
+      govstackClientHeader,
+      ...govstackParams,
+      { name: 'eventType', in: 'path', required: true, schema: { type: 'string' } },
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'Event id chosen by the publisher (a UUID), as an alternative to `id` in the body',
+        schema: { type: 'string', format: 'uuid' },
+      },
+    ],
     post: {
       tags: ['govstack'],
       operationId: 'publishEvent',
@@ -15,7 +50,15 @@ export const ingressOpenApi: OpenApiPaths = {
             schema: {
               type: 'object',
               required: ['eventType', 'event'],
-              properties: { eventType: { type: 'string' }, event: { type: 'object' }, key: { type: 'string', description: 'FIFO key when the event type has no key attribute' } },
+              properties: {
+                eventType: { type: 'string' },
+                event: { type: 'object' },
+                id: {
+                  type: 'string',
+                  format: 'uuid',
+                  description: 'Event id chosen by the publisher; publishing it again within the dedup window with the same payload answers the original result (200, Idempotent-Replayed)',
+                },
+                key: { type: 'string', description: 'FIFO key when the event type has no key attribute' } },
             },
           },
         },
@@ -25,21 +68,24 @@ export const ingressOpenApi: OpenApiPaths = {
           description: 'Stored in Kafka',
           content: {
             'application/json': {
-              schema: {
-                type: 'object',
-                required: ['id'],
-                properties: { id: { type: 'string', format: 'uuid' }, partition: { type: 'integer' }, sequence: { type: 'integer', description: 'Offset within the partition' } },
-              },
+              schema: publishResultSchema,
             },
           },
+        },
+        200: {
+          description: 'Replay: this id was already published with the same payload; the original result, nothing produced again',
+          headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
+          content: { 'application/json': { schema: publishResultSchema } },
         },
         400: problemResponseRef('Invalid request or event'),
         401: problemResponseRef('Not authenticated'),
         403: problemResponseRef('Client mismatch or no publisher contract'),
         404: problemResponseRef('Unknown room or event type'),
         413: problemResponseRef('Body too large'),
+        409: problemResponseRef('The id was already published with a different payload (publish.id_conflict), or is being published right now (publish.id_in_progress)'),
         415: problemResponseRef('Not JSON'),
-        503: problemResponseRef('Kafka unavailable or no acknowledgement within the publish timeout; retry with the same id after Retry-After'),
+        429: problemResponseRef('Rate limit of the publisher or the room (publish.rate_limited); see Retry-After'),
+        503: problemResponseRef('Kafka or Redis unavailable, or no acknowledgement within the publish timeout; retry with the same id after Retry-After'),
       },
     },
   },
@@ -116,6 +162,37 @@ export const ingressOpenApi: OpenApiPaths = {
         404: problemResponseRef('Unknown room or event type'),
         413: problemResponseRef('Body too large'),
         415: problemResponseRef('Not JSON'),
+      },
+    },
+  },
+  '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pub/v1/{eventType}/{eventId}': {
+    parameters: [
+      govstackClientHeader,
+      ...govstackParams,
+      { name: 'eventType', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'eventId', in: 'path', required: true, description: 'event id of event', schema: { type: 'string', format: 'uuid' } },
+    ],
+    get: {
+      tags: ['govstack'],
+      operationId: 'getStatus',
+      summary: 'Status of an event the caller published (within the dedup window)',
+      responses: {
+        200: { description: 'Event status', content: { 'application/json': { schema: eventItemSchema } } },
+        401: problemResponseRef('Not authenticated'),
+        403: problemResponseRef('Client mismatch'),
+        404: problemResponseRef('Event missing (also for an event of another publisher)'),
+      },
+    },
+    delete: {
+      tags: ['govstack'],
+      operationId: 'deleteEvent',
+      summary: 'Cancel an event the caller published: no further delivery attempt starts',
+      responses: {
+        204: { description: 'Event processing stopped' },
+        401: problemResponseRef('Not authenticated'),
+        403: problemResponseRef('Client mismatch'),
+        404: problemResponseRef('Event missing (also for an event of another publisher)'),
+        503: problemResponseRef('Redis unavailable; retry'),
       },
     },
   },

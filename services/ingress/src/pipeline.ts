@@ -8,11 +8,15 @@
  *      event types exist;
  *   2. event type exists (404 `event_type.not_found`), then the contract covers it (403);
  *   3. body shape and path/body agreement (400 `publish.event_type_mismatch`), then input
- *      hardening (payload-checks.ts: depth, forbidden keys, unsafe numbers, string lengths);
+ *      hardening (payload-checks.ts: depth, forbidden keys, unsafe numbers, string lengths), and
+ *      a supplied event id is a UUID (400);
+ *   3b. rate limits per publisher and per room (429 `publish.rate_limited`, rate-limit.ts);
  *   4. JSON Schema validation with a validator cached by schema id (400 `publish.schema_violation`);
  *   5. FIFO key and lane (urgent lane for HIGH and CRITICAL);
- *   6. produce with acks=all, answered only once Kafka has the record — or 503 after the
- *      publish timeout (publish-guard.ts).
+ *   6. claim the event id (event-ledger.ts): a replay answers the original result, a reused id
+ *      with another payload 409; then produce with acks=all, answered only once Kafka has the
+ *      record — or 503 after the publish timeout (publish-guard.ts) — and record the result for
+ *      replays and status.
  *
  * Authentication, `X-GovStack-Client` and reading the body (content type, size, JSON) happen in
  * the route before this runs. Nothing here touches PostgreSQL: everything comes from the
@@ -26,6 +30,9 @@ import { sealForKafka } from './encryption.ts';
 import type { IngressMetrics } from './metrics.ts';
 import { checkPayload } from './payload-checks.ts';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, kafkaUnavailable, type PublishLimits, recordValidationFailure, validationReason, withinTimeout } from './publish-guard.ts';
+import { payloadHash, requestedEventId } from './event-id.ts';
+import type { Claim, EventLedger } from './event-ledger.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { ValidatorCache } from './validators.ts';
 
 export interface PipelineDeps {
@@ -37,6 +44,10 @@ export interface PipelineDeps {
   dataKeys?: DataKeyRing | undefined;
   /** Payload limits and the Kafka timeout; defaults when omitted. */
   limits?: PublishLimits;
+  /** Per-publisher and per-room token buckets (rate-limit.ts); none: no limit. */
+  limiter?: RateLimiter | undefined;
+  /** Event ids, idempotency and status records (event-ledger.ts); none: generated ids only. */
+  ledger?: EventLedger | undefined;
 }
 
 export interface PublishInput {
@@ -48,6 +59,8 @@ export interface PublishInput {
   /** The parsed request body (or one item of a batch). */
   body: unknown;
   traceparent?: string | undefined;
+  /** The `Idempotency-Key` header: the event id the publisher chose (a UUID). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface PublishResult {
@@ -55,6 +68,8 @@ export interface PublishResult {
   partition: number;
   /** Offset of the record within its partition. */
   sequence: number;
+  /** Set when this answers a replay of an id already published (200 + `Idempotent-Replayed`). */
+  replayed?: true;
 }
 
 /** The FIFO key: the event type's key attribute when it has one, else the publisher's `key`. */
@@ -112,27 +127,48 @@ export class PublishPipeline {
         throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/event', message: 'must be a JSON object' }] });
       }
       checkPayload(body, this.deps.limits?.payload);
+      const requestedId = requestedEventId(body as Record<string, unknown>, input.idempotencyKey);
+      await this.deps.limiter?.take(input.publisher, room.id);
       const validate = this.deps.validators.peek(type.schemaId) ?? (await this.deps.validators.get(type.schemaId));
       const problems = validate(event);
       if (problems.length > 0) {
         throw new RoomcastError('publish.schema_violation', { errors: problems.map((p) => ({ pointer: `/event${p.pointer}`, message: p.message })) });
       }
-      const id = uuidv7();
+      const claim = await this.#claim(input, room, type, requestedId, body as Record<string, unknown>);
+      if (claim.replayed) {
+        this.deps.metrics.requests.inc({ ...labels, outcome: 'replayed' });
+        return { ...claim.result, replayed: true };
+      }
+      const id = claim.id;
       const metadata = await this.produce(room, type, {
         id,
         publisher: input.publisher,
         key: eventKey(type.keyPointer, body as Record<string, unknown>, event),
         value: Buffer.from(JSON.stringify(event)),
         traceparent: input.traceparent,
+      }).catch(async (err: unknown) => {
+        await claim.release();
+        throw err;
       });
+      const result = { id, partition: metadata.partition, sequence: Number(metadata.baseOffset ?? 0) };
+      await claim.complete(result, event);
       this.deps.metrics.requests.inc({ ...labels, outcome: 'accepted' });
       this.deps.metrics.latency.observe(labels, (performance.now() - started) / 1000);
-      return { id, partition: metadata.partition, sequence: Number(metadata.baseOffset ?? 0) };
+      return result;
     } catch (err) {
       this.deps.metrics.requests.inc({ ...labels, outcome: outcomeOf(err) });
       recordValidationFailure(this.deps.metrics, err);
       throw err;
     }
+  }
+
+  /** The event id: a replay of an earlier publish, or new (ledger.ts; a bare UUIDv7 without a ledger). */
+  #claim(input: PublishInput, room: RoomRoute, type: EventTypeRoute, requestedId: string | undefined, body: Record<string, unknown>): Promise<Claim> {
+    if (!this.deps.ledger) {
+      return Promise.resolve({ replayed: false, id: requestedId ?? uuidv7(), complete: async () => {}, release: async () => {} });
+    }
+    const hash = payloadHash(type.name, body.event, body.key);
+    return this.deps.ledger.begin({ roomId: room.id, publisher: input.publisher, eventType: type.name, classification: type.classification, requestedId, hash });
   }
 
   /** Step 6: one record, acks=all, Confluent wire format, `rc-*` headers. */

@@ -4,7 +4,8 @@
  * The route authenticates (API key or client certificate, from the routing contract), checks
  * X-GovStack-Client, refuses non-application callers, reads the body (content type, size, JSON)
  * and hands it to the publish pipeline (pipeline.ts), which checks, validates and produces.
- * The caller gets 201 with the event id once Kafka has acknowledged it with acks=all.
+ * The caller gets 201 with the event id once Kafka has acknowledged it with acks=all, or 200 with
+ * `Idempotent-Replayed: true` and the original result when it publishes an id it already published.
  */
 import { RoomcastError } from '@roomcast/core';
 import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
@@ -37,7 +38,16 @@ export function publishRoutes(deps: PublishDeps): Hono {
       recordValidationFailure(deps.pipeline.deps.metrics, err);
       throw err;
     });
-    const result = await deps.pipeline.publish({ publisher, address, pathType, body, traceparent: c.req.header('traceparent') });
+    const { replayed, ...result } = await deps.pipeline.publish({
+      publisher,
+      address,
+      pathType,
+      body,
+      traceparent: c.req.header('traceparent'),
+      idempotencyKey: c.req.header('idempotency-key'),
+    });
+    // A replay of an id already published answers the original result, once more, with 200.
+    if (replayed) return c.json(result, 200, { 'idempotent-replayed': 'true' });
     return c.json(result, 201);
   });
   return app;

@@ -1,0 +1,174 @@
+/**
+ * The event ledger: one Redis record per published event, keyed by room id, publisher and
+ * event id, kept for the dedup window. It serves two purposes:
+ *
+ * - idempotency: a publisher-supplied id is reserved atomically (Lua: GET, else SET with a short
+ *   TTL) before producing. The same id with the same payload fingerprint answers the original
+ *   result without producing again; with a different fingerprint 409 `publish.id_conflict`.
+ *   A duplicate that arrives while the first is still producing waits up to `waitMs` for its
+ *   result, then gets 409 `publish.id_in_progress` (Retry-After). A failed produce releases the
+ *   reservation, so a retry can succeed. Generated ids (UUIDv7) cannot repeat: no reservation.
+ * - status: the record names the event's partition, offset (sequence), time and type, so
+ *   GET/DELETE `…/pub/v1/{eventType}/{eventId}` answer without reading Kafka. The event itself
+ *   is kept only for PUBLIC and INTERNAL types; PHI, PII and CONFIDENTIAL payloads never sit in
+ *   Redis (their status answers without `event`).
+ */
+import { type Logger, RoomcastError, uuidv7 } from '@roomcast/core';
+import { eventMarks, type EventMarks, luaScript, type Redis, type RedisKeys } from '@roomcast/redis';
+import type { IngressMetrics } from './metrics.ts';
+import { withTimeout } from './timeout.ts';
+
+/** What the ledger keeps per event (JSON in Redis). */
+export interface LedgerRecord {
+  state: 'pending' | 'done';
+  /** SHA-256 of the payload (event-id.ts `payloadHash`). */
+  hash: string;
+  eventType: string;
+  /** Set while pending: tells this reservation from a later one. */
+  token?: string;
+  result?: { id: string; partition: number; sequence: number };
+  time?: string;
+  /** The event, for unclassified types only. */
+  event?: unknown;
+}
+
+export interface ProducedEvent {
+  id: string;
+  partition: number;
+  sequence: number;
+}
+
+/** A claimed event id: either a replay of an earlier publish, or new (produce, then complete or release). */
+export type Claim =
+  | { replayed: true; result: ProducedEvent }
+  | { replayed: false; id: string; complete(result: ProducedEvent, event: unknown): Promise<void>; release(): Promise<void> };
+
+export interface BeginInput {
+  roomId: string;
+  publisher: string;
+  eventType: string;
+  classification: string;
+  /** The publisher's id, if it named one. */
+  requestedId: string | undefined;
+  hash: string;
+}
+
+const SENSITIVE = new Set(['PHI', 'PII', 'CONFIDENTIAL']);
+
+/** KEYS[1] record; ARGV pending JSON, TTL ms. Returns the existing record, or nil once reserved. */
+const RESERVE = luaScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`);
+
+/** KEYS[1] record; ARGV[1] the exact pending JSON this process wrote. */
+const RELEASE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+export interface LedgerOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  metrics: IngressMetrics;
+  /** Dedup window and lifetime of the status record. */
+  windowMs: number;
+  /** Lifetime of a cancellation mark: as long as the topic keeps the record. */
+  cancelTtlMs: number;
+  /** Lifetime of a reservation whose holder died before completing. */
+  pendingMs?: number;
+  /** How long a concurrent duplicate waits for the first one's result. */
+  waitMs?: number;
+  redisTimeoutMs?: number;
+}
+
+export class EventLedger {
+  readonly #o: LedgerOptions;
+  readonly #marks: EventMarks;
+
+  constructor(options: LedgerOptions) {
+    this.#o = options;
+    this.#marks = eventMarks(options.redis, options.keys);
+  }
+
+  async begin(input: BeginInput): Promise<Claim> {
+    const { requestedId } = input;
+    if (requestedId === undefined) {
+      const id = uuidv7();
+      return { replayed: false, id, complete: (result, event) => this.#complete(input, id, result, event), release: async () => {} };
+    }
+    const key = this.#o.keys.eventRecord(input.roomId, input.publisher, requestedId);
+    const pending = JSON.stringify({ state: 'pending', hash: input.hash, eventType: input.eventType, token: uuidv7() } satisfies LedgerRecord);
+    const deadline = Date.now() + (this.#o.waitMs ?? 2000);
+    for (;;) {
+      const existing = await this.#redis(RESERVE.run(this.#o.redis, [key], [pending, this.#o.pendingMs ?? 30_000]));
+      if (existing === null || existing === undefined) {
+        return {
+          replayed: false,
+          id: requestedId,
+          complete: (result, event) => this.#complete(input, requestedId, result, event),
+          release: async () => {
+            await RELEASE.run(this.#o.redis, [key], [pending]).catch((err: unknown) => this.#o.logger.warn('event id reservation not released', { eventId: requestedId, error: err }));
+          },
+        };
+      }
+      const record = JSON.parse(String(existing)) as LedgerRecord;
+      if (record.hash !== input.hash) {
+        this.#o.metrics.dedupHits.inc({ room: input.roomId, outcome: 'conflict' });
+        throw new RoomcastError('publish.id_conflict', { detail: `Event id ${requestedId} was already used with a different payload`, errors: [{ pointer: '/id', message: 'already used with a different payload' }] });
+      }
+      if (record.state === 'done' && record.result) {
+        this.#o.metrics.dedupHits.inc({ room: input.roomId, outcome: 'replayed' });
+        return { replayed: true, result: record.result };
+      }
+      if (Date.now() >= deadline) {
+        this.#o.metrics.dedupHits.inc({ room: input.roomId, outcome: 'in_progress' });
+        throw new RoomcastError('publish.id_in_progress', { detail: `Event id ${requestedId} is being published by another request`, headers: { 'retry-after': '1' } });
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** The record of an event and whether it was cancelled; undefined when unknown (or expired). */
+  async read(roomId: string, publisher: string, eventId: string): Promise<{ record: LedgerRecord; cancelled: boolean } | undefined> {
+    const [raw, mark] = await this.#redis(this.#o.redis.mget(this.#o.keys.eventRecord(roomId, publisher, eventId), this.#o.keys.eventCancelled(roomId, publisher, eventId)));
+    if (!raw) return undefined;
+    const record = JSON.parse(raw) as LedgerRecord;
+    if (record.state !== 'done') return undefined;
+    return { record, cancelled: mark !== null && mark !== undefined };
+  }
+
+  /** Marks a published event cancelled; the dispatcher starts no further attempt for it. */
+  async cancel(roomId: string, publisher: string, eventId: string): Promise<void> {
+    await this.#redis(this.#marks.cancel(roomId, publisher, eventId, this.#o.cancelTtlMs));
+  }
+
+  async #complete(input: BeginInput, id: string, result: ProducedEvent, event: unknown): Promise<void> {
+    const record: LedgerRecord = {
+      state: 'done',
+      hash: input.hash,
+      eventType: input.eventType,
+      result: { id: result.id, partition: result.partition, sequence: result.sequence },
+      time: new Date().toISOString(),
+      ...(SENSITIVE.has(input.classification) ? {} : { event }),
+    };
+    try {
+      await withTimeout(this.#o.redis.set(this.#o.keys.eventRecord(input.roomId, input.publisher, id), JSON.stringify(record), 'PX', this.#o.windowMs), this.#o.redisTimeoutMs ?? 1000);
+    } catch (err) {
+      // Kafka has the event: the publish succeeded. Only status (and, for a supplied id, dedup
+      // after the reservation expires) is lost for this event.
+      this.#o.logger.warn('event record not written; status unavailable for this event', { eventId: id, error: err });
+    }
+  }
+
+  async #redis<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(p, this.#o.redisTimeoutMs ?? 1000);
+    } catch (err) {
+      throw new RoomcastError('dependency.unavailable', { detail: 'Redis is unavailable; retry', cause: err, headers: { 'retry-after': '1' } });
+    }
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Publish rate limits per publisher and per room: token buckets in Redis, taken atomically by
+ * one Lua script for both buckets (all ingress processes share them; Redis's clock, so the
+ * processes' clocks do not matter). Refused → 429 `publish.rate_limited` with `Retry-After`.
+ *
+ * Fallback: when Redis errors or does not answer within `timeoutMs`, the same arithmetic runs in
+ * process memory (token-bucket.ts), so publishing keeps working with a per-process limit (N
+ * ingress processes admit up to N× the configured rate). The switch is logged once, exported as
+ * `roomcast_rate_limit_fallback`, and Redis is tried again after `retryRedisAfterMs`.
+ */
+import { type Logger, RoomcastError } from '@roomcast/core';
+import { luaScript, type RedisKeys, type ScriptClient } from '@roomcast/redis';
+import type { IngressMetrics } from './metrics.ts';
+import { withTimeout } from './timeout.ts';
+import { type BucketLimits, LocalBuckets, retryAfterSeconds } from './token-bucket.ts';
+
+/** KEYS: buckets; ARGV: n, then rate and burst of each bucket. Returns {allowed 0/1, wait ms, limiting index (1-based, 0 none)}. */
+const TAKE = luaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = tonumber(ARGV[1])
+local have = {}
+local wait, limiting = 0, 0
+for i, key in ipairs(KEYS) do
+  local rate, burst = tonumber(ARGV[i * 2]), tonumber(ARGV[i * 2 + 1])
+  local s = redis.call('HMGET', key, 't', 'at')
+  local tokens = burst
+  if s[1] then
+    local elapsed = math.max(0, now - tonumber(s[2]))
+    tokens = math.min(burst, tonumber(s[1]) + elapsed * rate / 1000)
+  end
+  have[i] = tokens
+  if tokens < n then
+    local w = math.ceil((n - tokens) * 1000 / rate)
+    if w > wait then wait, limiting = w, i end
+  end
+end
+for i, key in ipairs(KEYS) do
+  local rate, burst = tonumber(ARGV[i * 2]), tonumber(ARGV[i * 2 + 1])
+  local left = have[i]
+  if limiting == 0 then left = left - n end
+  redis.call('HSET', key, 't', tostring(left), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+end
+if limiting == 0 then return {1, 0, 0} end
+return {0, wait, limiting}
+`);
+
+export interface RateLimitSettings {
+  /** ratePerSec 0 disables that limit. */
+  publisher: BucketLimits;
+  room: BucketLimits;
+}
+
+export interface RateLimiterOptions {
+  redis: ScriptClient;
+  keys: RedisKeys;
+  settings: RateLimitSettings;
+  logger: Logger;
+  metrics: IngressMetrics;
+  timeoutMs?: number;
+  retryRedisAfterMs?: number;
+  now?: () => number;
+}
+
+type Scope = 'publisher' | 'room';
+
+export class RateLimiter {
+  readonly #o: RateLimiterOptions;
+  readonly #local = new LocalBuckets();
+  /** Epoch ms until which Redis is not tried (0: Redis in use). */
+  #localUntil = 0;
+  #fallback = false;
+
+  constructor(options: RateLimiterOptions) {
+    this.#o = options;
+    options.metrics.rateLimitFallback.set(0);
+  }
+
+  /** True while decisions are taken in process memory. */
+  get usingFallback(): boolean {
+    return this.#fallback;
+  }
+
+  /** Takes `n` tokens from the publisher's and the room's buckets, or throws 429. */
+  async take(publisher: string, roomId: string, n = 1): Promise<void> {
+    const scopes: Array<{ scope: Scope; key: string; limits: BucketLimits }> = [];
+    const { publisher: pl, room: rl } = this.#o.settings;
+    if (pl.ratePerSec > 0) scopes.push({ scope: 'publisher', key: this.#o.keys.rateBucket('publisher', publisher), limits: pl });
+    if (rl.ratePerSec > 0) scopes.push({ scope: 'room', key: this.#o.keys.rateBucket('room', roomId), limits: rl });
+    if (scopes.length === 0) return;
+    const decision = await this.#decide(scopes, n);
+    if (decision.allowed) return;
+    const scope = scopes[decision.limiting]?.scope ?? 'publisher';
+    this.#o.metrics.rateLimited.inc({ room: roomId, scope });
+    throw new RoomcastError('publish.rate_limited', {
+      detail: scope === 'room' ? 'This room receives more events than its limit' : `${publisher} publishes more events than its limit`,
+      headers: { 'retry-after': String(retryAfterSeconds(decision.retryAfterMs)) },
+    });
+  }
+
+  async #decide(scopes: Array<{ key: string; limits: BucketLimits }>, n: number): Promise<{ allowed: boolean; retryAfterMs: number; limiting: number }> {
+    const now = (this.#o.now ?? Date.now)();
+    if (now >= this.#localUntil) {
+      try {
+        const args = [n, ...scopes.flatMap((s) => [s.limits.ratePerSec, s.limits.burst])];
+        const reply = (await withTimeout(
+          TAKE.run(
+            this.#o.redis,
+            scopes.map((s) => s.key),
+            args,
+          ),
+          this.#o.timeoutMs ?? 250,
+        )) as [number, number, number];
+        this.#recovered();
+        return { allowed: reply[0] === 1, retryAfterMs: Number(reply[1]), limiting: Number(reply[2]) - 1 };
+      } catch (err) {
+        this.#failed(err, now);
+      }
+    }
+    const local = this.#local.take(
+      scopes.map((s) => s.key),
+      scopes.map((s) => s.limits),
+      now,
+      n,
+    );
+    return local;
+  }
+
+  #failed(err: unknown, now: number): void {
+    this.#localUntil = now + (this.#o.retryRedisAfterMs ?? 5000);
+    if (this.#fallback) return;
+    this.#fallback = true;
+    this.#o.metrics.rateLimitFallback.set(1);
+    this.#o.logger.warn('rate limits fall back to per-process buckets: Redis unavailable', { error: err, retryRedisAfterMs: this.#o.retryRedisAfterMs ?? 5000 });
+  }
+
+  #recovered(): void {
+    if (!this.#fallback) return;
+    this.#fallback = false;
+    this.#localUntil = 0;
+    this.#o.metrics.rateLimitFallback.set(0);
+    this.#o.logger.info('rate limits back on Redis');
+  }
+}
