@@ -4,6 +4,9 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export class IngressMetrics {
   readonly requests: Counter<'room' | 'event_type' | 'outcome'>;
   readonly latency: Histogram<'room' | 'event_type'>;
+  readonly batchRecords: Histogram;
+  readonly batchBytes: Histogram;
+  readonly produceErrors: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -17,6 +20,24 @@ export class IngressMetrics {
       help: 'Time from request received to Kafka acknowledgement for accepted events',
       labelNames: ['room', 'event_type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
+    this.batchRecords = new Histogram({
+      name: 'roomcast_publish_batch_records',
+      help: 'Events per Kafka produce request sent by the publish batcher',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+      registers: [registry],
+    });
+    this.batchBytes = new Histogram({
+      name: 'roomcast_publish_batch_bytes',
+      help: 'Approximate bytes (values, keys, headers) per Kafka produce request sent by the publish batcher',
+      buckets: [1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+      registers: [registry],
+    });
+    this.produceErrors = new Counter({
+      name: 'roomcast_publish_produce_errors_total',
+      help: 'Events whose produce failed (each answered 503): reason is the error name — BatcherOverloadedError when too many were waiting, else the Kafka client error',
+      labelNames: ['reason'],
       registers: [registry],
     });
   }

@@ -17,7 +17,7 @@
  * routing contract.
  */
 import { parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
-import { ACKS_ALL, encodeHeaders, type Producer, type RecordMetadata } from '@roomcast/kafka';
+import { encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
 import type { IngressMetrics } from './metrics.ts';
@@ -26,6 +26,8 @@ import type { ValidatorCache } from './validators.ts';
 export interface PipelineDeps {
   routing: RoutingFollower;
   producer: Producer;
+  /** Gathers concurrent produces into one acks=all request (batching.ts). */
+  batcher: ProduceBatcher;
   validators: ValidatorCache;
   metrics: IngressMetrics;
 }
@@ -124,18 +126,14 @@ export class PublishPipeline {
     }
   }
 
-  /** Step 6: one record, acks=all, Confluent wire format, `rc-*` headers. */
+  /** Step 6: one record, acks=all (through the batcher, answered once its batch is acknowledged), Confluent wire format, `rc-*` headers. */
   async produce(
     room: RoomRoute,
     type: EventTypeRoute,
     r: { id: string; publisher: string; key: string | null; value: Buffer; traceparent?: string | undefined },
   ): Promise<RecordMetadata> {
     try {
-      const [metadata] = await this.deps.producer.send({
-        topic: laneOf(room, type),
-        acks: ACKS_ALL,
-        messages: [
-          {
+      const record = await this.deps.batcher.add(laneOf(room, type), {
             key: r.key,
             value: encodeWire(type.schemaId, r.value),
             headers: encodeHeaders({
@@ -148,11 +146,8 @@ export class PublishPipeline {
               schemaId: type.schemaId,
               ...(r.traceparent ? { traceparent: r.traceparent } : {}),
             }),
-          },
-        ],
       });
-      if (!metadata) throw new Error('Kafka answered without record metadata');
-      return metadata;
+      return { topicName: record.topic, partition: record.partition, baseOffset: record.offset, errorCode: 0 };
     } catch (err) {
       throw new RoomcastError('publish.kafka_unavailable', { cause: err, headers: { 'retry-after': '1' } });
     }
