@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     if (throughput.length > 0) console.log(`\n${throughputTable(throughput)}`);
     if (soaked) console.log(`\n${soaked.summary.join('\n')}`);
     console.log('');
-    console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
+    if (SECTIONS.has('publish')) console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
   } finally {
     await Promise.allSettled([platformPool.close(), barePool.close(), openPool.close()]);
     await producer.close().catch((err: unknown) => console.error('bench: baseline topic cleanup failed', err));
