@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: measures the publish path and the HTTP layer against baselines taken in the
  * same run on the same machine, and prints them as ratios (design targets: publish ≥ 50 % of a
- * bare producer, HTTP layer costs ≤ 20 % vs bare Hono). All load is closed-loop and goes to
- * 127.0.0.1 only; every loop is bounded in time and count. See docs/benchmarks.md.
+ * bare producer, HTTP layer costs ≤ 20 % vs bare Hono). Sections control, http and publish are
+ * closed loops; throughput and soak use an open loop (fixed arrival rate, latency from the
+ * scheduled send time). All load goes to 127.0.0.1 only; every loop is bounded in time and
+ * count. See docs/benchmarks.md.
  */
 import { createLogger } from '@roomcast/core';
 import { Pool } from 'undici';
@@ -12,6 +14,8 @@ import { closedLoop, type LoopResult } from './bench/loop.ts';
 import { startTestPlatform } from '../test/support/platform.ts';
 import { startBareProducer } from './bench/producer.ts';
 import { machine, type Row, table } from './bench/report.ts';
+import { soak } from './bench/soak.ts';
+import { benchThroughput, type ThroughputRow, throughputTable } from './bench/throughput.ts';
 import { infraEndpoints, infraUp } from './infra/index.ts';
 import { DEMO, publish, seedDemo } from './lib/demo.ts';
 import { startSubscriber } from './lib/subscriber.ts';
@@ -22,8 +26,10 @@ const WARMUP_MS = 1000;
 const MAX_OPS = 2_000_000;
 /** How long to let the dispatcher drain pushes between publish levels, so one level's deliveries do not load the next. */
 const DRAIN_MS = 15_000;
-/** Sections to run (comma list of control, http, publish); all by default. */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish').split(',').map((x) => x.trim()));
+/** Sections to run (comma list of control, http, publish, throughput, soak); all but soak by default. */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput').split(',').map((x) => x.trim()));
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? '600');
+const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? '500');
 
 const run = (concurrency: number, op: () => Promise<boolean>): Promise<LoopResult> =>
   closedLoop({ concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxOps: MAX_OPS, op });
@@ -68,6 +74,8 @@ async function main(): Promise<void> {
   });
   const platformPool = new Pool(tp.platform.url, { connections: Math.max(...LEVELS) });
   const barePool = new Pool(bare.url, { connections: Math.max(...LEVELS) });
+  // Open-loop sections: enough connections that the client does not cap concurrency first.
+  const openPool = new Pool(tp.platform.url, { connections: 256 });
   const rows: Row[] = [];
   try {
     const seeded = await seedDemo(tp.platform.url, tp.adminKey, subscriber.url);
@@ -123,12 +131,25 @@ async function main(): Promise<void> {
       rows.push({ scenario: 'publish-no-dispatch', result: p, ...(base ? { ratio: { label: 'vs bare-producer', value: p.perSecond / base.perSecond } } : {}) });
     }
 
+    const throughput: ThroughputRow[] = [];
+    if (SECTIONS.has('throughput')) {
+      console.error('bench: throughput — batched baseline, open-loop single publish, batches through the pipeline (dispatcher stopped)…');
+      throughput.push(
+        ...(await benchThroughput({ tp, pool: openPool, publishSpec, producer, durationMs: DURATION_MS, progress: (line) => console.error(`  ${line}`) })),
+      );
+    }
+    const soaked = SECTIONS.has('soak')
+      ? await soak({ seconds: SOAK_SECONDS, rate: SOAK_RATE, op: postOp(openPool, publishSpec), progress: (line) => console.error(`  ${line}`) })
+      : null;
+
     console.log('');
-    console.log(table(rows));
+    if (rows.length > 0) console.log(table(rows));
+    if (throughput.length > 0) console.log(`\n${throughputTable(throughput)}`);
+    if (soaked) console.log(`\n${soaked.summary.join('\n')}`);
     console.log('');
-    console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
+    if (SECTIONS.has('publish')) console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
   } finally {
-    await Promise.allSettled([platformPool.close(), barePool.close()]);
+    await Promise.allSettled([platformPool.close(), barePool.close(), openPool.close()]);
     await producer.close().catch((err: unknown) => console.error('bench: baseline topic cleanup failed', err));
     await tp.cleanup().catch((err: unknown) => console.error('bench: platform cleanup failed', err));
     await bare.close();

@@ -11,6 +11,8 @@ export interface BareProducer {
   topic: string;
   /** Sends one record and resolves once the broker acknowledged it with acks=all. */
   send(): Promise<boolean>;
+  /** Sends `n` such records in one acks=all request (one `sendBatch`, as the ingress's batcher does) and resolves once acknowledged. */
+  sendBatch(n: number): Promise<boolean>;
   /** Disconnects and deletes the topic. */
   close(): Promise<void>;
 }
@@ -35,6 +37,11 @@ export async function startBareProducer(o: { brokers: string[]; topic: string; e
     topic: o.topic,
     async send() {
       await producer.send({ topic: o.topic, acks: ACKS_ALL, messages: [{ key: o.key, value, headers }] });
+      return true;
+    },
+    async sendBatch(n: number) {
+      const messages = Array.from({ length: n }, () => ({ key: o.key, value, headers }));
+      await producer.sendBatch({ topicMessages: [{ topic: o.topic, messages }], acks: ACKS_ALL });
       return true;
     },
     async close() {

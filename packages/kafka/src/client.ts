@@ -3,7 +3,7 @@
  * topic administration, so the client library can be measured and swapped in one place.
  */
 import type { Logger } from '@roomcast/core';
-import { type ITopicConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type ICustomPartitioner, type ITopicConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -11,7 +11,7 @@ export interface KafkaOptions {
   logger: Logger;
 }
 
-export type { Producer, Consumer, EachMessagePayload, KafkaMessage, IHeaders, RecordMetadata } from 'kafkajs';
+export type { Producer, Consumer, EachMessagePayload, KafkaMessage, IHeaders, Message, RecordMetadata, TopicMessages } from 'kafkajs';
 
 function bridgeLogger(logger: Logger): KafkaConfig['logCreator'] {
   return () => ({ level, log }) => {
@@ -33,15 +33,30 @@ export function createKafka(options: KafkaOptions): Kafka {
 }
 
 /**
+ * kafkajs's default partitioner (murmur2 for keys, as the Java client; round robin without a
+ * key) that also writes the partition it chose onto the message. The produce batcher reads it
+ * to hand each caller its own offset, and a retry of the same request keeps the same partition.
+ */
+export const stampingPartitioner: ICustomPartitioner = () => {
+  const inner = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = inner(args);
+    args.message.partition = partition;
+    return partition;
+  };
+};
+
+/**
  * A producer that acknowledges only after all in-sync replicas have the record (acks=all is
- * passed on each send) and that de-duplicates its own retries (idempotent). Keys are placed
- * with the murmur2 partitioner that the Java client uses, so other clients agree on partitions.
+ * passed on each send) and that de-duplicates its own retries (idempotent; kafkajs requires one
+ * request in flight for that). Keys are placed with the murmur2 partitioner that the Java client
+ * uses, so other clients agree on partitions.
  */
 export function createDurableProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: stampingPartitioner,
     allowAutoTopicCreation: false,
   });
 }

@@ -210,4 +210,34 @@ export const ingressConfigSpec = {
     check: (v) => (v >= 1 ? undefined : 'must be at least 1'),
     help: "Bucket size of a room's limit.",
   },
+  ROOMCAST_PUBLISH_LINGER_MS: {
+    kind: 'int',
+    default: '2',
+    check: (v) => (v >= 0 && v <= 100 ? undefined : 'must be between 0 and 100'),
+    help: 'How long a publish waits for concurrent ones to share its Kafka produce request, in milliseconds (0: only those arriving in the same tick).',
+  },
+  ROOMCAST_PUBLISH_BATCH_MAX_RECORDS: {
+    kind: 'int',
+    default: '1000',
+    check: (v) => (v >= 1 && v <= 100_000 ? undefined : 'must be between 1 and 100000'),
+    help: 'Most events in one Kafka produce request; a full batch is sent without waiting for the linger.',
+  },
+  ROOMCAST_PUBLISH_BATCH_MAX_BYTES: {
+    kind: 'int',
+    default: String(768 * 1024),
+    check: (v) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 64 MiB'),
+    help: "Most bytes in one Kafka produce request (keep below the broker's message.max.bytes, 1 MiB by default); a larger single event is sent alone.",
+  },
+  ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS: {
+    kind: 'int',
+    default: '10000',
+    check: (v) => (v >= 1 ? undefined : 'must be at least 1'),
+    help: 'Events that may wait for the next produce request while one is in flight; beyond that a publish is answered 503 at once.',
+  },
+  ROOMCAST_PUBLISH_QUEUE_MAX_BYTES: {
+    kind: 'int',
+    default: String(64 * 1024 * 1024),
+    check: (v) => (v >= 1024 ? undefined : 'must be at least 1 KiB'),
+    help: 'Bytes of events that may wait for the next produce request; beyond that a publish is answered 503 at once.',
+  },
 } satisfies ConfigSpec;

@@ -8,7 +8,7 @@ import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLeve
 import { type ControlPlaneUnit, createControlPlane } from '@roomcast/control-plane';
 import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
-import { createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
+import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
 import { createPull } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
@@ -72,7 +72,15 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
-    const ingress = createIngress({ runtime, routing, logger: logger.child({ unit: 'ingress' }), ...ingressSettings(config), masterKeys, hardening: ingressHardening(config) });
+    const ingress = createIngress({
+      runtime,
+      routing,
+      logger: logger.child({ unit: 'ingress' }),
+      ...ingressSettings(config),
+      masterKeys,
+      hardening: ingressHardening(config),
+      batching: batchingFromConfig(config),
+    });
     const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }), masterKeys });
     const units: Unit[] = [
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi },

@@ -9,6 +9,7 @@ import { contractAuthenticator, followDataKeys, type Runtime } from '@roomcast/r
 import type { Hono } from 'hono';
 import { batchRoutes } from './batch-routes.ts';
 import { EventLedger } from './event-ledger.ts';
+import { type BatchingSettings, createPublishBatcher, DEFAULT_BATCHING } from './batching.ts';
 import { IngressMetrics } from './metrics.ts';
 import { DEFAULT_PAYLOAD_LIMITS } from './payload-checks.ts';
 import { PublishPipeline } from './pipeline.ts';
@@ -20,6 +21,7 @@ import { ValidatorCache } from './validators.ts';
 
 export { ingressOpenApi } from './openapi.ts';
 export { eventKey } from './pipeline.ts';
+export { batchingFromConfig, type BatchingSettings } from './batching.ts';
 
 export interface IngressOptions {
   runtime: Runtime;
@@ -36,6 +38,8 @@ export interface IngressOptions {
   cancelTtlMs?: number;
   /** Per-publisher and per-room limits (default: none). */
   rateLimits?: RateLimitSettings;
+  /** Produce batching (`ROOMCAST_PUBLISH_*`); defaults when absent. */
+  batching?: BatchingSettings;
 }
 
 /** The ingress settings of a loaded config, for createIngress. */
@@ -111,9 +115,11 @@ export function createIngress(o: IngressOptions): IngressUnit {
   });
   const limiter = o.rateLimits ? new RateLimiter({ redis, keys, settings: o.rateLimits, logger: o.logger, metrics }) : undefined;
   const hardening = o.hardening ?? DEFAULT_HARDENING;
+  const batcher = createPublishBatcher(producer, o.batching ?? DEFAULT_BATCHING, metrics);
   const pipeline = new PublishPipeline({
     routing: o.routing,
     producer,
+    batcher,
     validators,
     metrics,
     limits: hardening.limits,
@@ -135,6 +141,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
       await warm();
     },
     async stop() {
+      await batcher.close();
       await producer.disconnect();
     },
   };

@@ -8,6 +8,9 @@ export class IngressMetrics {
   readonly dedupHits: Counter<'room' | 'outcome'>;
   readonly rateLimited: Counter<'room' | 'scope'>;
   readonly rateLimitFallback: Gauge;
+  readonly batchRecords: Histogram;
+  readonly batchBytes: Histogram;
+  readonly produceErrors: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -44,6 +47,24 @@ export class IngressMetrics {
     this.rateLimitFallback = new Gauge({
       name: 'roomcast_rate_limit_fallback',
       help: '1 while rate limits are decided in process memory because Redis is unavailable, else 0',
+      registers: [registry],
+    });
+    this.batchRecords = new Histogram({
+      name: 'roomcast_publish_batch_records',
+      help: 'Events per Kafka produce request sent by the publish batcher',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+      registers: [registry],
+    });
+    this.batchBytes = new Histogram({
+      name: 'roomcast_publish_batch_bytes',
+      help: 'Approximate bytes (values, keys, headers) per Kafka produce request sent by the publish batcher',
+      buckets: [1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+      registers: [registry],
+    });
+    this.produceErrors = new Counter({
+      name: 'roomcast_publish_produce_errors_total',
+      help: 'Events whose produce failed (each answered 503): reason is the error name — BatcherOverloadedError when too many were waiting, else the Kafka client error',
+      labelNames: ['reason'],
       registers: [registry],
     });
   }

@@ -23,7 +23,7 @@
  * routing contract.
  */
 import { type DataKeyRing, parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
-import { ACKS_ALL, encodeHeaders, type Producer, type RecordMetadata } from '@roomcast/kafka';
+import { encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { sealForKafka } from './encryption.ts';
@@ -38,6 +38,8 @@ import type { ValidatorCache } from './validators.ts';
 export interface PipelineDeps {
   routing: RoutingFollower;
   producer: Producer;
+  /** Gathers concurrent produces into one acks=all request (batching.ts). */
+  batcher: ProduceBatcher;
   validators: ValidatorCache;
   metrics: IngressMetrics;
   /** Room data keys for classified payloads; undefined without a master key (classified publishes are refused). */
@@ -171,7 +173,7 @@ export class PublishPipeline {
     return this.deps.ledger.begin({ roomId: room.id, publisher: input.publisher, eventType: type.name, classification: type.classification, requestedId, hash });
   }
 
-  /** Step 6: one record, acks=all, Confluent wire format, `rc-*` headers. */
+  /** Step 6: one record, acks=all through the batcher (answered once its batch is acknowledged, or 503 after the publish timeout), Confluent wire format, `rc-*` headers. */
   async produce(
     room: RoomRoute,
     type: EventTypeRoute,
@@ -179,11 +181,7 @@ export class PublishPipeline {
   ): Promise<RecordMetadata> {
     const sealed = sealForKafka(this.deps.dataKeys, room, type, r.id, r.value);
     try {
-      const sent = this.deps.producer.send({
-        topic: laneOf(room, type),
-        acks: ACKS_ALL,
-        messages: [
-          {
+      const added = this.deps.batcher.add(laneOf(room, type), {
             key: r.key,
             value: encodeWire(type.schemaId, sealed.payload),
             headers: encodeHeaders({
@@ -197,12 +195,9 @@ export class PublishPipeline {
               ...(sealed.keyId ? { keyId: sealed.keyId } : {}),
               ...(r.traceparent ? { traceparent: r.traceparent } : {}),
             }),
-          },
-        ],
       });
-      const [metadata] = await withinTimeout(sent, this.deps.limits?.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, this.deps.limits?.retryAfterSeconds);
-      if (!metadata) throw new Error('Kafka answered without record metadata');
-      return metadata;
+      const record = await withinTimeout(added, this.deps.limits?.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, this.deps.limits?.retryAfterSeconds);
+      return { topicName: record.topic, partition: record.partition, baseOffset: record.offset, errorCode: 0 };
     } catch (err) {
       if (err instanceof RoomcastError) throw err;
       throw kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
