@@ -241,3 +241,43 @@ export const ingressConfigSpec = {
     help: 'Bytes of events that may wait for the next produce request; beyond that a publish is answered 503 at once.',
   },
 } satisfies ConfigSpec;
+
+/** Push delivery (the dispatcher). */
+export const dispatcherConfigSpec = {
+  ...encryptionConfigSpec,
+  ROOMCAST_DISPATCH_WINDOW_RECORDS: {
+    kind: 'int',
+    default: '5000',
+    check: (v) => (v >= 16 && v <= 1_000_000 ? undefined : 'must be between 16 and 1000000'),
+    help: 'Per push subscription and process: events fetched and not final yet (queued, in flight, waiting for a retry) beyond which fetching pauses.',
+  },
+  ROOMCAST_DISPATCH_WINDOW_BYTES: {
+    kind: 'int',
+    default: String(64 * 1024 * 1024),
+    check: (v) => (v >= 1024 * 1024 ? undefined : 'must be at least 1 MiB'),
+    help: 'Per push subscription and process: bytes of event payloads held in memory beyond which fetching pauses.',
+  },
+  ROOMCAST_DISPATCH_COMMIT_INTERVAL_MS: {
+    kind: 'int',
+    default: '200',
+    check: (v) => (v >= 10 && v <= 60_000 ? undefined : 'must be between 10 and 60000'),
+    help: 'Pause between offset commits of a push subscription; a crash redelivers at most this much of final work.',
+  },
+  ROOMCAST_DISPATCH_CONNECTIONS: {
+    kind: 'int',
+    default: '256',
+    check: (v) => (v >= 1 && v <= 10_000 ? undefined : 'must be between 1 and 10000'),
+    help: 'Most open HTTP connections per push endpoint origin.',
+  },
+} satisfies ConfigSpec;
+
+export function dispatcherSettings(config: ConfigOf<typeof dispatcherConfigSpec>) {
+  return {
+    limits: {
+      windowRecords: config.ROOMCAST_DISPATCH_WINDOW_RECORDS,
+      windowBytes: config.ROOMCAST_DISPATCH_WINDOW_BYTES,
+      commitIntervalMs: config.ROOMCAST_DISPATCH_COMMIT_INTERVAL_MS,
+    },
+    connections: config.ROOMCAST_DISPATCH_CONNECTIONS,
+  };
+}

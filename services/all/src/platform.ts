@@ -12,12 +12,13 @@ import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, in
 import { createPull } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, dispatcherConfigSpec, dispatcherSettings, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
   ...controlPlaneConfigSpec,
   ...ingressConfigSpec,
+  ...dispatcherConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
 } satisfies ConfigSpec;
 
@@ -81,7 +82,15 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       hardening: ingressHardening(config),
       batching: batchingFromConfig(config),
     });
-    const dispatcher = createDispatcher({ runtime, routing, logger: logger.child({ unit: 'dispatcher' }), masterKeys });
+    const dispatcher = createDispatcher({
+      runtime,
+      routing,
+      logger: logger.child({ unit: 'dispatcher' }),
+      masterKeys,
+      ...dispatcherSettings(config),
+      partitions: config.ROOMCAST_DEFAULT_PARTITIONS,
+      retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+    });
     const units: Unit[] = [
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },

@@ -1,6 +1,6 @@
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, buildDeliveryRequest, classifyStatus } from './delivery.ts';
+import { backoffMs, buildDeliveryRequest, classifyResult } from './delivery.ts';
 import { verifySignature } from './signature.ts';
 
 const sub: SubscriptionRoute = {
@@ -94,14 +94,18 @@ describe('signing during a secret rotation', () => {
 });
 
 describe('outcomes and back-off', () => {
-  it('classifies statuses', () => {
-    expect(classifyStatus(204)).toEqual({ kind: 'delivered' });
-    expect(classifyStatus(503).kind).toBe('retry');
-    expect(classifyStatus(429).kind).toBe('retry');
-    expect(classifyStatus(408).kind).toBe('retry');
-    expect(classifyStatus(400).kind).toBe('failed');
-    expect(classifyStatus(410).kind).toBe('failed');
-    expect(classifyStatus(301).kind).toBe('failed');
+  it('classifies statuses and transport errors', () => {
+    const st = (status: number, retryAfter: string | null = null) => classifyResult({ status, retryAfter });
+    expect(st(204)).toEqual({ kind: 'delivered', status: 204 });
+    expect(st(503, '7')).toEqual({ kind: 'retry', reason: 'HTTP 503', status: 503, retryAfter: '7' });
+    expect(st(429).kind).toBe('retry');
+    expect(st(408).kind).toBe('retry');
+    expect(st(400)).toEqual({ kind: 'failed', reason: 'HTTP 400', status: 400, disable: false });
+    expect(st(410)).toEqual({ kind: 'failed', reason: 'HTTP 410', status: 410, disable: true });
+    expect(st(301).kind).toBe('failed');
+    expect(classifyResult({ error: 'ECONNREFUSED' }).kind).toBe('retry');
+    expect(classifyResult({ error: 'UND_ERR_HEADERS_TIMEOUT' }).kind).toBe('retry');
+    expect(classifyResult({ error: 'SSRF_BLOCKED' }).kind).toBe('failed');
   });
 
   it('grows exponentially with full jitter, capped', () => {

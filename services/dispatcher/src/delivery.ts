@@ -65,13 +65,30 @@ export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, re
   };
 }
 
-export type AttemptOutcome = { kind: 'delivered' } | { kind: 'retry'; reason: string } | { kind: 'failed'; reason: string };
+/** What one POST came to: an HTTP status, or the transport error's code (no response). */
+export type HttpResult = { status: number; retryAfter: string | null } | { error: string };
 
-/** 2xx delivered; 408, 429, 5xx and transport errors retry; other statuses fail for good. */
-export function classifyStatus(status: number): AttemptOutcome {
-  if (status >= 200 && status < 300) return { kind: 'delivered' };
-  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status}` };
-  return { kind: 'failed', reason: `HTTP ${status}` };
+export type AttemptOutcome =
+  | { kind: 'delivered'; status: number }
+  | { kind: 'retry'; reason: string; status: number | null; retryAfter: string | null }
+  | { kind: 'failed'; reason: string; status: number | null; disable: boolean };
+
+/** Transport errors that are decided for good: the destination is refused, not unreachable. */
+const FINAL_ERRORS = new Set(['SSRF_BLOCKED', 'ERR_INVALID_URL']);
+
+/**
+ * 2xx delivered; 408, 429, 5xx, timeouts and connection errors retry; other statuses (3xx
+ * included: redirects are never followed) fail for good, and 410 Gone also disables the
+ * subscription; a destination refused by the SSRF guard fails for good.
+ */
+export function classifyResult(r: HttpResult): AttemptOutcome {
+  if ('error' in r) {
+    return FINAL_ERRORS.has(r.error) ? { kind: 'failed', reason: r.error, status: null, disable: false } : { kind: 'retry', reason: r.error, status: null, retryAfter: null };
+  }
+  const { status } = r;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status };
+  if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status}`, status, retryAfter: r.retryAfter };
+  return { kind: 'failed', reason: `HTTP ${status}`, status, disable: status === 410 };
 }
 
 /** Exponential back-off with full jitter, capped. `random` is injectable for tests. */

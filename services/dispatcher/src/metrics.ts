@@ -1,11 +1,19 @@
 /** Dispatcher metrics on the registry the composition root passes in. */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class DispatcherMetrics {
   readonly attempts: Counter<'subscription' | 'outcome'>;
   readonly attemptDuration: Histogram<'subscription'>;
   readonly endToEnd: Histogram<'subscription'>;
   readonly decryptFailures: Counter<'subscription'>;
+  readonly inFlight: Gauge<'subscription'>;
+  readonly inFlightRequests: Gauge;
+  readonly lag: Gauge<'subscription'>;
+  readonly retries: Counter<'subscription'>;
+  readonly deadLettered: Counter<'subscription' | 'reason'>;
+  readonly circuit: Gauge<'endpoint'>;
+  readonly logFailures: Counter;
+  readonly consumers: Gauge;
 
   constructor(registry: Registry) {
     this.attempts = new Counter({
@@ -32,6 +40,51 @@ export class DispatcherMetrics {
       name: 'roomcast_delivery_decrypt_failures_total',
       help: 'Classified records that could not be decrypted (unknown key id, missing master key, or a ciphertext that does not authenticate); retried, never delivered',
       labelNames: ['subscription'],
+      registers: [registry],
+    });
+      this.inFlight = new Gauge({
+      name: 'roomcast_delivery_in_flight',
+      help: 'Deliveries holding a slot (being attempted) per subscription; at most its maxInFlight',
+      labelNames: ['subscription'],
+      registers: [registry],
+    });
+    this.inFlightRequests = new Gauge({
+      name: 'roomcast_delivery_requests_in_flight',
+      help: 'Push HTTP requests open right now, all subscriptions',
+      registers: [registry],
+    });
+    this.lag = new Gauge({
+      name: 'roomcast_delivery_queue_depth',
+      help: 'Per subscription: records not fetched yet plus fetched records whose delivery is not final (consumer lag)',
+      labelNames: ['subscription'],
+      registers: [registry],
+    });
+    this.retries = new Counter({
+      name: 'roomcast_delivery_retries_scheduled_total',
+      help: 'Retries scheduled after an attempt that may succeed later (408, 429, 5xx, timeout, connection error)',
+      labelNames: ['subscription'],
+      registers: [registry],
+    });
+    this.deadLettered = new Counter({
+      name: 'roomcast_delivery_dead_lettered_total',
+      help: 'Events written to the dead-letter topic, by subscription and reason (rejected, attempts, window, expired)',
+      labelNames: ['subscription', 'reason'],
+      registers: [registry],
+    });
+    this.circuit = new Gauge({
+      name: 'roomcast_delivery_circuit_state',
+      help: 'Circuit breaker per endpoint origin: 0 closed, 1 half-open, 2 open',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    });
+    this.logFailures = new Counter({
+      name: 'roomcast_delivery_log_failures_total',
+      help: 'Attempts that could not be written to the delivery log or the event status',
+      registers: [registry],
+    });
+    this.consumers = new Gauge({
+      name: 'roomcast_delivery_subscriptions_running',
+      help: 'Push subscriptions with a running consumer in this process',
       registers: [registry],
     });
   }

@@ -1,0 +1,236 @@
+/**
+ * One delivery job's life, from its first attempt to a final outcome:
+ *
+ *   cancelled by the publisher ─────────────────────────────▶ CANCELLED (final)
+ *   past its window (TTL from publish time) ────────────────▶ dead letter, FAILED (final)
+ *   circuit open / over the rate limit ─▶ wait (no attempt counted, no slot held)
+ *   attempt ─▶ 2xx ───────────────────────────────────────────▶ DELIVERED (final)
+ *           ─▶ 4xx (not 408/429), refused destination ─────────▶ dead letter, FAILED (final)
+ *              410 Gone also disables the subscription
+ *           ─▶ 408/429/5xx/timeout/connection error ─▶ ERRORED, retry at the policy's time
+ *              or, when the window or the attempt budget is spent ─▶ dead letter, FAILED
+ *
+ * Every attempt is appended to the delivery log and to the event's status; the payload never
+ * is. A final outcome settles the job's offset only after the dead letter (if any) is in Kafka.
+ */
+import type { Logger } from '@roomcast/core';
+import type { EventHeaders } from '@roomcast/kafka';
+import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import { type AttemptOutcome, buildDeliveryRequest, classifyResult, type HttpResult } from './delivery.ts';
+import type { Job } from './job-scheduler.ts';
+import type { DispatcherMetrics } from './metrics.ts';
+import type { SubscriptionWorker } from './worker.ts';
+
+/** A delivery's state as the event status shows it. */
+export type DeliveryState = 'QUEUED' | 'SENT' | 'DELIVERED' | 'ERRORED' | 'FAILED' | 'CANCELLED';
+
+export interface DeliveryJob extends Job {
+  topic: string;
+  partition: number;
+  offset: number;
+  headers: EventHeaders;
+  /** The record's value as stored (Confluent wire format; sealed for classified types). */
+  value: Buffer;
+  bytes: number;
+  publishedAtMs: number;
+  attempts: number;
+  done: boolean;
+  timer?: NodeJS.Timeout | undefined;
+  /** Set when the job is final but its dead letter is not in Kafka yet. */
+  deadLetter?: { reason: string; detail: string } | undefined;
+  lastStatus?: number | null;
+}
+
+export interface JobRunner {
+  run(worker: SubscriptionWorker, job: DeliveryJob): Promise<void>;
+}
+
+/** What an attempt is written down as, in the delivery log (never the payload). */
+export interface AttemptRecord {
+  eventId: string;
+  subscriptionId: string;
+  roomId: string;
+  eventType: string;
+  attempt: number;
+  outcome: 'delivered' | 'retry' | 'failed' | 'cancelled' | 'expired' | 'dead-lettered';
+  state: DeliveryState;
+  httpStatus: number | null;
+  errorClass: string | null;
+  latencyMs: number | null;
+  time: string;
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface RunnerDeps {
+  logger: Logger;
+  metrics: DispatcherMetrics;
+  send(url: string, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<HttpResult>;
+  /** When the next attempt may start, or why there is none. */
+  nextAttempt(sub: SubscriptionRoute, job: DeliveryJob, nowMs: number, retryAfter: string | null): { kind: 'retry'; at: number } | { kind: 'give-up'; reason: string };
+  /** 0 when the endpoint's circuit lets a request through now, else when to ask again. */
+  circuitWait(url: string, nowMs: number): number;
+  circuitRecord(url: string, ok: boolean, nowMs: number): void;
+  /** 0 when the subscription's rate limit lets a delivery start now, else when to ask again. */
+  rateWait(sub: SubscriptionRoute, nowMs: number): number;
+  isCancelled(roomId: string, publisher: string, eventId: string): Promise<boolean>;
+  /** The payload as JSON text; throws when a sealed payload cannot be opened. */
+  open(room: RoomRoute, headers: EventHeaders, value: Buffer): string;
+  recordAttempt(rec: AttemptRecord): Promise<void>;
+  deadLetter(sub: SubscriptionRoute, job: DeliveryJob, reason: string, detail: string): Promise<void>;
+  disable(sub: SubscriptionRoute, reason: string): void;
+}
+
+export class DeliveryRunner implements JobRunner {
+  readonly #d: RunnerDeps;
+
+  constructor(deps: RunnerDeps) {
+    this.#d = deps;
+  }
+
+  async run(worker: SubscriptionWorker, job: DeliveryJob): Promise<void> {
+    try {
+      await this.#step(worker, job);
+    } catch (err) {
+      // Only our own bookkeeping can throw here; the job is tried again shortly.
+      this.#d.logger.error('delivery step failed; retrying it', { subscriptionId: worker.sub.id, eventId: job.headers.id, error: err });
+      if (job.dropped || worker.stopping) worker.release(job);
+      else worker.suspend(job, Date.now() + 1000);
+    }
+  }
+
+  async #step(worker: SubscriptionWorker, job: DeliveryJob): Promise<void> {
+    if (job.dropped || worker.stopping) return worker.release(job);
+    const sub = worker.sub;
+    if (job.deadLetter) return this.#finishDead(worker, job, job.deadLetter.reason, job.deadLetter.detail);
+
+    if (await this.#cancelled(sub, job)) {
+      this.#d.metrics.attempts.inc({ subscription: sub.id, outcome: 'cancelled' });
+      await this.#record(worker, job, 'cancelled', 'CANCELLED', null, null, null);
+      return worker.settle(job);
+    }
+    const now = Date.now();
+    if (now >= job.publishedAtMs + sub.ttlSeconds * 1000) {
+      return this.#finishDead(worker, job, 'expired', `not delivered within the subscription's TTL of ${sub.ttlSeconds} s`);
+    }
+    const url = sub.pushUrl ?? '';
+    const gate = Math.max(this.#d.circuitWait(url, now), this.#d.rateWait(sub, now));
+    if (gate > now) return worker.suspend(job, gate);
+
+    job.attempts++;
+    const started = performance.now();
+    const outcome = await this.#attempt(worker, job, url);
+    const latencyMs = performance.now() - started;
+    if (job.dropped || worker.stopping) return worker.release(job);
+    // The endpoint answered (any status but 408/429/5xx) or did not; a payload we could not open says nothing about it.
+    if (!('reason' in outcome && outcome.reason === 'undecryptable')) this.#d.circuitRecord(url, outcome.kind !== 'retry', Date.now());
+    this.#d.metrics.attempts.inc({ subscription: sub.id, outcome: outcome.kind });
+    this.#d.metrics.attemptDuration.observe({ subscription: sub.id }, latencyMs / 1000);
+    job.lastStatus = outcome.status;
+    const at = { subscriptionId: sub.id, eventId: job.headers.id, partition: job.partition, offset: job.offset, attempt: job.attempts };
+
+    if (outcome.kind === 'delivered') {
+      this.#d.metrics.endToEnd.observe({ subscription: sub.id }, (Date.now() - job.publishedAtMs) / 1000);
+      await this.#record(worker, job, 'delivered', 'DELIVERED', outcome.status, null, latencyMs);
+      return worker.settle(job);
+    }
+    if (outcome.kind === 'failed') {
+      this.#d.logger.warn('delivery failed', { ...at, reason: outcome.reason });
+      await this.#record(worker, job, 'failed', 'FAILED', outcome.status, outcome.reason, latencyMs);
+      if (outcome.disable) this.#d.disable(sub, `endpoint answered ${outcome.reason}`);
+      return this.#finishDead(worker, job, 'rejected', outcome.reason);
+    }
+    const next = this.#d.nextAttempt(sub, job, Date.now(), outcome.retryAfter);
+    if (next.kind === 'give-up') {
+      this.#d.logger.warn('delivery given up', { ...at, reason: outcome.reason, because: next.reason });
+      await this.#record(worker, job, 'retry', 'FAILED', outcome.status, outcome.reason, latencyMs);
+      return this.#finishDead(worker, job, next.reason, outcome.reason);
+    }
+    this.#d.logger.info('delivery will be retried', { ...at, reason: outcome.reason, inMs: next.at - Date.now() });
+    this.#d.metrics.retries.inc({ subscription: sub.id });
+    await this.#record(worker, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs);
+    return worker.suspend(job, next.at);
+  }
+
+  async #attempt(worker: SubscriptionWorker, job: DeliveryJob, url: string): Promise<AttemptOutcome> {
+    const sub = worker.sub;
+    let payload: string;
+    try {
+      payload = this.#d.open(worker.room, job.headers, job.value);
+    } catch (err) {
+      this.#d.metrics.decryptFailures.inc({ subscription: sub.id });
+      this.#d.logger.error('record not decrypted', { subscriptionId: sub.id, eventId: job.headers.id, keyId: job.headers.keyId, error: (err as Error).message });
+      // The key may arrive with the next routing generation: retried within the window.
+      return { kind: 'retry', reason: 'undecryptable', status: null, retryAfter: null };
+    }
+    const rec = { headers: job.headers, key: job.key, partition: job.partition, offset: String(job.offset), payload };
+    const req = buildDeliveryRequest(sub, worker.room, rec, Date.now());
+    this.#d.metrics.inFlightRequests.inc();
+    try {
+      return classifyResult(await this.#d.send(url, req.body, req.headers, sub.timeoutMs, worker.abort.signal));
+    } finally {
+      this.#d.metrics.inFlightRequests.dec();
+    }
+  }
+
+  /** Final FAILED: the record goes to the dead-letter topic first; if Kafka refuses, try again soon. */
+  async #finishDead(worker: SubscriptionWorker, job: DeliveryJob, reason: string, detail: string): Promise<void> {
+    const sub = worker.sub;
+    job.deadLetter = { reason, detail };
+    try {
+      await this.#d.deadLetter(sub, job, reason, detail);
+    } catch (err) {
+      this.#d.logger.warn('dead letter not written; trying again', { subscriptionId: sub.id, eventId: job.headers.id, error: err });
+      return worker.suspend(job, Date.now() + 2000);
+    }
+    this.#d.metrics.deadLettered.inc({ subscription: sub.id, reason });
+    await this.#record(worker, job, reason === 'expired' ? 'expired' : 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
+    worker.settle(job);
+  }
+
+  async #record(
+    worker: SubscriptionWorker,
+    job: DeliveryJob,
+    outcome: AttemptRecord['outcome'],
+    state: DeliveryState,
+    httpStatus: number | null,
+    errorClass: string | null,
+    latencyMs: number | null,
+  ): Promise<void> {
+    const sub = worker.sub;
+    const rec: AttemptRecord = {
+      eventId: job.headers.id,
+      subscriptionId: sub.id,
+      roomId: sub.roomId,
+      eventType: job.headers.eventType,
+      attempt: job.attempts,
+      outcome,
+      state,
+      httpStatus,
+      errorClass,
+      latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
+      time: new Date().toISOString(),
+      topic: job.topic,
+      partition: job.partition,
+      offset: job.offset,
+    };
+    try {
+      await this.#d.recordAttempt(rec);
+    } catch (err) {
+      // Bookkeeping, not delivery: a lost log line must not hold the event back.
+      this.#d.metrics.logFailures.inc();
+      this.#d.logger.warn('delivery attempt not recorded', { subscriptionId: sub.id, eventId: job.headers.id, error: err });
+    }
+  }
+
+  /** A failed check delivers: cancelling is a publisher's request, not a guarantee (decision 0012). */
+  async #cancelled(sub: SubscriptionRoute, job: DeliveryJob): Promise<boolean> {
+    try {
+      return await this.#d.isCancelled(sub.roomId, job.headers.publisher, job.headers.id);
+    } catch (err) {
+      this.#d.logger.warn('cancellation mark not readable; delivering', { subscriptionId: sub.id, eventId: job.headers.id, error: err });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * One push subscription's consumer: a member of the subscription's Kafka consumer group that
+ * turns fetched records into delivery jobs, runs them through the JobScheduler (per-key FIFO,
+ * `maxInFlight`, urgent lane first) and commits, per partition, only the contiguous prefix of
+ * records whose outcome is final (PartitionWindow).
+ *
+ *   fetch ─▶ admit (window; waits while the window is full) ─▶ scheduler ─▶ attempt (runner.ts)
+ *                                                                   │ final outcome
+ *   commit ◀─ contiguous settled prefix ◀─ settle ◀────────────────┘
+ *
+ * kafkajs fetches from the *resolved* offset, so records are resolved as soon as they are
+ * admitted (the fetch moves on) while commits are made explicitly (autoCommit off) from the
+ * windows. The window is bounded by records and bytes; when it is full the batch handler waits
+ * (heartbeating) and the partition is not fetched further: memory never grows without bound.
+ */
+import type { Logger } from '@roomcast/core';
+import { type Consumer, decodeHeaders, type Kafka, type KafkaMessage } from '@roomcast/kafka';
+import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import type { EachBatchPayload } from 'kafkajs';
+import { JobScheduler } from './job-scheduler.ts';
+import type { DispatcherMetrics } from './metrics.ts';
+import { PartitionWindow } from './partition-window.ts';
+import type { DeliveryJob, JobRunner } from './runner.ts';
+
+export interface WorkerLimits {
+  /** Records tracked per subscription (from the commit points on) before fetching pauses. */
+  windowRecords: number;
+  /** Bytes of record values held per subscription before fetching pauses. */
+  windowBytes: number;
+  /** Pause between explicit offset commits. */
+  commitIntervalMs: number;
+}
+
+export interface WorkerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  metrics: DispatcherMetrics;
+  limits: WorkerLimits;
+  runner: JobRunner;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class SubscriptionWorker {
+  readonly #o: WorkerOptions;
+  #sub: SubscriptionRoute;
+  #room: RoomRoute;
+  readonly #consumer: Consumer;
+  readonly #scheduler: JobScheduler<DeliveryJob>;
+  readonly #windows = new Map<string, PartitionWindow>();
+  readonly #jobs = new Map<string, Set<DeliveryJob>>();
+  readonly #highWater = new Map<string, number>();
+  readonly #toCommit = new Map<string, { topic: string; partition: number; offset: number }>();
+  #heldBytes = 0;
+  #space: Array<() => void> = [];
+  #commitTimer: NodeJS.Timeout | undefined;
+  #committing: Promise<void> = Promise.resolve();
+  readonly abort = new AbortController();
+
+  constructor(sub: SubscriptionRoute, room: RoomRoute, o: WorkerOptions) {
+    this.#o = o;
+    this.#sub = sub;
+    this.#room = room;
+    this.#scheduler = new JobScheduler(sub.fifo, sub.maxInFlight, (job) => this.#untrack(job));
+    this.#consumer = o.kafka.consumer({ groupId: sub.group, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  }
+
+  get sub(): SubscriptionRoute {
+    return this.#sub;
+  }
+
+  get room(): RoomRoute {
+    return this.#room;
+  }
+
+  get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** Settings that apply without a restart: endpoint, secrets, retry, timeout, limits, room data keys. */
+  update(sub: SubscriptionRoute, room: RoomRoute): void {
+    this.#sub = sub;
+    this.#room = room;
+    this.#scheduler.setLimit(sub.maxInFlight);
+    this.pump();
+  }
+
+  async start(): Promise<void> {
+    const c = this.#consumer;
+    c.on(c.events.GROUP_JOIN, ({ payload }) => this.#onAssignment(payload.memberAssignment));
+    await c.connect();
+    await c.subscribe({ topics: [this.#room.urgentTopic, this.#room.topic], fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(2, this.#room.partitions * 2),
+      eachBatch: (payload) => this.#onBatch(payload),
+    });
+  }
+
+  /** Commits what is final, stops fetching and abandons the rest (redelivered after a restart). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const set of this.#jobs.values()) for (const job of set) this.#drop(job);
+    this.#wake();
+    clearTimeout(this.#commitTimer);
+    await this.#flushCommits();
+    await this.#consumer.disconnect();
+    this.#o.metrics.inFlight.remove({ subscription: this.#sub.id });
+    this.#o.metrics.lag.remove({ subscription: this.#sub.id });
+  }
+
+  /** Starts as many runnable jobs as the scheduler allows. */
+  pump(): void {
+    for (let job = this.#scheduler.take(); job; job = this.#scheduler.take()) void this.#o.runner.run(this, job);
+    this.#o.metrics.inFlight.set({ subscription: this.#sub.id }, this.#scheduler.running);
+  }
+
+  /** A job waits (retry back-off, open circuit, rate limit) without holding a slot. */
+  suspend(job: DeliveryJob, untilMs: number): void {
+    this.#scheduler.suspend(job);
+    clearTimeout(job.timer);
+    job.timer = setTimeout(
+      () => {
+        job.timer = undefined;
+        if (job.dropped) this.#forget(job);
+        else this.#scheduler.resume(job);
+        this.pump();
+      },
+      Math.max(0, untilMs - Date.now()),
+    );
+    this.pump();
+  }
+
+  /** The job's outcome is final: its offset may be committed once everything before it is. */
+  settle(job: DeliveryJob): void {
+    this.#forget(job);
+    if (job.dropped) return;
+    const k = tpKey(job.topic, job.partition);
+    const commit = this.#windows.get(k)?.settle(job.offset);
+    if (commit !== undefined) this.#queueCommit(job.topic, job.partition, commit);
+  }
+
+  /** The job is abandoned (stop, revoked partition): no commit, it will be fetched again. */
+  release(job: DeliveryJob): void {
+    this.#forget(job);
+  }
+
+  #forget(job: DeliveryJob): void {
+    if (job.done) return;
+    clearTimeout(job.timer);
+    this.#scheduler.finish(job);
+    this.#untrack(job);
+    this.pump();
+  }
+
+  #untrack(job: DeliveryJob): void {
+    if (job.done) return;
+    job.done = true;
+    this.#jobs.get(tpKey(job.topic, job.partition))?.delete(job);
+    this.#heldBytes -= job.bytes;
+    this.#wake();
+  }
+
+  /**
+   * Abandons a job: a queued one is discarded by the scheduler when it comes up, a running one
+   * by the runner when its attempt returns, a waiting one here and now.
+   */
+  #drop(job: DeliveryJob): void {
+    job.dropped = true;
+    if (job.timer) this.#forget(job);
+  }
+
+  #onAssignment(assignment: Record<string, number[]>): void {
+    const owned = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => tpKey(topic, p))));
+    for (const [k, jobs] of this.#jobs) {
+      if (owned.has(k)) continue;
+      for (const job of jobs) this.#drop(job);
+      this.#jobs.delete(k);
+      this.#windows.delete(k);
+      this.#toCommit.delete(k);
+      this.#highWater.delete(k);
+    }
+    this.#updateLag();
+    this.pump();
+  }
+
+  async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const k = tpKey(topic, partition);
+    let window = this.#windows.get(k);
+    if (!window) {
+      window = new PartitionWindow();
+      this.#windows.set(k, window);
+      this.#jobs.set(k, new Set());
+    }
+    const lane: 0 | 1 = topic === this.#room.urgentTopic ? 0 : 1;
+    for (const message of batch.messages) {
+      while (this.#full()) {
+        await this.#waitForSpace(1000);
+        await heartbeat();
+        if (!isRunning() || isStale() || this.stopping) return;
+      }
+      if (!isRunning() || isStale() || this.stopping) return;
+      const offset = Number(message.offset);
+      if (window.admit(offset)) this.#admit(window, topic, partition, lane, offset, message);
+      resolveOffset(message.offset);
+    }
+    this.#highWater.set(k, Number(batch.highWatermark));
+    this.#updateLag();
+    this.pump();
+  }
+
+  #admit(window: PartitionWindow, topic: string, partition: number, lane: 0 | 1, offset: number, message: KafkaMessage): void {
+    const headers = decodeHeaders(message.headers);
+    if (!headers || !message.value) {
+      this.#o.logger.warn('record skipped: not a Roomcast event', { subscriptionId: this.#sub.id, topic, partition, offset });
+    } else if (headers.eventType === this.#sub.eventType) {
+      // A copy: a slice would keep the whole fetch response alive while the job waits.
+      const value = Buffer.from(message.value);
+      const job: DeliveryJob = {
+        lane,
+        key: message.key ? message.key.toString('utf8') : null,
+        topic,
+        partition,
+        offset,
+        headers,
+        value,
+        bytes: value.length,
+        publishedAtMs: Date.parse(headers.time) || Number(message.timestamp),
+        attempts: 0,
+        done: false,
+      };
+      this.#jobs.get(tpKey(topic, partition))?.add(job);
+      this.#heldBytes += job.bytes;
+      this.#scheduler.push(job);
+      return;
+    }
+    // Not for this subscription (another event type, or unreadable): final at once.
+    const commit = window.settle(offset);
+    if (commit !== undefined) this.#queueCommit(topic, partition, commit);
+  }
+
+  #full(): boolean {
+    return this.#scheduler.pending >= this.#o.limits.windowRecords || this.#heldBytes >= this.#o.limits.windowBytes;
+  }
+
+  #waitForSpace(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#space.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  #wake(): void {
+    const waiting = this.#space;
+    this.#space = [];
+    for (const w of waiting) w();
+  }
+
+  #queueCommit(topic: string, partition: number, offset: number): void {
+    const k = tpKey(topic, partition);
+    this.#toCommit.set(k, { topic, partition, offset });
+    this.#commitTimer ??= setTimeout(() => {
+      this.#commitTimer = undefined;
+      void this.#flushCommits();
+    }, this.#o.limits.commitIntervalMs);
+  }
+
+  #flushCommits(): Promise<void> {
+    this.#committing = this.#committing.then(async () => {
+      if (this.#toCommit.size === 0) return;
+      const offsets = [...this.#toCommit.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: String(c.offset) }));
+      this.#toCommit.clear();
+      try {
+        await this.#consumer.commitOffsets(offsets);
+      } catch (err) {
+        // A rebalance in between: the new owner starts from the last commit that succeeded.
+        this.#o.logger.warn('offset commit failed; records after the last commit will be delivered again', { subscriptionId: this.#sub.id, error: err });
+      }
+      this.#updateLag();
+    });
+    return this.#committing;
+  }
+
+  /** Queue depth: records not fetched yet plus fetched records whose outcome is not final. */
+  #updateLag(): void {
+    let lag = 0;
+    for (const [k, hw] of this.#highWater) {
+      const next = this.#windows.get(k)?.next ?? -1;
+      if (next >= 0) lag += Math.max(0, hw - next);
+    }
+    this.#o.metrics.lag.set({ subscription: this.#sub.id }, lag + this.#scheduler.pending);
+  }
+}
