@@ -12,6 +12,17 @@ export interface Received {
   body: string;
   json: Record<string, unknown>;
   verified: boolean;
+  /** Epoch milliseconds when the request arrived. */
+  at: number;
+  /** The status answered. */
+  status: number;
+}
+
+/** How to answer one request: a status, optionally after a delay and with extra headers. */
+export interface Reply {
+  status: number;
+  delayMs?: number;
+  headers?: Record<string, string>;
 }
 
 export interface Subscriber {
@@ -21,6 +32,8 @@ export interface Subscriber {
   setSecret(secret: string): void;
   /** Status code to answer with (default 204); lets tests simulate failing endpoints. */
   respondWith(status: number): void;
+  /** Decides the answer per request (overrides respondWith); lets tests fail some events only. */
+  respondBy(decide: ((r: Omit<Received, 'status'>) => Reply) | undefined): void;
   /** Called for every request received from now on. */
   onReceive(listener: (r: Received) => void): void;
   waitFor(predicate: (r: Received[]) => boolean, timeoutMs?: number): Promise<Received[]>;
@@ -32,6 +45,7 @@ export async function startSubscriber(path = '/hooks/roomcast', port = 0): Promi
   const listeners: Array<(r: Received) => void> = [];
   let secret = '';
   let status = 204;
+  let decide: ((r: Omit<Received, 'status'>) => Reply) | undefined;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -46,10 +60,16 @@ export async function startSubscriber(path = '/hooks/roomcast', port = 0): Promi
       } catch {
         // recorded as is; the test decides
       }
-      const entry = { headers: req.headers, body, json, verified: secret !== '' && verifySignature(secret, id, ts, body, sig) };
+      const seen = { headers: req.headers, body, json, verified: secret !== '' && verifySignature(secret, id, ts, body, sig), at: Date.now() };
+      const reply = decide ? decide(seen) : { status };
+      const entry = { ...seen, status: reply.status };
       received.push(entry);
       for (const l of listeners) l(entry);
-      res.writeHead(status).end();
+      const answer = () => {
+        if (!res.destroyed) res.writeHead(reply.status, reply.headers).end();
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -66,6 +86,9 @@ export async function startSubscriber(path = '/hooks/roomcast', port = 0): Promi
     },
     respondWith: (s) => {
       status = s;
+    },
+    respondBy: (fn) => {
+      decide = fn;
     },
     async waitFor(predicate, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

@@ -2,3 +2,4 @@ export * from './redis.ts';
 export * from './key-usage.ts';
 export * from './scripts.ts';
 export * from './event-marks.ts';
+export * from './feedback.ts';

@@ -29,6 +29,8 @@ export interface RedisKeys {
   eventRecord(roomId: string, publisher: string, eventId: string): string;
   /** String: present when the publisher cancelled the event; the dispatcher reads it before each attempt. */
   eventCancelled(roomId: string, publisher: string, eventId: string): string;
+  /** Stream: what the data plane asks of the control plane (e.g. disable a subscription whose endpoint is gone). */
+  dataPlaneFeedback: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -40,6 +42,7 @@ export function redisKeys(prefix: string): RedisKeys {
     rateBucket: (scope, id) => `${prefix}:rate:${scope}:${id}`,
     eventRecord: (roomId, publisher, eventId) => `${prefix}:event:${roomId}:${publisher}:${eventId}`,
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
+    dataPlaneFeedback: `${prefix}:feedback:data-plane`,
   };
 }
 

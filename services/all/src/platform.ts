@@ -92,7 +92,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
     });
     const units: Unit[] = [
-      { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi },
+      { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi, stop: () => controlPlane.stop() },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
       { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
       createPull({ routing }),

@@ -6,6 +6,7 @@ import type { Logger, MasterKey } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import { probeDb } from '@roomcast/db';
 import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
+import { type FeedbackReader, followFeedback } from '@roomcast/redis';
 import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { ApiKeys } from './api-keys.ts';
@@ -25,6 +26,7 @@ import { routingPublisher } from './routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 import { subscriptionAdminRoutes } from './subscription-admin-routes.ts';
 import { subscriptionRoutes } from './subscription-routes.ts';
+import { Subscriptions } from './subscriptions.ts';
 
 export { ControlPlane } from './service.ts';
 export { buildContract } from './routing-publisher.ts';
@@ -48,6 +50,7 @@ export interface ControlPlaneUnit {
   openapi: OpenApiPaths;
   checks: Record<string, () => Promise<void>>;
   start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
@@ -70,6 +73,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const resolve = keys.resolver();
   // Every route is declared on one router: it validates requests, audits changes and
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
+  let feedback: FeedbackReader | undefined;
   const router = new ApiRouter({ resolve, certificate: keys.certificateResolver(), audit: auditSink(db, o.logger) });
   auditRoutes(router, service);
   roomRoutes(router, service);
@@ -92,6 +96,37 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
       await rewrapDataKeys(service);
       if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);
       else await routing.republish('control plane started');
+      feedback = followDataPlaneFeedback(service, runtime, db, o.logger);
+    },
+    async stop() {
+      await feedback?.stop();
     },
   };
+}
+
+/** Applies the data plane's requests (decision 0016): a dispatcher whose endpoint answered 410 Gone asks for DISABLED. */
+function followDataPlaneFeedback(service: ControlPlane, runtime: Runtime, db: PrismaClient, logger: Logger): FeedbackReader {
+  const subs = new Subscriptions(service);
+  const audit = auditSink(db, logger);
+  return followFeedback(
+    runtime.redis,
+    runtime.keys,
+    'control-plane',
+    async (req) => {
+      if (req.kind !== 'disable-subscription') return;
+      if (!(await subs.disableByPlatform(req.subscriptionId, req.reason))) return;
+      logger.warn('subscription disabled: its endpoint is gone', { subscriptionId: req.subscriptionId, reason: req.reason });
+      await audit({
+        principal: undefined,
+        action: 'subscription.disable',
+        target: req.subscriptionId,
+        member: undefined,
+        outcome: 'SUCCESS',
+        code: undefined,
+        requestId: `data-plane:${req.at}`,
+        detail: { reason: req.reason, by: 'dispatcher' },
+      });
+    },
+    (err) => logger.warn('data-plane feedback not applied; retrying', { error: err }),
+  );
 }

@@ -28,7 +28,7 @@ await runMain(async () => {
     host: config.ROOMCAST_HOST,
     port: config.ROOMCAST_PORT,
     tls,
-    units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: cp.openapi, start: () => cp.start() }],
+    units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: cp.openapi, start: () => cp.start(), stop: () => cp.stop() }],
   });
   stopOnSignals(async () => {
     await served.stop();

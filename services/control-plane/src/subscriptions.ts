@@ -174,6 +174,17 @@ export class Subscriptions {
     return this.#setStatus(sub, 'ACTIVE', null, 'resumed');
   }
 
+  /**
+   * ACTIVE → DISABLED because the platform says so (the endpoint answered 410 Gone); anything
+   * else is left alone, so a repeated request changes nothing. Answers whether it changed.
+   */
+  async disableByPlatform(id: string, reason: string): Promise<boolean> {
+    const sub = await this.findById(id);
+    if (!sub || sub.status !== 'ACTIVE') return false;
+    await this.#setStatus(sub, 'DISABLED', reason.slice(0, 500), 'disabled by the platform');
+    return true;
+  }
+
   async #setStatus(sub: SubscriptionRow, status: 'ACTIVE' | 'PAUSED' | 'DISABLED', reason: string | null, what: string) {
     const updated = await this.#db.subscription.update({ where: { id: sub.id }, data: { status, statusReason: reason }, include: withRelations });
     const generation = await this.#cp.deps.routing.republish(`subscription ${sub.id} ${what}`);

@@ -1,6 +1,6 @@
 /** The dispatcher as a mountable unit: wires the delivery runner to Kafka, Redis and HTTP. */
 import { type Logger, type MasterKey, openEventPayload } from '@roomcast/core';
-import { eventMarks } from '@roomcast/redis';
+import { eventMarks, feedbackWriter } from '@roomcast/redis';
 import { decodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
@@ -37,14 +37,16 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
   const recorder = new DeliveryRecorder({ kafka: runtime.kafka, names: runtime.names, partitions: o.partitions ?? 3, retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000 });
   const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], logger);
   const marks = eventMarks(runtime.redis, runtime.keys);
+  const feedback = feedbackWriter(runtime.redis, runtime.keys);
   let dispatcher: Dispatcher | undefined;
   const runner = new DeliveryRunner({
     logger,
     metrics,
     send: httpSender(agent),
-    nextAttempt(sub, job, nowMs) {
+    nextAttempt(sub, job, nowMs, retryAfter) {
       if (job.attempts >= sub.retry.maxAttempts) return { kind: 'give-up', reason: 'attempts' };
-      const at = nowMs + Math.max(sub.retry.initialDelayMs / 10, backoffMs(job.attempts, sub.retry.initialDelayMs, sub.retry.maxDelayMs));
+      const after = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
+      const at = nowMs + (after ?? Math.max(sub.retry.initialDelayMs / 10, backoffMs(job.attempts, sub.retry.initialDelayMs, sub.retry.maxDelayMs)));
       if (at >= job.publishedAtMs + sub.ttlSeconds * 1000) return { kind: 'give-up', reason: 'window' };
       return { kind: 'retry', at };
     },
@@ -62,6 +64,9 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     disable(sub, reason) {
       logger.warn('subscription disabled by its endpoint', { subscriptionId: sub.id, reason });
       dispatcher?.disable(sub.id);
+      feedback({ kind: 'disable-subscription', subscriptionId: sub.id, reason }).catch((err: unknown) =>
+        logger.error('disable request not sent to the control plane; the subscription stays stopped in this process only', { subscriptionId: sub.id, error: err }),
+      );
     },
   });
   dispatcher = new Dispatcher({
