@@ -35,6 +35,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
 
 export interface TestPlatform {
   platform: Platform;
+  config: ReturnType<typeof testConfig>;
   adminKey: string;
   prefix: string;
   cleanup(): Promise<void>;
@@ -46,6 +47,7 @@ export async function startTestPlatform(tag: string, overrides: Record<string, s
   const platform = await startPlatform(config, createLogger({ level: config.ROOMCAST_LOG_LEVEL as 'error', base: { test: tag } }));
   return {
     platform,
+    config,
     adminKey: config.ROOMCAST_BOOTSTRAP_ADMIN_KEY as string,
     prefix,
     async cleanup() {

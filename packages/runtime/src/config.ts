@@ -263,6 +263,12 @@ export const dispatcherConfigSpec = {
     check: (v) => (v >= 10 && v <= 60_000 ? undefined : 'must be between 10 and 60000'),
     help: 'Pause between offset commits of a push subscription; a crash redelivers at most this much of final work.',
   },
+  ROOMCAST_DISPATCH_SESSION_TIMEOUT_MS: {
+    kind: 'int',
+    default: '30000',
+    check: (v) => (v >= 6000 && v <= 300_000 ? undefined : 'must be between 6000 and 300000 (the broker default bounds)'),
+    help: "Kafka consumer session timeout of a push subscription: how long a crashed dispatcher's partitions wait before another process takes them over.",
+  },
   ROOMCAST_DISPATCH_CONNECTIONS: {
     kind: 'int',
     default: '256',
@@ -277,6 +283,7 @@ export function dispatcherSettings(config: ConfigOf<typeof dispatcherConfigSpec>
       windowRecords: config.ROOMCAST_DISPATCH_WINDOW_RECORDS,
       windowBytes: config.ROOMCAST_DISPATCH_WINDOW_BYTES,
       commitIntervalMs: config.ROOMCAST_DISPATCH_COMMIT_INTERVAL_MS,
+      sessionTimeoutMs: config.ROOMCAST_DISPATCH_SESSION_TIMEOUT_MS,
     },
     connections: config.ROOMCAST_DISPATCH_CONNECTIONS,
   };

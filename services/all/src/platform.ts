@@ -20,6 +20,11 @@ export const platformConfigSpec = {
   ...ingressConfigSpec,
   ...dispatcherConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
+  ROOMCAST_PLATFORM_DISPATCHER: {
+    kind: 'bool',
+    default: 'true',
+    help: 'Run the dispatcher inside the all-in-one process; false when dispatchers run as their own processes (services/dispatcher).',
+  },
 } satisfies ConfigSpec;
 
 export type PlatformConfig = ConfigOf<typeof platformConfigSpec>;
@@ -94,7 +99,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     const units: Unit[] = [
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi, stop: () => controlPlane.stop() },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
-      { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+      ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }] : []),
       createPull({ routing }),
     ];
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });

@@ -75,7 +75,7 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     logger,
     metrics,
     runner,
-    limits: { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, ...o.limits },
+    limits: { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits },
     onStart: () => recorder.start(),
     async onStop() {
       await recorder.stop();

@@ -29,6 +29,8 @@ export interface WorkerLimits {
   windowBytes: number;
   /** Pause between explicit offset commits. */
   commitIntervalMs: number;
+  /** Consumer session timeout: how soon a crashed member's partitions move to another. */
+  sessionTimeoutMs: number;
 }
 
 export interface WorkerOptions {
@@ -62,7 +64,7 @@ export class SubscriptionWorker {
     this.#sub = sub;
     this.#room = room;
     this.#scheduler = new JobScheduler(sub.fifo, sub.maxInFlight, (job) => this.#untrack(job));
-    this.#consumer = o.kafka.consumer({ groupId: sub.group, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    this.#consumer = o.kafka.consumer({ groupId: sub.group, allowAutoTopicCreation: false, sessionTimeout: o.limits.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(o.limits.sessionTimeoutMs / 10)) });
   }
 
   get sub(): SubscriptionRoute {
