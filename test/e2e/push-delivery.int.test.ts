@@ -124,7 +124,7 @@ describe('push delivery', () => {
     expect(attempts.map((r) => r.status)).toEqual([503, 503, 503, 204]);
     const gaps = attempts.slice(1).map((r, i) => r.at - (attempts[i] as Received).at);
     // Full jitter: attempt n+1 waits up to min(maxDelay, initial × 2^(n-1)); 250 ms of slack for the machine.
-    gaps.forEach((gap, i) => expect(gap).toBeLessThanOrEqual(Math.min(1000, 200 * 2 ** i) + 250));
+    for (const [i, gap] of gaps.entries()) expect(gap).toBeLessThanOrEqual(Math.min(1000, 200 * 2 ** i) + 250);
 
     slowId = await birth('retry-2');
     const slow = (await deliveredAll(sink, [slowId])).filter((r) => idOf(r) === slowId);

@@ -180,7 +180,7 @@ export class Subscriptions {
    */
   async disableByPlatform(id: string, reason: string): Promise<boolean> {
     const sub = await this.findById(id);
-    if (!sub || sub.status !== 'ACTIVE') return false;
+    if (sub?.status !== 'ACTIVE') return false;
     await this.#setStatus(sub, 'DISABLED', reason.slice(0, 500), 'disabled by the platform');
     return true;
   }
