@@ -21,6 +21,7 @@ let t: TestPlatform;
 let seeded: SeededDemo;
 let sink: Subscriber;
 let dispatcher: ServiceProcess | undefined;
+let second: ServiceProcess | undefined;
 
 function dispatcherEnv(): Record<string, string> {
   const ep = infraEndpoints();
@@ -63,6 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dispatcher?.kill('SIGKILL');
+  await second?.kill('SIGKILL');
   await sink?.close();
   await t?.cleanup();
 });
@@ -113,5 +115,44 @@ describe('dispatcher crash', () => {
     const duplicates = delivered - EVENTS;
     console.info(`push crash test: ${EVENTS} events, ${KILLS} kill -9, ${received.length} requests, ${delivered} 2xx, ${duplicates} duplicate deliveries, 0 lost`);
     expect(duplicates).toBeGreaterThanOrEqual(0);
+  }, 240_000);
+
+  it('shares a subscription between two dispatcher processes, and one takes over when the other dies', async () => {
+    const attemptsOf = async (p: ServiceProcess) => {
+      const text = await (await fetch(`${p.url}/metrics`)).text();
+      return [...text.matchAll(/^roomcast_delivery_attempts_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    second = await startService('dispatcher', dispatcherEnv());
+    const a = dispatcher as ServiceProcess;
+    const ok = (r: Received) => r.status >= 200 && r.status < 300;
+    const publishSome = async (n: number, tag: string) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await publish(t.platform.url, seeded.publisherKey, { ...DEMO.sampleEvent, motherId: `${tag}${i % KEYS}` });
+        expect(res.status).toBe(201);
+        ids.push(String(res.body.id));
+      }
+      return ids;
+    };
+    const allDelivered = (ids: string[]) =>
+      sink.waitFor((rs) => {
+        const done = new Set(rs.filter(ok).map((r) => String(r.headers['webhook-id'])));
+        return ids.every((id) => done.has(id));
+      }, 90_000);
+
+    // Once the group has rebalanced over both members, each delivers its partitions' events.
+    const before = [await attemptsOf(a), await attemptsOf(second)];
+    let shared = false;
+    for (let round = 0; round < 10 && !shared; round++) {
+      await allDelivered(await publishSome(40, `s${round}-`));
+      shared = (await attemptsOf(a)) > (before[0] ?? 0) && (await attemptsOf(second)) > (before[1] ?? 0);
+    }
+    expect(shared).toBe(true);
+
+    await a.kill('SIGKILL');
+    dispatcher = undefined;
+    const after = await publishSome(60, 'after-');
+    await allDelivered(after);
+    expect(await attemptsOf(second)).toBeGreaterThan(0);
   }, 240_000);
 });
