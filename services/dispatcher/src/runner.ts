@@ -107,7 +107,7 @@ export class DeliveryRunner implements JobRunner {
 
     if (await this.#cancelled(sub, job)) {
       this.#d.metrics.attempts.inc({ subscription: sub.id, outcome: 'cancelled' });
-      await this.#record(worker, job, 'cancelled', 'CANCELLED', null, null, null);
+      this.#record(worker, job, 'cancelled', 'CANCELLED', null, null, null);
       return worker.settle(job);
     }
     const now = Date.now();
@@ -132,24 +132,24 @@ export class DeliveryRunner implements JobRunner {
 
     if (outcome.kind === 'delivered') {
       this.#d.metrics.endToEnd.observe({ subscription: sub.id }, (Date.now() - job.publishedAtMs) / 1000);
-      await this.#record(worker, job, 'delivered', 'DELIVERED', outcome.status, null, latencyMs);
+      this.#record(worker, job, 'delivered', 'DELIVERED', outcome.status, null, latencyMs);
       return worker.settle(job);
     }
     if (outcome.kind === 'failed') {
       this.#d.logger.warn('delivery failed', { ...at, reason: outcome.reason });
-      await this.#record(worker, job, 'failed', 'FAILED', outcome.status, outcome.reason, latencyMs);
+      this.#record(worker, job, 'failed', 'FAILED', outcome.status, outcome.reason, latencyMs);
       if (outcome.disable) this.#d.disable(sub, `endpoint answered ${outcome.reason}`);
       return this.#finishDead(worker, job, 'rejected', outcome.reason);
     }
     const next = this.#d.nextAttempt(sub, job, Date.now(), outcome.retryAfter);
     if (next.kind === 'give-up') {
       this.#d.logger.warn('delivery given up', { ...at, reason: outcome.reason, because: next.reason });
-      await this.#record(worker, job, 'retry', 'FAILED', outcome.status, outcome.reason, latencyMs);
+      this.#record(worker, job, 'retry', 'FAILED', outcome.status, outcome.reason, latencyMs);
       return this.#finishDead(worker, job, next.reason, outcome.reason);
     }
     this.#d.logger.info('delivery will be retried', { ...at, reason: outcome.reason, inMs: next.at - Date.now() });
     this.#d.metrics.retries.inc({ subscription: sub.id });
-    await this.#record(worker, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs);
+    this.#record(worker, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs);
     return worker.suspend(job, next.at);
   }
 
@@ -185,11 +185,15 @@ export class DeliveryRunner implements JobRunner {
       return worker.suspend(job, Date.now() + 2000);
     }
     this.#d.metrics.deadLettered.inc({ subscription: sub.id, reason });
-    await this.#record(worker, job, reason === 'expired' ? 'expired' : 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
+    this.#record(worker, job, reason === 'expired' ? 'expired' : 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
     worker.settle(job);
   }
 
-  async #record(
+  /**
+   * Writes the attempt down without holding the delivery up: the worker waits for every write
+   * it was handed before it commits offsets, so a committed outcome is always in the log.
+   */
+  #record(
     worker: SubscriptionWorker,
     job: DeliveryJob,
     outcome: AttemptRecord['outcome'],
@@ -197,7 +201,7 @@ export class DeliveryRunner implements JobRunner {
     httpStatus: number | null,
     errorClass: string | null,
     latencyMs: number | null,
-  ): Promise<void> {
+  ): void {
     const sub = worker.sub;
     const rec: AttemptRecord = {
       eventId: job.headers.id,
@@ -215,13 +219,13 @@ export class DeliveryRunner implements JobRunner {
       partition: job.partition,
       offset: job.offset,
     };
-    try {
-      await this.#d.recordAttempt(rec);
-    } catch (err) {
-      // Bookkeeping, not delivery: a lost log line must not hold the event back.
-      this.#d.metrics.logFailures.inc();
-      this.#d.logger.warn('delivery attempt not recorded', { subscriptionId: sub.id, eventId: job.headers.id, error: err });
-    }
+    worker.track(
+      this.#d.recordAttempt(rec).catch((err: unknown) => {
+        // Bookkeeping, not delivery: a lost log line must not hold the event back.
+        this.#d.metrics.logFailures.inc();
+        this.#d.logger.warn('delivery attempt not recorded', { subscriptionId: sub.id, eventId: job.headers.id, error: err });
+      }),
+    );
   }
 
   /** A failed check delivers: cancelling is a publisher's request, not a guarantee (decision 0012). */

@@ -54,6 +54,7 @@ export class SubscriptionWorker {
   readonly #highWater = new Map<string, number>();
   readonly #toCommit = new Map<string, { topic: string; partition: number; offset: number }>();
   #heldBytes = 0;
+  readonly #writes = new Set<Promise<void>>();
   #space: Array<() => void> = [];
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> = Promise.resolve();
@@ -132,6 +133,12 @@ export class SubscriptionWorker {
       Math.max(0, untilMs - Date.now()),
     );
     this.pump();
+  }
+
+  /** A write about a job (delivery log, status) that must land before its offset is committed. */
+  track(write: Promise<void>): void {
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
   }
 
   /** The job's outcome is final: its offset may be committed once everything before it is. */
@@ -275,8 +282,10 @@ export class SubscriptionWorker {
   #flushCommits(): Promise<void> {
     this.#committing = this.#committing.then(async () => {
       if (this.#toCommit.size === 0) return;
+      // Snapshot first: every job settled so far handed in its writes before it settled.
       const offsets = [...this.#toCommit.values()].map((c) => ({ topic: c.topic, partition: c.partition, offset: String(c.offset) }));
       this.#toCommit.clear();
+      await Promise.allSettled([...this.#writes]);
       try {
         await this.#consumer.commitOffsets(offsets);
       } catch (err) {
