@@ -1,0 +1,38 @@
+/**
+ * The Prometheus alert rules shipped in infra/prometheus are valid (promtool, installed with
+ * Prometheus by scripts/infra) and watch only metrics that Roomcast really exports.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+
+const RULES = fileURLToPath(new URL('../../infra/prometheus/alerts.yml', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../../infra/prometheus/prometheus.yml', import.meta.url));
+
+let t: TestPlatform;
+beforeAll(async () => {
+  t = await startTestPlatform('alerts');
+});
+afterAll(async () => {
+  await t?.cleanup();
+});
+
+describe('alert rules', () => {
+  it('pass promtool and are loaded by the Prometheus config', async () => {
+    const rules = await promisify(execFile)('promtool', ['check', 'rules', RULES]);
+    expect(rules.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    const config = await promisify(execFile)('promtool', ['check', 'config', CONFIG]);
+    expect(config.stdout).toContain('1 rule files found');
+  });
+
+  it('use only metrics a Roomcast process exports', async () => {
+    const used = new Set(readFileSync(RULES, 'utf8').match(/roomcast_[a-z_]+/g) ?? []);
+    expect(used.size).toBeGreaterThan(3);
+    const exported = await (await fetch(`${t.platform.url}/metrics`)).text();
+    const types = new Set([...exported.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    expect([...used].filter((name) => !types.has(name))).toEqual([]);
+  });
+});
