@@ -31,6 +31,8 @@ function dispatcherEnv(): Record<string, string> {
     ROOMCAST_REDIS_URL: ep.redisUrl,
     ROOMCAST_NAME_PREFIX: t.prefix,
     ROOMCAST_LOG_LEVEL: 'error',
+    // The subscriber listens on loopback, which only development mode lets through the SSRF guard.
+    ROOMCAST_DEV_MODE: 'true',
     ROOMCAST_MASTER_KEY: String(t.config.ROOMCAST_MASTER_KEY),
     // The broker's lowest session timeout: a killed member's partitions move on after 6 s.
     ROOMCAST_DISPATCH_SESSION_TIMEOUT_MS: '6000',

@@ -139,7 +139,10 @@ describe('push delivery', () => {
     const names = t.platform.runtime.names;
     const dead = await eventually(async () => (await topicRecords(t.platform, t.prefix, names.deadLetterTopic())).find((m) => decodeHeaders(m.headers)?.id === id));
     const h = Object.fromEntries(Object.entries(dead.headers ?? {}).map(([k, v]) => [k, String(v)]));
-    expect(h).toMatchObject({ 'rc-dlq-subscription': subId, 'rc-dlq-reason': 'window', 'rc-event-type': DEMO.eventType });
+    expect(h).toMatchObject({ 'rc-dlq-subscription': subId, 'rc-event-type': DEMO.eventType });
+    // 'window': the next retry would start after the TTL; 'expired': the TTL passed while the
+    // event waited (here: for the endpoint's open circuit, which all these 503s trip).
+    expect(['window', 'expired']).toContain(h['rc-dlq-reason']);
     const attempts = sink.received.filter((r) => idOf(r) === id).length;
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(Number(h['rc-dlq-attempts'])).toBe(attempts);
@@ -151,7 +154,7 @@ describe('push delivery', () => {
       .map((m) => JSON.parse(String(m.value)) as { eventId: string; subscriptionId: string; outcome: string; attempt: number; httpStatus: number | null })
       .filter((e) => e.eventId === id && e.subscriptionId === subId);
     expect(log.filter((e) => e.outcome === 'retry')).toHaveLength(attempts);
-    expect(log.at(-1)).toMatchObject({ outcome: 'dead-lettered', attempt: attempts });
+    expect(log.at(-1)).toMatchObject({ outcome: 'dead-lettered', attempt: attempts, errorClass: h['rc-dlq-reason'] });
     expect(JSON.stringify(log)).not.toContain('motherId');
   });
 
@@ -184,5 +187,36 @@ describe('push delivery', () => {
     expect(hanging.sink.received.length).toBeGreaterThan(0);
     // Every answer to the hanging one arrives after its timeout: none of them counted as delivered.
     expect(hanging.sink.received.filter((r) => ids.includes(idOf(r))).length).toBeGreaterThan(0);
+  });
+
+  it('opens the circuit of a failing endpoint, probes it after the cool-down and closes it again', async () => {
+    const { sink } = await subscribe('circuit', { retry: { maxAttempts: 100, initialDelayMs: 100, maxDelayMs: 200, multiplier: 2 } });
+    sink.respondWith(503);
+    const id = await birth('circuit-1');
+    await sink.waitFor((rs) => rs.filter((r) => idOf(r) === id).length >= 5, 15_000);
+    const origin = new URL(sink.url).origin;
+    const state = async () => {
+      const text = await (await fetch(`${t.platform.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`roomcast_delivery_circuit_state{endpoint="${origin}"}`));
+      return line ? Number(line.split(' ').pop()) : undefined;
+    };
+    expect(await state()).toBe(2);
+    const opened = sink.received.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(sink.received.length).toBe(opened); // open: nothing is sent during the cool-down
+    sink.respondWith(204);
+    await deliveredAll(sink, [id], 20_000);
+    expect(await state()).toBe(0);
+  });
+
+  it('paces a subscription to its rate limit', async () => {
+    const { sink } = await subscribe('paced', { rateLimitPerSec: 5, maxInFlight: 16 });
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => birth(`pace-${i}`)));
+    const got = (await deliveredAll(sink, ids, 20_000)).filter((r) => ids.includes(idOf(r)));
+    const times = got.map((r) => r.at).sort((a, b) => a - b);
+    const spread = (times.at(-1) as number) - (times[0] as number);
+    // A burst of 5, then one every 200 ms: the last of 20 about 3 s after the first.
+    expect(spread).toBeGreaterThanOrEqual(2500);
+    expect(spread).toBeLessThan(10_000);
   });
 });

@@ -109,6 +109,11 @@ export interface RoutingContract {
   applications: ApplicationRoute[];
   publishers: PublisherRoute[];
   subscriptions: SubscriptionRoute[];
+  /**
+   * The global admin's push-endpoint allowlist (normalised host, IP and CIDR patterns): the
+   * dispatcher lets a connection to an address they cover through its SSRF guard.
+   */
+  endpointAllowlist?: string[];
 }
 
 export const EMPTY_CONTRACT: RoutingContract = {

@@ -95,6 +95,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       ...dispatcherSettings(config),
       partitions: config.ROOMCAST_DEFAULT_PARTITIONS,
       retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+      devMode: config.ROOMCAST_DEV_MODE,
     });
     const units: Unit[] = [
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi, stop: () => controlPlane.stop() },

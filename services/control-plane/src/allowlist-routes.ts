@@ -79,6 +79,8 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
       try {
         const entry = await db.endpointAllowlist.create({ data: { id: newId('alw'), pattern, reason: body.reason ?? null, createdBy: actorOf(principal) } });
         setAuditTarget(c, pattern, undefined, { id: entry.id });
+        // Dispatchers check resolved addresses against the allowlist at connect time.
+        await cp.deps.routing.republish(`endpoint allowlist: ${pattern} added`);
         return c.json(render(entry), 201);
       } catch (err) {
         if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') throw new RoomcastError('allowlist.already_exists', { detail: `${pattern} is already listed` });
@@ -91,7 +93,7 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
     method: 'delete',
     path: `${BASE}/{entryId}`,
     operationId: 'removeEndpointAllowlistEntry',
-    summary: 'Remove an allowlist entry (global admin); existing subscriptions are not touched',
+    summary: 'Remove an allowlist entry (global admin); subscriptions keep their URL, but pushes to addresses only it allowed are refused at connect time',
     tags: ['admin', 'subscriptions'],
     audit: 'allowlist.remove',
     responses: { 204: { description: 'Removed' }, 404: problem('No such entry') },
@@ -103,6 +105,7 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
       if (!entry) throw new RoomcastError('allowlist.not_found');
       setAuditTarget(c, entry.pattern, undefined, { id });
       await db.endpointAllowlist.deleteMany({ where: { id } });
+      await cp.deps.routing.republish(`endpoint allowlist: ${entry.pattern} removed`);
       return c.body(null, 204);
     },
   });

@@ -21,6 +21,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
   const identities = await contractIdentities(db);
   const contracts = await db.publisherContract.findMany({ where: { revokedAt: null }, include: { application: true, eventType: true } });
   const subs = await db.subscription.findMany({ where: { status: { in: ['ACTIVE', 'PAUSED'] } }, include: { application: true, eventType: true } });
+  const allowlist = await db.endpointAllowlist.findMany({ select: { pattern: true }, orderBy: { pattern: 'asc' } });
   const now = new Date();
   const address = (r: (typeof rooms)[number]): RoomAddress => ({
     instance: r.member.instance,
@@ -48,6 +49,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
     })),
     principals: identities.principals,
     applications: identities.applications,
+    endpointAllowlist: allowlist.map((e) => e.pattern),
     publishers: contracts.map((c) => ({ clientId: c.application.clientId, roomId: c.roomId, eventType: c.eventType.name })),
     subscriptions: subs.map((s) => ({
       id: s.id,

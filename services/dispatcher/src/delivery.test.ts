@@ -1,6 +1,6 @@
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, buildDeliveryRequest, classifyResult } from './delivery.ts';
+import { buildDeliveryRequest, classifyResult } from './delivery.ts';
 import { verifySignature } from './signature.ts';
 
 const sub: SubscriptionRoute = {
@@ -106,12 +106,5 @@ describe('outcomes and back-off', () => {
     expect(classifyResult({ error: 'ECONNREFUSED' }).kind).toBe('retry');
     expect(classifyResult({ error: 'UND_ERR_HEADERS_TIMEOUT' }).kind).toBe('retry');
     expect(classifyResult({ error: 'SSRF_BLOCKED' }).kind).toBe('failed');
-  });
-
-  it('grows exponentially with full jitter, capped', () => {
-    expect(backoffMs(1, 500, 60_000, () => 0.999)).toBe(499);
-    expect(backoffMs(4, 500, 60_000, () => 0.999)).toBe(3996);
-    expect(backoffMs(30, 500, 60_000, () => 0.999)).toBe(59_940);
-    expect(backoffMs(5, 500, 60_000, () => 0)).toBe(0);
   });
 });

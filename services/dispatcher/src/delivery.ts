@@ -90,9 +90,3 @@ export function classifyResult(r: HttpResult): AttemptOutcome {
   if (status === 408 || status === 429 || status >= 500) return { kind: 'retry', reason: `HTTP ${status}`, status, retryAfter: r.retryAfter };
   return { kind: 'failed', reason: `HTTP ${status}`, status, disable: status === 410 };
 }
-
-/** Exponential back-off with full jitter, capped. `random` is injectable for tests. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}

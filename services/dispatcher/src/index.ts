@@ -4,12 +4,12 @@ import { eventMarks, feedbackWriter } from '@roomcast/redis';
 import { decodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
-import { Agent } from 'undici';
-import { backoffMs } from './delivery.ts';
+import { guardedAgent } from './connect-guard.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { httpSender } from './http-sender.ts';
 import { DispatcherMetrics } from './metrics.ts';
 import { DeliveryRecorder } from './recorder.ts';
+import { CircuitBreakers, decideRetry, Pacer } from './policy.ts';
 import { DeliveryRunner } from './runner.ts';
 import type { WorkerLimits } from './worker.ts';
 
@@ -25,6 +25,8 @@ export interface DispatcherUnitOptions {
   limits?: Partial<WorkerLimits>;
   /** Most open connections per endpoint origin. */
   connections?: number;
+  /** Development mode: loopback endpoints pass the connect-time SSRF guard. */
+  devMode?: boolean;
   /** Partitions of the delivery-log and dead-letter topics when this process creates them. */
   partitions?: number;
   retentionMs?: number;
@@ -33,7 +35,16 @@ export interface DispatcherUnitOptions {
 export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
   const { runtime, logger } = o;
   const metrics = new DispatcherMetrics(runtime.metrics);
-  const agent = new Agent({ connections: o.connections ?? 256, pipelining: 1, keepAliveTimeout: 10_000 });
+  const agent = guardedAgent({
+    connections: o.connections ?? 256,
+    policy: { allowLoopback: o.devMode ?? false, allowlist: () => o.routing.current().contract.endpointAllowlist ?? [] },
+  });
+  const STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
+  const circuits = new CircuitBreakers((origin, from, to) => {
+    metrics.circuit.set({ endpoint: origin }, STATE[to]);
+    (to === 'open' ? logger.warn : logger.info).call(logger, 'push endpoint circuit changed', { endpoint: origin, from, to });
+  });
+  const pacers = new Map<string, Pacer>();
   const recorder = new DeliveryRecorder({ kafka: runtime.kafka, names: runtime.names, partitions: o.partitions ?? 3, retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000 });
   const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], logger);
   const marks = eventMarks(runtime.redis, runtime.keys);
@@ -44,15 +55,20 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     metrics,
     send: httpSender(agent),
     nextAttempt(sub, job, nowMs, retryAfter) {
-      if (job.attempts >= sub.retry.maxAttempts) return { kind: 'give-up', reason: 'attempts' };
-      const after = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-      const at = nowMs + (after ?? Math.max(sub.retry.initialDelayMs / 10, backoffMs(job.attempts, sub.retry.initialDelayMs, sub.retry.maxDelayMs)));
-      if (at >= job.publishedAtMs + sub.ttlSeconds * 1000) return { kind: 'give-up', reason: 'window' };
-      return { kind: 'retry', at };
+      const d = decideRetry({ attempt: job.attempts, publishedAtMs: job.publishedAtMs, nowMs, policy: sub.retry, ttlSeconds: sub.ttlSeconds, retryAfter });
+      return d.kind === 'retry' ? { kind: 'retry', at: d.at } : d;
     },
-    circuitWait: () => 0,
-    circuitRecord: () => {},
-    rateWait: () => 0,
+    circuitWait: (url, nowMs) => circuits.wait(url, nowMs),
+    circuitRecord: (url, ok, nowMs) => circuits.record(url, ok, nowMs),
+    rateWait(sub, nowMs) {
+      if (sub.rateLimitPerSec === null) return 0;
+      let pacer = pacers.get(sub.id);
+      if (pacer?.ratePerSec !== sub.rateLimitPerSec) {
+        pacer = new Pacer(sub.rateLimitPerSec);
+        pacers.set(sub.id, pacer);
+      }
+      return pacer.wait(nowMs);
+    },
     isCancelled: marks.isCancelled,
     open(room, headers, value) {
       const wire = decodeWire(value);

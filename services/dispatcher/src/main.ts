@@ -3,6 +3,6 @@ import { dispatcherConfigSpec, dispatcherSettings, masterKeysOf, runDataPlaneSer
 import { createDispatcher } from './index.ts';
 
 await runDataPlaneService('dispatcher', dispatcherConfigSpec, process.env, ({ config, runtime, routing, logger }) => {
-  const dispatcher = createDispatcher({ runtime, routing, logger, masterKeys: masterKeysOf(config), ...dispatcherSettings(config), retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS });
+  const dispatcher = createDispatcher({ runtime, routing, logger, masterKeys: masterKeysOf(config), ...dispatcherSettings(config), retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS, devMode: config.ROOMCAST_DEV_MODE });
   return [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }];
 });

@@ -52,7 +52,7 @@ export interface AttemptRecord {
   roomId: string;
   eventType: string;
   attempt: number;
-  outcome: 'delivered' | 'retry' | 'failed' | 'cancelled' | 'expired' | 'dead-lettered';
+  outcome: 'delivered' | 'retry' | 'failed' | 'cancelled' | 'dead-lettered';
   state: DeliveryState;
   httpStatus: number | null;
   errorClass: string | null;
@@ -115,8 +115,11 @@ export class DeliveryRunner implements JobRunner {
       return this.#finishDead(worker, job, 'expired', `not delivered within the subscription's TTL of ${sub.ttlSeconds} s`);
     }
     const url = sub.pushUrl ?? '';
-    const gate = Math.max(this.#d.circuitWait(url, now), this.#d.rateWait(sub, now));
-    if (gate > now) return worker.suspend(job, gate);
+    // The rate limit first: a circuit's half-open probe must not then be held back by it.
+    const paced = this.#d.rateWait(sub, now);
+    if (paced > now) return worker.suspend(job, paced);
+    const circuit = this.#d.circuitWait(url, now);
+    if (circuit > now) return worker.suspend(job, circuit);
 
     job.attempts++;
     const started = performance.now();
@@ -185,7 +188,7 @@ export class DeliveryRunner implements JobRunner {
       return worker.suspend(job, Date.now() + 2000);
     }
     this.#d.metrics.deadLettered.inc({ subscription: sub.id, reason });
-    this.#record(worker, job, reason === 'expired' ? 'expired' : 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
+    this.#record(worker, job, 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
     worker.settle(job);
   }
 
