@@ -29,6 +29,8 @@ export interface RedisKeys {
   eventRecord(roomId: string, publisher: string, eventId: string): string;
   /** String: present when the publisher cancelled the event; the dispatcher reads it before each attempt. */
   eventCancelled(roomId: string, publisher: string, eventId: string): string;
+  /** Hash: per-subscription delivery state of one event (field: subscription id, value: JSON). */
+  deliveryStatus(roomId: string, eventId: string): string;
   /** Stream: what the data plane asks of the control plane (e.g. disable a subscription whose endpoint is gone). */
   dataPlaneFeedback: string;
 }
@@ -43,6 +45,7 @@ export function redisKeys(prefix: string): RedisKeys {
     eventRecord: (roomId, publisher, eventId) => `${prefix}:event:${roomId}:${publisher}:${eventId}`,
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
     dataPlaneFeedback: `${prefix}:feedback:data-plane`,
+    deliveryStatus: (roomId, eventId) => `${prefix}:delivery:${roomId}:${eventId}`,
   };
 }
 

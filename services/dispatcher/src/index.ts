@@ -1,6 +1,6 @@
 /** The dispatcher as a mountable unit: wires the delivery runner to Kafka, Redis and HTTP. */
 import { type Logger, type MasterKey, openEventPayload } from '@roomcast/core';
-import { eventMarks, feedbackWriter } from '@roomcast/redis';
+import { deliveryStatusStore, eventMarks, feedbackWriter } from '@roomcast/redis';
 import { decodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
@@ -49,6 +49,7 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
   const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], logger);
   const marks = eventMarks(runtime.redis, runtime.keys);
   const feedback = feedbackWriter(runtime.redis, runtime.keys);
+  const status = deliveryStatusStore(runtime.redis, runtime.keys);
   let dispatcher: Dispatcher | undefined;
   const runner = new DeliveryRunner({
     logger,
@@ -75,7 +76,12 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
       if (!wire) throw new Error('record value is not in the Confluent wire format');
       return openEventPayload(dataKeys, room, headers, wire.payload).toString('utf8');
     },
-    recordAttempt: (rec) => recorder.attempt(rec),
+    async recordAttempt(rec) {
+      const entry = { state: rec.state, attempts: rec.attempt, lastStatus: rec.httpStatus, lastError: rec.errorClass, updatedAt: rec.time };
+      await Promise.all([recorder.attempt(rec), status.record(rec.roomId, rec.eventId, rec.subscriptionId, entry)]);
+    },
+    markSent: (sub, job) =>
+      status.record(sub.roomId, job.headers.id, sub.id, { state: 'SENT', attempts: job.attempts, lastStatus: job.lastStatus ?? null, lastError: null, updatedAt: new Date().toISOString() }),
     deadLetter: (sub, job, reason, detail) => recorder.deadLetter(sub, job, reason, detail),
     disable(sub, reason) {
       logger.warn('subscription disabled by its endpoint', { subscriptionId: sub.id, reason });

@@ -14,15 +14,13 @@
  * is. A final outcome settles the job's offset only after the dead letter (if any) is in Kafka.
  */
 import type { Logger } from '@roomcast/core';
+import type { DeliveryState } from '@roomcast/redis';
 import type { EventHeaders } from '@roomcast/kafka';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
 import { type AttemptOutcome, buildDeliveryRequest, classifyResult, type HttpResult } from './delivery.ts';
 import type { Job } from './job-scheduler.ts';
 import type { DispatcherMetrics } from './metrics.ts';
 import type { SubscriptionWorker } from './worker.ts';
-
-/** A delivery's state as the event status shows it. */
-export type DeliveryState = 'QUEUED' | 'SENT' | 'DELIVERED' | 'ERRORED' | 'FAILED' | 'CANCELLED';
 
 export interface DeliveryJob extends Job {
   topic: string;
@@ -78,6 +76,8 @@ export interface RunnerDeps {
   /** The payload as JSON text; throws when a sealed payload cannot be opened. */
   open(room: RoomRoute, headers: EventHeaders, value: Buffer): string;
   recordAttempt(rec: AttemptRecord): Promise<void>;
+  /** The event's status for this subscription becomes SENT (an attempt is under way). */
+  markSent(sub: SubscriptionRoute, job: DeliveryJob): Promise<void>;
   deadLetter(sub: SubscriptionRoute, job: DeliveryJob, reason: string, detail: string): Promise<void>;
   disable(sub: SubscriptionRoute, reason: string): void;
 }
@@ -122,6 +122,7 @@ export class DeliveryRunner implements JobRunner {
     if (circuit > now) return worker.suspend(job, circuit);
 
     job.attempts++;
+    worker.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc()));
     const started = performance.now();
     const outcome = await this.#attempt(worker, job, url);
     const latencyMs = performance.now() - started;

@@ -4,6 +4,7 @@
  */
 import type { Logger, MasterKey } from '@roomcast/core';
 import { createDurableProducer } from '@roomcast/kafka';
+import { deliveryStatusStore } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
 import { contractAuthenticator, followDataKeys, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
@@ -133,7 +134,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
     routes: [
       publishRoutes({ pipeline, authenticate, bodyLimit: o.bodyLimit }),
       batchRoutes({ pipeline, authenticate, logger: o.logger, bodyLimit: hardening.batchBodyLimit, maxItems: hardening.batchMaxItems }),
-      statusRoutes({ routing: o.routing, ledger, authenticate, logger: o.logger }),
+      statusRoutes({ routing: o.routing, ledger, deliveries: deliveryStatusStore(o.runtime.redis, o.runtime.keys), authenticate, logger: o.logger }),
     ],
     async start() {
       await producer.connect();

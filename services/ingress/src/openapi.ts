@@ -25,6 +25,41 @@ const eventItemSchema = {
   },
 };
 
+const STATES = ['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED'];
+
+/** Roomcast extension of getStatus: where the event is, per subscriber. */
+const deliveriesSchema = {
+  type: 'object',
+  description: "Per-subscriber delivery state of the event: the room's subscriptions to its type (no attempt yet: QUEUED)",
+  required: ['subscribers', 'delivered', 'failed', 'cancelled', 'pending', 'items'],
+  properties: {
+    subscribers: { type: 'integer' },
+    delivered: { type: 'integer' },
+    failed: { type: 'integer' },
+    cancelled: { type: 'integer' },
+    pending: { type: 'integer', description: 'QUEUED, SENT or ERRORED (retrying)' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['subscriptionId', 'subscriberId', 'mode', 'state', 'attempts'],
+        properties: {
+          subscriptionId: { type: 'string' },
+          subscriberId: { type: 'string', description: 'Client id INSTANCE/CLASS/MEMBER/APPLICATION' },
+          mode: { type: 'string', enum: ['PUSH', 'PULL', 'STREAM'] },
+          state: { type: 'string', enum: STATES },
+          attempts: { type: 'integer' },
+          lastStatus: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
+          lastError: { type: ['string', 'null'] },
+          updatedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+    },
+  },
+};
+
+const eventStatusSchema = { ...eventItemSchema, properties: { ...eventItemSchema.properties, deliveries: deliveriesSchema } };
+
 export const ingressOpenApi: OpenApiPaths = {
   '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pub/v1/{eventType}': {
     parameters: [
@@ -177,7 +212,7 @@ export const ingressOpenApi: OpenApiPaths = {
       operationId: 'getStatus',
       summary: 'Status of an event the caller published (within the dedup window)',
       responses: {
-        200: { description: 'Event status', content: { 'application/json': { schema: eventItemSchema } } },
+        200: { description: 'Event status, with its delivery state per subscriber', content: { 'application/json': { schema: eventStatusSchema } } },
         401: problemResponseRef('Not authenticated'),
         403: problemResponseRef('Client mismatch'),
         404: problemResponseRef('Event missing (also for an event of another publisher)'),

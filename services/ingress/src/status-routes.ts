@@ -13,7 +13,8 @@
  */
 import { type Logger, parseClientId, RoomcastError } from '@roomcast/core';
 import { requireGovStackClient, roomAddressOf } from '@roomcast/http';
-import type { RoutingFollower } from '@roomcast/routing';
+import type { DeliveryStatusStore } from '@roomcast/redis';
+import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { isUuid } from './event-id.ts';
 import type { EventLedger, LedgerRecord } from './event-ledger.ts';
@@ -23,6 +24,8 @@ export const EVENT_PATH = '/r1/:instanceId/:memberClass/:memberCode/:application
 export interface StatusDeps {
   routing: RoutingFollower;
   ledger: EventLedger;
+  /** Per-subscriber delivery states written by the dispatcher. */
+  deliveries: DeliveryStatusStore;
   authenticate: MiddlewareHandler;
   logger: Logger;
 }
@@ -59,8 +62,9 @@ export function statusRoutes(deps: StatusDeps): Hono {
   };
 
   app.get(EVENT_PATH, async (c) => {
-    const { publisher, record, cancelled } = await find(c);
-    return c.json(eventItem(publisher, record, cancelled), 200);
+    const { publisher, room, eventId, record, cancelled } = await find(c);
+    const deliveries = await deliverySummary(deps, room, record.eventType, eventId);
+    return c.json({ ...eventItem(publisher, record, cancelled), deliveries }, 200);
   });
 
   app.delete(EVENT_PATH, async (c) => {
@@ -70,4 +74,39 @@ export function statusRoutes(deps: StatusDeps): Hono {
     return c.body(null, 204);
   });
   return app;
+}
+
+/**
+ * "7 subscribers, 7 delivered" in one answer: the room's subscriptions to the event type in the
+ * routing contract, plus any subscription that has a state for the event (e.g. one removed
+ * since), each with the state the dispatcher recorded — QUEUED when it has not tried yet.
+ */
+async function deliverySummary(deps: StatusDeps, room: RoomRoute, eventType: string, eventId: string) {
+  const states = await deps.deliveries.read(room.id, eventId);
+  const subs = deps.routing.current().contract.subscriptions.filter((s) => s.roomId === room.id && s.eventType === eventType);
+  const known = new Map(subs.map((s) => [s.id, s]));
+  const ids = [...new Set([...known.keys(), ...states.keys()])];
+  const items = ids.map((id) => {
+    const s = known.get(id);
+    const e = states.get(id);
+    return {
+      subscriptionId: id,
+      subscriberId: s?.clientId ?? 'unknown',
+      mode: s?.mode ?? 'PUSH',
+      state: e?.state ?? 'QUEUED',
+      attempts: e?.attempts ?? 0,
+      lastStatus: e?.lastStatus ?? null,
+      lastError: e?.lastError ?? null,
+      updatedAt: e?.updatedAt ?? null,
+    };
+  });
+  const count = (...st: string[]) => items.filter((i) => st.includes(i.state)).length;
+  return {
+    subscribers: items.length,
+    delivered: count('DELIVERED'),
+    failed: count('FAILED'),
+    cancelled: count('CANCELLED'),
+    pending: count('QUEUED', 'SENT', 'ERRORED'),
+    items,
+  };
 }

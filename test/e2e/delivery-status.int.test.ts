@@ -1,0 +1,90 @@
+/**
+ * "Did event X reach all seven subscribers?" in one call: the publisher's event status route
+ * answers the delivery state of every subscription to the event's type, as the dispatcher
+ * recorded it — here six endpoints that accept and one that refuses.
+ */
+import { deliveryStatusStore } from '@roomcast/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
+import { startSubscriber, type Subscriber } from '../../scripts/lib/subscriber.ts';
+import { caller } from '../support/api.ts';
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+
+let t: TestPlatform;
+let seeded: SeededDemo;
+let call: ReturnType<typeof caller>;
+const sinks: Subscriber[] = [];
+const subs: string[] = [];
+let refusing = '';
+
+beforeAll(async () => {
+  t = await startTestPlatform('dstatus');
+  call = caller(t.platform.url);
+  const demo = await startSubscriber();
+  sinks.push(demo);
+  seeded = await seedDemo(t.platform.url, t.adminKey, demo.url);
+  subs.push(seeded.subscriptionId);
+  const m = await call('POST', '/api/admin/v1/members', { key: t.adminKey, body: { instance: 'DEV', memberClass: 'GOV', memberCode: 'STAT', name: 'Status' } });
+  let generation = 0;
+  for (let i = 1; i <= 6; i++) {
+    const sink = await startSubscriber(`/s${i}`);
+    sinks.push(sink);
+    if (i === 6) sink.respondWith(400);
+    const app = await call('POST', `/api/admin/v1/members/${String(m.body.id)}/applications`, { key: t.adminKey, body: { code: `s${i}` } });
+    const sub = await call('POST', `${DEMO.roomPath}/api/v1/subs/${DEMO.eventType}`, {
+      key: String(app.body.apiKey),
+      client: `DEV/GOV/STAT/s${i}`,
+      body: { eventType: DEMO.eventType, delivery: 'PUSH', options: { pushUrl: sink.url } },
+    });
+    expect(sub.status).toBe(200);
+    const approved = await call('POST', `/api/admin/v1/subscriptions/${String(sub.body.id)}/approve`, { key: t.adminKey });
+    generation = Number(approved.body.generation);
+    subs.push(String(sub.body.id));
+    if (i === 6) refusing = String(sub.body.id);
+  }
+  await t.platform.routing.waitFor(generation);
+});
+
+afterAll(async () => {
+  for (const s of sinks) await s.close();
+  await t?.cleanup();
+});
+
+describe('delivery status', () => {
+  it('answers every subscriber state of an event in one call', async () => {
+    const res = await publish(t.platform.url, seeded.publisherKey, { ...DEMO.sampleEvent, motherId: 'status-1' });
+    expect(res.status).toBe(201);
+    const path = `${DEMO.roomPath}/pub/v1/${DEMO.eventType}/${String(res.body.id)}`;
+    const status = async () => (await call('GET', path, { key: seeded.publisherKey, client: DEMO.publisherClient })).body;
+
+    const first = await status();
+    expect(first.deliveries.subscribers).toBe(7);
+    let body = first;
+    for (let i = 0; body.deliveries.pending > 0; i++) {
+      if (i > 150) throw new Error(`still pending: ${JSON.stringify(body.deliveries)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      body = await status();
+    }
+    expect(body.id).toBe(res.body.id);
+    expect(body.deliveries).toMatchObject({ subscribers: 7, delivered: 6, failed: 1, cancelled: 0, pending: 0 });
+    expect(body.deliveries.items.map((i: { subscriptionId: string }) => i.subscriptionId).sort()).toEqual([...subs].sort());
+    const failed = body.deliveries.items.find((i: { subscriptionId: string }) => i.subscriptionId === refusing);
+    expect(failed).toMatchObject({ subscriberId: 'DEV/GOV/STAT/s6', mode: 'PUSH', state: 'FAILED', attempts: 1, lastStatus: 400 });
+    expect(body.deliveries.items.filter((i: { state: string; attempts: number }) => i.state === 'DELIVERED' && i.attempts === 1)).toHaveLength(6);
+  });
+
+  it('never turns a final state back into a pending one, and keeps the highest attempt count', async () => {
+    const store = deliveryStatusStore(t.platform.runtime.redis, t.platform.runtime.keys);
+    const at = new Date().toISOString();
+    await store.record('room_x', 'ev_1', 'sub_a', { state: 'ERRORED', attempts: 2, lastStatus: 503, lastError: 'HTTP 503', updatedAt: at });
+    await store.record('room_x', 'ev_1', 'sub_a', { state: 'DELIVERED', attempts: 3, lastStatus: 204, lastError: null, updatedAt: at });
+    // A redelivery after a crash starts counting at 1 again and passes through SENT.
+    await store.record('room_x', 'ev_1', 'sub_a', { state: 'SENT', attempts: 1, lastStatus: null, lastError: null, updatedAt: at });
+    await store.record('room_x', 'ev_1', 'sub_b', { state: 'ERRORED', attempts: 4, lastStatus: null, lastError: 'ECONNREFUSED', updatedAt: at });
+    await store.record('room_x', 'ev_1', 'sub_b', { state: 'SENT', attempts: 1, lastStatus: null, lastError: null, updatedAt: at });
+    const got = await store.read('room_x', 'ev_1');
+    expect(got.get('sub_a')).toMatchObject({ state: 'DELIVERED', attempts: 3, lastStatus: 204 });
+    expect(got.get('sub_b')).toMatchObject({ state: 'SENT', attempts: 4 });
+    expect(await t.platform.runtime.redis.pttl(t.platform.runtime.keys.deliveryStatus('room_x', 'ev_1'))).toBeGreaterThan(7 * 24 * 3600 * 1000);
+  });
+});
