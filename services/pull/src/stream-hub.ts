@@ -41,6 +41,7 @@ export class StreamHub {
     this.#metrics = o.metrics;
     this.#logger = o.logger;
     this.#unsubscribe = o.routing.onChange((index) => this.#reconcile(index));
+    o.metrics.observeBuffers(() => [...this.#open].reduce((sum, e) => sum + e.stream.bufferedBytes, 0));
   }
 
   get size(): number {

@@ -7,8 +7,19 @@ export class StreamMetrics {
   readonly disconnects: Counter<'reason' | 'transport'>;
   readonly refused: Counter<'reason'>;
   readonly skipped: Counter<'subscription' | 'reason'>;
+  readonly bufferedBytes: Gauge;
+  #bufferedSource: () => number = () => 0;
 
   constructor(registry: Registry) {
+    const source = () => this.#bufferedSource();
+    this.bufferedBytes = new Gauge({
+      name: 'roomcast_stream_buffered_bytes',
+      help: 'Bytes of events waiting in the buffers of all live streams of this process (each bounded by ROOMCAST_STREAM_BUFFER_BYTES plus one fetch)',
+      registers: [registry],
+      collect() {
+        this.set(source());
+      },
+    });
     this.open = new Gauge({
       name: 'roomcast_stream_open',
       help: 'Live streams (SSE or WebSocket) open on this process, by subscription and transport',
@@ -39,5 +50,10 @@ export class StreamMetrics {
       labelNames: ['subscription', 'reason'],
       registers: [registry],
     });
+  }
+
+  /** Where the buffered-bytes gauge reads its value at each scrape. */
+  observeBuffers(source: () => number): void {
+    this.#bufferedSource = source;
   }
 }
