@@ -102,6 +102,7 @@ describe('a client that stops reading', () => {
     await s.ended;
     const got = s.events();
     expect(got.length).toBeLessThan(TOTAL);
+    if (process.env.ROOMCAST_TEST_FIGURES) console.log(`slow SSE reader: peak server buffer ${peak} B, ${got.length}/${TOTAL} events reached the client before the cut`);
     const again = await openSse(t.platform.url, PATH, { ...sub(), lastEventId: s.lastEventId ?? '' });
     const rest = await again.waitForEvents(TOTAL - got.length, 30_000);
     await new Promise((r) => setTimeout(r, 300));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
 import { request } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { openSse, openWs } from '../support/stream-client.ts';
+import { openSse, openWs, type SseClient, type WsClient } from '../support/stream-client.ts';
 
 let t: TestPlatform;
 let seeded: SeededDemo;
@@ -21,8 +21,15 @@ beforeAll(async () => {
   await t.platform.routing.waitFor(seeded.generation);
 }, 90_000);
 
+// Streams left open by the last test: stopping the process must end them, not wait for them.
+let lingering: { sse: SseClient; ws: WsClient } | undefined;
+
 afterAll(async () => {
   await t?.cleanup();
+  if (!lingering) return;
+  await lingering.sse.ended;
+  expect(JSON.parse(lingering.sse.messages.find((m) => m.event === 'end')?.data ?? '{}')).toEqual({ reason: 'server_stopping' });
+  expect((await lingering.ws.closed).code).toBe(1001);
 });
 
 let serial = 0;
@@ -42,10 +49,15 @@ const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || (xs[i - 1] as 
 
 describe('live stream (SSE)', () => {
   it('delivers events published after it opened, live, in order per key, with the start cursor first', async () => {
+    const opening = performance.now();
     const s = await openSse(t.platform.url, PATH, sub());
     expect(s.status).toBe(200);
     expect(s.contentType).toMatch(/^text\/event-stream/);
     await s.waitFor(() => s.lastEventId, 'the start cursor');
+    // Groupless: no consumer-group join (seconds) before the stream is live.
+    const openMs = performance.now() - opening;
+    if (process.env.ROOMCAST_TEST_FIGURES) console.log(`stream open → start cursor: ${openMs.toFixed(0)} ms`);
+    expect(openMs).toBeLessThan(1500);
     expect(s.messages[0]?.data).toBeUndefined(); // id-only: a reconnect from here misses nothing
     const ids = await publishMany(12, ['k-a', 'k-b', 'k-c']);
     const events = await s.waitForEvents(12);
@@ -192,5 +204,12 @@ describe('who may stream', () => {
     expect(text).toMatch(/roomcast_stream_disconnects_total\{reason="subscription_gone",transport="sse"\} 1/);
     expect(text).toMatch(/roomcast_stream_refused_total\{reason="limit_subscription"\} [1-9]/);
     expect(text).toContain('roomcast_stream_open');
+  });
+
+  it('leaves two streams open for the shutdown check (afterAll)', async () => {
+    const sse = await openSse(t.platform.url, PATH, sub());
+    const ws = await openWs(t.platform.url, PATH, sub());
+    expect([sse.status, ws.ws.readyState]).toEqual([200, ws.ws.OPEN]);
+    lingering = { sse, ws };
   });
 });
