@@ -99,6 +99,20 @@ describe('live stream (SSE)', () => {
     again.close();
   });
 
+  it('passes over an event its publisher cancelled before the stream read it', async () => {
+    const s = await openSse(t.platform.url, PATH, sub());
+    const start = await s.waitFor(() => s.lastEventId, 'the start cursor');
+    s.close();
+    const [cancelled, kept] = await publishMany(2, ['c']);
+    const del = await request(t.platform.url, 'DELETE', `${DEMO.roomPath}/pub/v1/${DEMO.eventType}/${cancelled}`, { key: seeded.publisherKey, client: DEMO.publisherClient });
+    expect(del.status).toBe(204);
+    const again = await openSse(t.platform.url, PATH, { ...sub(), lastEventId: start });
+    expect((await again.waitForEvents(1)).map((e) => e.data.id)).toEqual([kept]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(again.events()).toHaveLength(1);
+    again.close();
+  });
+
   it('sends heartbeat comments when idle, and ends with event: end after maxSeconds', async () => {
     const s = await openSse(t.platform.url, `${PATH}?maxSeconds=3`, sub());
     await s.ended;

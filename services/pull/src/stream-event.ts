@@ -7,6 +7,7 @@ import { type DataKeyRing, type Logger, openEventPayload, parseClientId } from '
 import { decodeHeaders, type FetchedRecord } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import type { PreparedEvent } from './stream.ts';
 import type { StreamMetrics } from './stream-metrics.ts';
 
 export interface PrepareDeps {
@@ -18,7 +19,7 @@ export interface PrepareDeps {
   now?: () => number;
 }
 
-export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => string | undefined {
+export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => PreparedEvent | undefined {
   const now = d.now ?? Date.now;
   return (r) => {
     const headers = decodeHeaders(r.headers);
@@ -50,6 +51,27 @@ export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => string | u
       ...(p ? { publisherId: { instanceId: p.instance, memberClass: p.memberClass, memberCode: p.memberCode, applicationCode: p.application } } : {}),
     };
     // The payload is JSON already (validated at publish): spliced in, not parsed again.
-    return `${JSON.stringify(meta).slice(0, -1)},"event":${payload}}`;
+    return { data: `${JSON.stringify(meta).slice(0, -1)},"event":${payload}}`, publisher: headers.publisher, eventId: headers.id };
+  };
+}
+
+/**
+ * Cancellation marks of a batch of events, read in parallel. A failed read delivers (as push
+ * does, decision 0012): cancelling is a publisher's request, not a guarantee.
+ */
+export function cancellationCheck(
+  d: Pick<PrepareDeps, 'room' | 'sub' | 'metrics' | 'logger'>,
+  isCancelled: (roomId: string, publisher: string, eventId: string) => Promise<boolean>,
+): (events: PreparedEvent[]) => Promise<boolean[]> {
+  return async (events) => {
+    try {
+      const flags = await Promise.all(events.map((e) => isCancelled(d.room.id, e.publisher, e.eventId)));
+      const n = flags.filter(Boolean).length;
+      if (n > 0) d.metrics.skipped.inc({ subscription: d.sub.id, reason: 'cancelled' }, n);
+      return flags;
+    } catch (err) {
+      d.logger.warn('cancellation marks not readable; streaming', { subscriptionId: d.sub.id, error: err });
+      return events.map(() => false);
+    }
   };
 }

@@ -46,7 +46,7 @@ export class StreamMetrics {
     });
     this.skipped = new Counter({
       name: 'roomcast_stream_records_skipped_total',
-      help: "Records of the subscription's event type not streamed: past the subscription's TTL (expired) or not decryptable (decrypt_failed)",
+      help: "Records of the subscription's event type not streamed: past the subscription's TTL (expired), cancelled by the publisher (cancelled) or not decryptable (decrypt_failed)",
       labelNames: ['subscription', 'reason'],
       registers: [registry],
     });

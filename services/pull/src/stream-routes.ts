@@ -13,6 +13,7 @@
 import { type DataKeyRing, type Logger, RoomcastError } from '@roomcast/core';
 import { upgradeWebSocket } from '@hono/node-server';
 import { ApiRouter, roomAddressOf } from '@roomcast/http';
+import { eventMarks } from '@roomcast/redis';
 import { type GrouplessReader, GrouplessReader as Reader, type PartitionPosition } from '@roomcast/kafka';
 import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { contractResolvers, type Runtime } from '@roomcast/runtime';
@@ -20,7 +21,7 @@ import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import { decodeCursor, type LanePositions } from './cursor.ts';
 import { type EventStream, EventStream as Stream, type StreamSettings } from './stream.ts';
-import { recordPreparer } from './stream-event.ts';
+import { cancellationCheck, recordPreparer } from './stream-event.ts';
 import type { OpenStream, StreamHub, Transport } from './stream-hub.ts';
 import type { StreamMetrics } from './stream-metrics.ts';
 import { pumpWebSocket, sseBody } from './stream-transports.ts';
@@ -117,6 +118,7 @@ async function openStream(d: StreamRouteDeps, c: Context, role: string, client: 
       start,
       settings: d.settings,
       prepare: recordPreparer({ room, sub, dataKeys: d.dataKeys, metrics: d.metrics, logger: d.logger }),
+      cancelled: cancellationCheck({ room, sub, metrics: d.metrics, logger: d.logger }, eventMarks(d.runtime.redis, d.runtime.keys).isCancelled),
       logger: d.logger,
     });
     const transport: Transport = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? 'websocket' : 'sse';

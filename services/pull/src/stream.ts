@@ -55,13 +55,23 @@ export interface StreamEvent {
 
 export type StreamItem = StreamEvent | { kind: 'heartbeat' };
 
+/** A record the stream will deliver unless its publisher cancelled it. */
+export interface PreparedEvent {
+  /** The event item as JSON text. */
+  data: string;
+  publisher: string;
+  eventId: string;
+}
+
 export interface EventStreamOptions {
   reader: GrouplessReader;
   room: RoomRoute;
   start: LanePositions;
   settings: StreamSettings;
-  /** The JSON text to deliver for a record, or undefined to pass over it (another type, expired…). */
-  prepare(record: FetchedRecord): string | undefined;
+  /** What to deliver for a record, or undefined to pass over it (another type, expired…). */
+  prepare(record: FetchedRecord): PreparedEvent | undefined;
+  /** Which of these events their publisher cancelled (GovStack deleteEvent); passed over like others. */
+  cancelled?(events: PreparedEvent[]): Promise<boolean[]>;
   logger: Logger;
 }
 
@@ -190,7 +200,7 @@ export class EventStream {
       try {
         const result = await this.#o.reader.fetch(this.#positions, { maxWaitMs: s.fetchWaitMs, maxBytes: s.fetchMaxBytes });
         if (this.#endReason) break;
-        this.#accept(result.records, result.positions);
+        await this.#accept(result.records, result.positions);
         failures = 0;
       } catch (err) {
         if (this.#endReason) break;
@@ -214,15 +224,20 @@ export class EventStream {
     }
   }
 
-  #accept(records: FetchedRecord[], positions: PartitionPosition[]): void {
+  async #accept(records: FetchedRecord[], positions: PartitionPosition[]): Promise<void> {
     const { room } = this.#o;
     const laneOf = (topic: string) => (topic === room.urgentTopic ? this.#progress.urgent : this.#progress.normal);
-    for (const r of records) {
+    const prepared = records.map((r) => this.#o.prepare(r));
+    const candidates = prepared.filter((p): p is PreparedEvent => p !== undefined);
+    const flags = candidates.length > 0 && this.#o.cancelled ? await this.#o.cancelled(candidates) : [];
+    if (this.#endReason) return;
+    const cancelled = new Set(candidates.filter((_, i) => flags[i] === true));
+    for (const [i, r] of records.entries()) {
       laneOf(r.topic)[r.partition] = BigInt(r.offset) + 1n;
-      const data = this.#o.prepare(r);
-      if (data === undefined) continue;
-      this.#buffer.push({ kind: 'event', id: encodeCursor(room.id, this.#progress), data });
-      this.#bufferedBytes += data.length;
+      const p = prepared[i];
+      if (p === undefined || cancelled.has(p)) continue;
+      this.#buffer.push({ kind: 'event', id: encodeCursor(room.id, this.#progress), data: p.data });
+      this.#bufferedBytes += p.data.length;
     }
     // Control records and passed-over records at the end advance the next event's cursor.
     for (const p of positions) laneOf(p.topic)[p.partition] = BigInt(p.offset);
