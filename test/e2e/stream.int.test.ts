@@ -128,6 +128,25 @@ describe('live stream (SSE)', () => {
   });
 });
 
+describe('classified payloads', () => {
+  it('streams a PHI event decrypted (it is sealed in Kafka)', async () => {
+    const call = (method: string, path: string, key: string, body?: unknown, client?: string) => request(t.platform.url, method, path, { key, body, ...(client ? { client } : {}) });
+    const schema = { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', maxLength: 40 } } };
+    expect((await call('POST', `${DEMO.roomPath}/api/v1/eventType`, t.adminKey, { eventType: 'diagnosis', schema, classification: 'PHI' }, DEMO.publisherClient)).status).toBe(200);
+    expect((await call('POST', `/api/admin/v1/rooms/${seeded.roomId}/publishers`, t.adminKey, { clientId: DEMO.publisherClient, eventTypes: [DEMO.eventType, 'diagnosis'] })).status).toBe(200);
+    const created = await call('POST', `${DEMO.roomPath}/api/v1/subs/diagnosis`, seeded.subscriberKey, { eventType: 'diagnosis', delivery: 'PULL' }, DEMO.subscriberClient);
+    const approved = await call('POST', `/api/admin/v1/subscriptions/${(created.body as { id: string }).id}/approve`, t.adminKey);
+    await t.platform.routing.waitFor(Number((approved.body as { generation: number }).generation));
+    const s = await openSse(t.platform.url, `${DEMO.roomPath}/stream/v1/diagnosis`, sub());
+    await s.waitFor(() => s.lastEventId, 'the start cursor');
+    const res = await publish(t.platform.url, seeded.publisherKey, { code: 'Canary-4471' }, { eventType: 'diagnosis' });
+    expect(res.status).toBe(201);
+    const [event] = await s.waitForEvents(1);
+    expect(event?.data).toMatchObject({ id: res.body.id, eventType: 'diagnosis', event: { code: 'Canary-4471' } });
+    s.close();
+  });
+});
+
 describe('live stream (WebSocket)', () => {
   it('carries the same events and cursors, and resumes from a cursor', async () => {
     const ws = await openWs(t.platform.url, PATH, sub());
