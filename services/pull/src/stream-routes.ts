@@ -94,7 +94,7 @@ async function openStream(d: StreamRouteDeps, c: Context, role: string, client: 
   const sub = room ? index.contract.subscriptions.find((s) => s.roomId === room.id && s.eventType === eventType && s.clientId === client) : undefined;
   if (!room || !sub) throw new RoomcastError('subscription.not_found', { detail: 'No approved subscription of this client to this event type in this room' });
   if (sub.status !== 'ACTIVE') throw new RoomcastError('subscription.invalid_state', { detail: `The subscription is ${sub.status}` });
-  const header = c.req.header('last-event-id');
+  const header = c.req.header('last-event-id') || undefined;
   const cursor = header ?? query.cursor;
   const pointer = header !== undefined ? '/headers/Last-Event-ID' : '/query/cursor';
   const from = cursor === undefined ? startOf(query.from) : undefined;
@@ -107,11 +107,13 @@ async function openStream(d: StreamRouteDeps, c: Context, role: string, client: 
   }
   let reader: GrouplessReader | undefined;
   try {
-    reader = await Reader.open(d.runtime.kafka, [room.urgentTopic, room.topic]).catch((err: unknown) => {
-      throw new RoomcastError('dependency.unavailable', { detail: 'Kafka is not reachable', cause: err });
-    });
+    const kafka = <T>(p: Promise<T>) =>
+      p.catch((err: unknown) => {
+        throw new RoomcastError('dependency.unavailable', { detail: 'Kafka is not reachable', cause: err });
+      });
+    reader = await kafka(Reader.open(d.runtime.kafka, [room.urgentTopic, room.topic]));
     const counts = { normal: reader.partitions(room.topic).length, urgent: reader.partitions(room.urgentTopic).length };
-    const start = cursor !== undefined ? decodeCursor(cursor, room.id, counts, pointer) : lanes(room, await reader.offsets(from ?? 'latest'), counts);
+    const start = cursor !== undefined ? decodeCursor(cursor, room.id, counts, pointer) : lanes(room, await kafka(reader.offsets(from ?? 'latest')), counts);
     const stream = new Stream({
       reader,
       room,
