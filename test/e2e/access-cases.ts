@@ -225,6 +225,13 @@ export const ACCESS_CASES: AccessCase[] = [
   },
 
   {
+    // Live stream: only the subscribing application itself (admins may not read its events);
+    // clinic-a has no subscription yet. maxSeconds=1 ends an allowed stream, so the call returns.
+    op: 'streamEvents',
+    expect: [401, 200, 403, 404, 403, 403],
+    request: get(`${ROOM}/stream/v1/${DEMO.eventType}?maxSeconds=1`),
+  },
+  {
     // Naming another member's application: refused for everyone but the global admin.
     op: 'publishEvent',
     expect: [401, 403, 403, 403, 403, 403],

@@ -55,7 +55,16 @@ describe('delivery status', () => {
     const res = await publish(t.platform.url, seeded.publisherKey, { ...DEMO.sampleEvent, motherId: 'status-1' });
     expect(res.status).toBe(201);
     const path = `${DEMO.roomPath}/pub/v1/${DEMO.eventType}/${String(res.body.id)}`;
-    const status = async () => (await call('GET', path, { key: seeded.publisherKey, client: DEMO.publisherClient })).body;
+    interface Item {
+      subscriptionId: string;
+      state: string;
+      attempts: number;
+    }
+    interface Status {
+      id: string;
+      deliveries: { subscribers: number; pending: number; items: Item[] };
+    }
+    const status = async () => (await call('GET', path, { key: seeded.publisherKey, client: DEMO.publisherClient })).body as unknown as Status;
 
     const first = await status();
     expect(first.deliveries.subscribers).toBe(7);
@@ -67,10 +76,10 @@ describe('delivery status', () => {
     }
     expect(body.id).toBe(res.body.id);
     expect(body.deliveries).toMatchObject({ subscribers: 7, delivered: 6, failed: 1, cancelled: 0, pending: 0 });
-    expect(body.deliveries.items.map((i: { subscriptionId: string }) => i.subscriptionId).sort()).toEqual([...subs].sort());
-    const failed = body.deliveries.items.find((i: { subscriptionId: string }) => i.subscriptionId === refusing);
+    expect(body.deliveries.items.map((i) => i.subscriptionId).sort()).toEqual([...subs].sort());
+    const failed = body.deliveries.items.find((i) => i.subscriptionId === refusing);
     expect(failed).toMatchObject({ subscriberId: 'DEV/GOV/STAT/s6', mode: 'PUSH', state: 'FAILED', attempts: 1, lastStatus: 400 });
-    expect(body.deliveries.items.filter((i: { state: string; attempts: number }) => i.state === 'DELIVERED' && i.attempts === 1)).toHaveLength(6);
+    expect(body.deliveries.items.filter((i) => i.state === 'DELIVERED' && i.attempts === 1)).toHaveLength(6);
   });
 
   it('never turns a final state back into a pending one, and keeps the highest attempt count', async () => {

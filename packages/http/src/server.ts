@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import type { Logger } from '@roomcast/core';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { HttpMetrics, metricsRoute } from './metrics.ts';
 import { problemErrorHandler, problemNotFound } from './problem.ts';
@@ -65,7 +66,10 @@ export function listen(app: Hono, host: string, port: number, tls?: TlsOptions):
       }
     : {};
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port, ...secure }, (info) => {
+    // WebSocket upgrades run through the same app (authentication, routing, problems); a route
+    // accepts one with @hono/node-server's upgradeWebSocket. Clients send little: 64 KiB frames at most.
+    const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) };
+    const server = serve({ fetch: app.fetch, hostname: host, port, websocket, ...secure }, (info) => {
       resolve({
         port: info.port,
         url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,

@@ -3,3 +3,4 @@ export * from './client.ts';
 export * from './headers.ts';
 export * from './names.ts';
 export * from './offsets.ts';
+export * from './reader.ts';

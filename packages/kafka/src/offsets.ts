@@ -26,11 +26,12 @@ interface InternalCluster {
   findGroupCoordinator(request: { groupId: string }): Promise<InternalBroker>;
 }
 
-function internalCluster(kafka: Kafka): InternalCluster {
+/** kafkajs's internal cluster factory (see above); also used by the groupless reader (reader.ts). */
+export function internalCluster<C = InternalCluster>(kafka: Kafka, options: Record<string, unknown> = {}): C {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const factory = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
   if (typeof factory !== 'function') throw new Error('kafkajs internals changed: no cluster factory (pin kafkajs or update packages/kafka/src/offsets.ts)');
-  return (factory as (o: Record<string, unknown>) => InternalCluster)({});
+  return (factory as (o: Record<string, unknown>) => C)(options);
 }
 
 /** Error raised when the group still has members, so a direct commit is refused. */

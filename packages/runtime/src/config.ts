@@ -288,3 +288,43 @@ export function dispatcherSettings(config: ConfigOf<typeof dispatcherConfigSpec>
     connections: config.ROOMCAST_DISPATCH_CONNECTIONS,
   };
 }
+
+/** Live streams of the pull service (SSE and WebSocket): heartbeats, buffers, limits. */
+export const streamConfigSpec = {
+  ROOMCAST_STREAM_HEARTBEAT_SECONDS: {
+    kind: 'int',
+    default: '15',
+    check: (v) => (v >= 1 && v <= 300 ? undefined : 'must be between 1 and 300'),
+    help: 'A live stream sends a heartbeat (an SSE comment line, a WebSocket heartbeat message) after this many seconds without an event.',
+  },
+  ROOMCAST_STREAM_BUFFER_EVENTS: {
+    kind: 'int',
+    default: '1000',
+    check: (v) => (v >= 10 && v <= 100_000 ? undefined : 'must be between 10 and 100000'),
+    help: 'Events held per stream for a client that reads slower than events arrive; when full, the stream stops reading Kafka.',
+  },
+  ROOMCAST_STREAM_BUFFER_BYTES: {
+    kind: 'int',
+    default: String(4 * 1024 * 1024),
+    check: (v) => (v >= 64 * 1024 && v <= 256 * 1024 * 1024 ? undefined : 'must be between 64 KiB and 256 MiB'),
+    help: 'Bytes of events held per stream at most (with ROOMCAST_STREAM_BUFFER_EVENTS, whichever is reached first).',
+  },
+  ROOMCAST_STREAM_SLOW_READER_SECONDS: {
+    kind: 'int',
+    default: '30',
+    check: (v) => (v >= 1 && v <= 3600 ? undefined : 'must be between 1 and 3600'),
+    help: "A stream whose buffer stayed full this long (the client reads too slowly) is disconnected with reason slow_reader; it may reconnect with its last event id.",
+  },
+  ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION: {
+    kind: 'int',
+    default: '4',
+    check: (v) => (v >= 1 && v <= 1000 ? undefined : 'must be between 1 and 1000'),
+    help: 'Concurrent streams of one subscription on one pull process; one more is refused with 429 stream.limit_reached.',
+  },
+  ROOMCAST_STREAM_MAX_OPEN: {
+    kind: 'int',
+    default: '500',
+    check: (v) => (v >= 1 && v <= 100_000 ? undefined : 'must be between 1 and 100000'),
+    help: 'Concurrent streams on one pull process (each holds its own Kafka connection); one more is refused with 429 stream.limit_reached.',
+  },
+} satisfies ConfigSpec;

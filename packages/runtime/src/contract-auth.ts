@@ -4,14 +4,20 @@
  * a verified client certificate resolves by client id to an approved application. Key use is
  * recorded (throttled, in Redis) for the control plane's key lists.
  */
-import { authenticate, type Principal } from '@roomcast/http';
+import { authenticate, type Principal, type RouterOptions } from '@roomcast/http';
 import type { KeyUsage } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
 import type { MiddlewareHandler } from 'hono';
 
 export function contractAuthenticator(routing: RoutingFollower, usage: KeyUsage): MiddlewareHandler {
-  return authenticate(
-    (hash) => {
+  const { resolve, certificate } = contractResolvers(routing, usage);
+  return authenticate(resolve, { certificate });
+}
+
+/** The same resolution for an ApiRouter of a data-plane service (`new ApiRouter(contractResolvers(…))`). */
+export function contractResolvers(routing: RoutingFollower, usage: KeyUsage): Required<Pick<RouterOptions, 'resolve' | 'certificate'>> {
+  return {
+    resolve: (hash) => {
       const found = routing.current().principal(hash);
       if (!found) return undefined;
       if (found.keyId) usage.touch(found.keyId);
@@ -21,11 +27,9 @@ export function contractAuthenticator(routing: RoutingFollower, usage: KeyUsage)
       if (found.member) principal.member = found.member;
       return principal;
     },
-    {
-      certificate: (clientId) => {
-        const app = routing.current().application(clientId);
-        return app ? { role: 'APPLICATION', clientId: app.clientId, member: app.member } : undefined;
-      },
+    certificate: (clientId) => {
+      const app = routing.current().application(clientId);
+      return app ? { role: 'APPLICATION', clientId: app.clientId, member: app.member } : undefined;
     },
-  );
+  };
 }

@@ -16,6 +16,8 @@ export interface Unit {
   checks?: Record<string, () => Promise<void>>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /** Ends long-lived responses (live streams) before the listeners close, which waits for them. */
+  drain?(): Promise<void>;
 }
 
 export interface ServedUnits {
@@ -68,6 +70,7 @@ export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: st
     tlsUrl: secure?.url,
     tlsPort: secure?.port,
     async stop() {
+      await Promise.all(o.units.map((u) => u.drain?.().catch((err: unknown) => o.logger.warn('unit drain failed', { unit: u.name, error: err }))));
       await Promise.all([server.close(), secure?.close()]);
       await stopUnits();
     },

@@ -5,10 +5,15 @@
  */
 import type { RoutingFollower } from '@roomcast/routing';
 import type { Unit } from '@roomcast/runtime';
+import { createStreams, type StreamOptions } from './streams.ts';
 
-export function createPull(o: { routing: RoutingFollower }): Unit {
+export { createStreams, type StreamOptions, streamSettingsFromConfig } from './streams.ts';
+
+export function createPull(o: { routing: RoutingFollower; streams?: StreamOptions }): Unit {
+  const streams = o.streams ? createStreams(o.routing, o.streams) : undefined;
   return {
     name: 'pull',
+    ...(streams ? { routes: streams.routes, openapi: streams.openapi, drain: streams.drain } : {}),
     checks: {
       routing: async () => {
         if (o.routing.current().contract.generation === 0) throw new Error('no routing contract loaded yet');

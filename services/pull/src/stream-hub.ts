@@ -1,0 +1,107 @@
+/**
+ * The open streams of this process: counts them per subscription for the limits, ends those
+ * whose subscription stopped being ACTIVE (paused, rejected, deleted) or whose room changed its
+ * partitions as the routing contract changes, and ends them all when the process stops.
+ */
+import type { Logger } from '@roomcast/core';
+import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
+import type { EndReason, EventStream } from './stream.ts';
+import type { StreamMetrics } from './stream-metrics.ts';
+
+export type Transport = 'sse' | 'websocket';
+
+export interface OpenStream {
+  stream: EventStream;
+  subscriptionId: string;
+  roomId: string;
+  eventType: string;
+  clientId: string;
+  partitions: number;
+  transport: Transport;
+  /** Resolves once the client connection is closed. */
+  closed: Promise<void>;
+}
+
+export interface StreamLimits {
+  perSubscription: number;
+  perProcess: number;
+}
+
+export class StreamHub {
+  readonly #open = new Set<OpenStream>();
+  readonly #reserved = new Map<string, number>();
+  #reservedTotal = 0;
+  readonly #limits: StreamLimits;
+  readonly #metrics: StreamMetrics;
+  readonly #logger: Logger;
+  readonly #unsubscribe: () => void;
+
+  constructor(o: { routing: RoutingFollower; limits: StreamLimits; metrics: StreamMetrics; logger: Logger }) {
+    this.#limits = o.limits;
+    this.#metrics = o.metrics;
+    this.#logger = o.logger;
+    this.#unsubscribe = o.routing.onChange((index) => this.#reconcile(index));
+    o.metrics.observeBuffers(() => [...this.#open].reduce((sum, e) => sum + e.stream.bufferedBytes, 0));
+  }
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /**
+   * Reserves a slot before the (asynchronous) opening, so concurrent requests cannot pass the
+   * limits together. Answers which limit refused, or a release function.
+   */
+  reserve(subscriptionId: string): { refused: 'limit_subscription' | 'limit_process' } | { release: () => void } {
+    const mine = this.#reserved.get(subscriptionId) ?? 0;
+    if (mine >= this.#limits.perSubscription) return { refused: 'limit_subscription' };
+    if (this.#reservedTotal >= this.#limits.perProcess) return { refused: 'limit_process' };
+    this.#reserved.set(subscriptionId, mine + 1);
+    this.#reservedTotal++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#reservedTotal--;
+        const left = (this.#reserved.get(subscriptionId) ?? 1) - 1;
+        if (left > 0) this.#reserved.set(subscriptionId, left);
+        else this.#reserved.delete(subscriptionId);
+      },
+    };
+  }
+
+  /** Tracks an open stream until it ends; `release` frees its reservation then. */
+  add(entry: OpenStream, release: () => void): void {
+    this.#open.add(entry);
+    const labels = { subscription: entry.subscriptionId, transport: entry.transport };
+    this.#metrics.open.inc(labels);
+    void entry.stream.ended.then((reason: EndReason) => {
+      this.#open.delete(entry);
+      this.#metrics.open.dec(labels);
+      this.#metrics.disconnects.inc({ reason, transport: entry.transport });
+      release();
+      this.#logger.info('stream ended', { subscriptionId: entry.subscriptionId, transport: entry.transport, reason, peakBufferedEvents: entry.stream.peakBufferedEvents });
+    });
+  }
+
+  #reconcile(index: RoutingIndex): void {
+    const subs = new Map(index.contract.subscriptions.map((s) => [s.id, s]));
+    for (const entry of this.#open) {
+      const sub = subs.get(entry.subscriptionId);
+      const room = index.roomById(entry.roomId);
+      if (!sub || !room || sub.status !== 'ACTIVE' || sub.eventType !== entry.eventType || sub.clientId !== entry.clientId) entry.stream.end('subscription_gone');
+      else if (room.partitions !== entry.partitions) entry.stream.end('room_changed');
+    }
+  }
+
+  /** Ends every stream and waits (a few seconds at most) for their connections to close. */
+  async drain(timeoutMs = 3000): Promise<void> {
+    this.#unsubscribe();
+    const entries = [...this.#open];
+    for (const e of entries) e.stream.end('server_stopping');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(entries.map((e) => e.closed)), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,53 @@
+/** The live-stream part of the pull service: its route, its open streams and their metrics. */
+import type { Logger, MasterKey } from '@roomcast/core';
+import type { OpenApiPaths } from '@roomcast/http';
+import type { RoutingFollower } from '@roomcast/routing';
+import { followDataKeys, type Runtime } from '@roomcast/runtime';
+import type { Hono } from 'hono';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream.ts';
+import { type StreamLimits, StreamHub } from './stream-hub.ts';
+import { StreamMetrics } from './stream-metrics.ts';
+import { streamRoutes } from './stream-routes.ts';
+
+export interface StreamOptions {
+  runtime: Runtime;
+  logger: Logger;
+  /** Master keys unwrapping room data keys: classified payloads are decrypted before streaming. */
+  masterKeys?: MasterKey[];
+  settings?: Partial<StreamSettings & StreamLimits>;
+}
+
+export interface StreamsUnit {
+  routes: Hono[];
+  openapi: OpenApiPaths;
+  hub: StreamHub;
+  drain(): Promise<void>;
+}
+
+/** The stream settings of a loaded config (streamConfigSpec). */
+export function streamSettingsFromConfig(config: {
+  ROOMCAST_STREAM_HEARTBEAT_SECONDS: number;
+  ROOMCAST_STREAM_BUFFER_EVENTS: number;
+  ROOMCAST_STREAM_BUFFER_BYTES: number;
+  ROOMCAST_STREAM_SLOW_READER_SECONDS: number;
+  ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION: number;
+  ROOMCAST_STREAM_MAX_OPEN: number;
+}): Partial<StreamSettings & StreamLimits> {
+  return {
+    heartbeatMs: config.ROOMCAST_STREAM_HEARTBEAT_SECONDS * 1000,
+    bufferEvents: config.ROOMCAST_STREAM_BUFFER_EVENTS,
+    bufferBytes: config.ROOMCAST_STREAM_BUFFER_BYTES,
+    slowReaderMs: config.ROOMCAST_STREAM_SLOW_READER_SECONDS * 1000,
+    perSubscription: config.ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION,
+    perProcess: config.ROOMCAST_STREAM_MAX_OPEN,
+  };
+}
+
+export function createStreams(routing: RoutingFollower, o: StreamOptions): StreamsUnit {
+  const { perSubscription = 4, perProcess = 500, ...rest } = o.settings ?? {};
+  const settings: StreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...rest };
+  const metrics = new StreamMetrics(o.runtime.metrics);
+  const hub = new StreamHub({ routing, limits: { perSubscription, perProcess }, metrics, logger: o.logger });
+  const router = streamRoutes({ runtime: o.runtime, routing, hub, metrics, settings, dataKeys: followDataKeys(routing, o.masterKeys ?? [], o.logger), logger: o.logger });
+  return { routes: [router.hono()], openapi: router.openapi(), hub, drain: () => hub.drain() };
+}
