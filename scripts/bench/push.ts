@@ -218,9 +218,12 @@ async function fanout(world: PushWorld, sink: PushSink, room: PushRoom, from: nu
   const probe = randomUUID();
   const r0 = performance.now();
   await world.publishOne(room, benchEvent(0, PUSH_SETTINGS.keys), probe);
-  let ready = 0;
   const deadline = Date.now() + PUSH_SETTINGS.drainSeconds * 1000;
-  while ((ready = await sink.holders(probe, '/fan/')) < to && Date.now() < deadline) await sleep(50);
+  let ready = await sink.holders(probe, '/fan/');
+  while (ready < to && Date.now() < deadline) {
+    await sleep(50);
+    ready = await sink.holders(probe, '/fan/');
+  }
   const readyMs = performance.now() - r0;
   const before = sumPaths(await sink.stats(), '/fan/');
   const t0 = epochNow();
