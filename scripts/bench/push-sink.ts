@@ -19,6 +19,11 @@ export interface PathStats {
   /** Distinct webhook ids (equals count unless something was delivered twice). */
   unique: number;
   duplicates: number;
+  /**
+   * Deliveries whose `sequence` (body) is lower than one already received for the same key
+   * (`ce-subject`): per-key order broken. Expected 0 for FIFO subscriptions; redeliveries count too.
+   */
+  reordered: number;
   /** Epoch ms of the first and last receipt. */
   first: number;
   last: number;
@@ -48,12 +53,13 @@ export interface PushSink {
 
 /** Sums the stats of every path starting with `prefix`. */
 export function sumPaths(stats: Record<string, PathStats>, prefix: string): PathStats {
-  const out: PathStats = { count: 0, unique: 0, duplicates: 0, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY };
+  const out: PathStats = { count: 0, unique: 0, duplicates: 0, reordered: 0, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY };
   for (const [path, s] of Object.entries(stats)) {
     if (!path.startsWith(prefix)) continue;
     out.count += s.count;
     out.unique += s.unique;
     out.duplicates += s.duplicates;
+    out.reordered += s.reordered;
     out.first = Math.min(out.first, s.first);
     out.last = Math.max(out.last, s.last);
   }
@@ -114,10 +120,15 @@ export async function startPushSink(): Promise<PushSink> {
 interface PathState {
   count: number;
   duplicates: number;
+  reordered: number;
+  /** Highest sequence received per key. */
+  keys: Map<string, number>;
   first: number;
   last: number;
   times: Map<string, number>;
 }
+
+const SEQUENCE = /"sequence":(\d+)/;
 
 function runChild(): void {
   const paths = new Map<string, PathState>();
@@ -129,24 +140,34 @@ function runChild(): void {
     const path = req.url ?? '/';
     let p = paths.get(path);
     if (!p) {
-      p = { count: 0, duplicates: 0, first: at, last: at, times: new Map() };
+      p = { count: 0, duplicates: 0, reordered: 0, keys: new Map(), first: at, last: at, times: new Map() };
       paths.set(path, p);
     }
     p.count++;
     p.last = at;
+    const state = p;
     if (!path.startsWith('/baseline')) {
       const id = String(req.headers['webhook-id'] ?? '');
       if (p.times.has(id)) p.duplicates++;
       else p.times.set(id, at);
     }
-    const keep = sample === undefined && !path.startsWith('/baseline');
+    const keep = !path.startsWith('/baseline');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       if (keep) chunks.push(c);
     });
     req.on('end', () => {
-      if (keep && sample === undefined) sample = { path, headers: flat(req.headers), body: Buffer.concat(chunks).toString('utf8') };
       res.writeHead(204).end();
+      if (!keep) return;
+      const body = Buffer.concat(chunks).toString('utf8');
+      sample ??= { path, headers: flat(req.headers), body };
+      const key = req.headers['ce-subject'];
+      const seq = Number(SEQUENCE.exec(body)?.[1]);
+      if (typeof key === 'string' && Number.isFinite(seq)) {
+        const prev = state.keys.get(key) ?? -1;
+        if (seq < prev) state.reordered++;
+        else state.keys.set(key, seq);
+      }
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -154,7 +175,7 @@ function runChild(): void {
     switch (m.cmd) {
       case 'stats':
         return Object.fromEntries(
-          [...paths].map(([path, p]) => [path, { count: p.count, unique: p.times.size, duplicates: p.duplicates, first: p.first, last: p.last } satisfies PathStats]),
+          [...paths].map(([path, p]) => [path, { count: p.count, unique: p.times.size, duplicates: p.duplicates, reordered: p.reordered, first: p.first, last: p.last } satisfies PathStats]),
         );
       case 'times': {
         const t = paths.get(m.path)?.times ?? new Map<string, number>();

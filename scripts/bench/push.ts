@@ -19,6 +19,7 @@
  *    M events take from the start of their publishing to the last delivery.
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'undici';
 import { startTestPlatform } from '../../test/support/platform.ts';
 import { closedLoop, percentile } from './loop.ts';
@@ -43,6 +44,13 @@ export const PUSH_SETTINGS = {
   rateSeconds: Number(env('BENCH_PUSH_RATE_SECONDS', '10')),
   fanout: numbers(env('BENCH_PUSH_FANOUT', '1,10,100')),
   fanoutEvents: Number(env('BENCH_PUSH_FANOUT_EVENTS', '500')),
+  /** Extra settings of the bench's platform, `NAME=value,NAME=value` (e.g. dispatcher settings to compare). */
+  platformEnv: Object.fromEntries(
+    env('BENCH_PUSH_PLATFORM_ENV', '')
+      .split(',')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+  ) as Record<string, string>,
   /** Longest wait for one backlog, one latency tail or one fan-out to be delivered. */
   drainSeconds: Number(env('BENCH_PUSH_DRAIN_SECONDS', '90')),
 };
@@ -78,6 +86,8 @@ export interface ThroughputResult {
   events: number;
   delivered: number;
   duplicates: number;
+  /** Deliveries that arrived before an earlier event of their key (allowed only without FIFO). */
+  reordered: number;
   /** Resume call → first receipt (contract propagation, consumer start, group join, first fetch). */
   startMs: number;
   perSecond: number;
@@ -94,13 +104,14 @@ async function drain(world: PushWorld, sink: PushSink, subscriptionId: string, p
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   await sink.waitFor((st) => (st[path]?.unique ?? 0) >= n, PUSH_SETTINGS.drainSeconds * 1000);
-  const st: PathStats = (await sink.stats())[path] ?? { count: 0, unique: 0, duplicates: 0, first: Number.NaN, last: Number.NaN };
+  const st: PathStats = (await sink.stats())[path] ?? { count: 0, unique: 0, duplicates: 0, reordered: 0, first: Number.NaN, last: Number.NaN };
   const cpu = process.cpuUsage(cpu0);
   await world.pause(subscriptionId);
   const span = (st.last - st.first) / 1000;
   return {
     delivered: st.unique,
     duplicates: st.duplicates,
+    reordered: st.reordered,
     startMs: st.first - t0,
     perSecond: span > 0 ? (st.unique - 1) / span : Number.NaN,
     cpuPct: (cpu.user + cpu.system) / 1e4 / ((performance.now() - wall0) / 1000),
@@ -254,13 +265,16 @@ export interface PushReport {
   fanout: FanoutResult[];
   /** Size of the captured delivery body the baseline sends. */
   bodyBytes: number;
+  /** 1-minute load average of the machine at the start and the end of the section. */
+  load: [number, number];
 }
 
 export async function benchPush(progress: (line: string) => void): Promise<PushReport> {
   const s = PUSH_SETTINGS;
-  const report: PushReport = { throughput: [], latency: [], fanout: [], bodyBytes: 0 };
+  const load = () => loadavg()[0] ?? Number.NaN;
+  const report: PushReport = { throughput: [], latency: [], fanout: [], bodyBytes: 0, load: [load(), Number.NaN] };
   const sink = await startPushSink();
-  const tp = await startTestPlatform('push', { ROOMCAST_RATE_PUBLISHER_PER_SEC: '0', ROOMCAST_RATE_ROOM_PER_SEC: '0' });
+  const tp = await startTestPlatform('push', { ROOMCAST_RATE_PUBLISHER_PER_SEC: '0', ROOMCAST_RATE_ROOM_PER_SEC: '0', ...s.platformEnv });
   const agent = dispatcherLikeAgent();
   let world: PushWorld | undefined;
   try {
@@ -287,18 +301,15 @@ export async function benchPush(progress: (line: string) => void): Promise<PushR
     const p0 = performance.now();
     await world.publishBatches(tputRoom, s.events, (i) => benchEvent(i, s.keys));
     progress(`preloaded ${s.events} events (${s.keys} keys, ${s.partitions} partitions) in ${f((performance.now() - p0) / 1000, 1)} s`);
-    const baselines = new Map<number, number>();
     for (const sc of scenarios) {
-      if (!baselines.has(sc.inFlight)) {
-        const b = await baseline(agent, sink, sample, sc.inFlight, s.baselineSeconds);
-        baselines.set(sc.inFlight, b.perSecond);
-        progress(`baseline c=${sc.inFlight}: ${f(b.perSecond)} requests/s (p50 ${f(b.p50Ms, 2)} ms, errors ${b.errors})`);
-      }
+      // Right before each scenario: on a shared machine the ceiling drifts within minutes.
+      const b = await baseline(agent, sink, sample, sc.inFlight, s.baselineSeconds);
+      progress(`baseline c=${sc.inFlight}: ${f(b.perSecond)} requests/s (p50 ${f(b.p50Ms, 2)} ms, errors ${b.errors})`);
       const d = await drain(world, sink, sc.id, sc.path, s.events);
-      const baselinePerSecond = baselines.get(sc.inFlight) ?? Number.NaN;
+      const baselinePerSecond = b.perSecond;
       report.throughput.push({ inFlight: sc.inFlight, fifo: sc.fifo, events: s.events, baselinePerSecond, ...d });
       progress(
-        `push maxInFlight=${sc.inFlight} FIFO=${sc.fifo}: ${d.delivered}/${s.events} in ${f(d.perSecond)}/s (${f((d.perSecond / baselinePerSecond) * 100, 1)} % of baseline), start ${f(d.startMs)} ms, dup ${d.duplicates}`,
+        `push maxInFlight=${sc.inFlight} FIFO=${sc.fifo}: ${d.delivered}/${s.events} in ${f(d.perSecond)}/s (${f((d.perSecond / baselinePerSecond) * 100, 1)} % of baseline), start ${f(d.startMs)} ms, dup ${d.duplicates}, reordered ${d.reordered}`,
       );
     }
 
@@ -318,6 +329,7 @@ export async function benchPush(progress: (line: string) => void): Promise<PushR
         `fan-out ${n}: setup ${f(r.setupMs)} ms, ready ${f(r.readyMs)} ms (${r.ready}/${n}), ${r.delivered}/${n * r.events} in ${f(r.completeMs)} ms = ${f(r.perSecond)}/s`,
       );
     }
+    report.load[1] = load();
   } finally {
     await agent.close();
     await world?.close();
@@ -329,7 +341,7 @@ export async function benchPush(progress: (line: string) => void): Promise<PushR
 
 export function pushTables(r: PushReport): string {
   const tput = grid(
-    ['scenario', 'maxInFlight', 'FIFO', 'events', 'delivered', 'dup', 'deliveries/s', 'baseline req/s', 'ratio', 'start ms', 'cpu %'],
+    ['scenario', 'maxInFlight', 'FIFO', 'events', 'delivered', 'dup', 'reordered', 'deliveries/s', 'baseline req/s', 'ratio', 'start ms', 'cpu %'],
     r.throughput.map((t) => [
       'push-throughput',
       String(t.inFlight),
@@ -337,6 +349,7 @@ export function pushTables(r: PushReport): string {
       String(t.events),
       String(t.delivered),
       String(t.duplicates),
+      String(t.reordered),
       f(t.perSecond),
       f(t.baselinePerSecond),
       `${f((t.perSecond / t.baselinePerSecond) * 100, 1)} %`,
@@ -363,6 +376,7 @@ export function pushTables(r: PushReport): string {
       f(x.perSecond),
     ]),
   );
-  return [`push delivery (delivery body ${r.bodyBytes} bytes; ratio = deliveries/s ÷ bare undici requests/s at concurrency maxInFlight)`, tput, '', lat, '', fan].join('\n');
+  const head = `push delivery (delivery body ${r.bodyBytes} bytes; ratio = deliveries/s ÷ bare undici requests/s at concurrency maxInFlight, measured just before; load average ${f(r.load[0], 1)} → ${f(r.load[1], 1)})`;
+  return [head, tput, '', lat, '', fan].join('\n');
 }
 
