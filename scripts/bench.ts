@@ -13,6 +13,7 @@ import { benchControlPlane } from './bench/control-plane.ts';
 import { closedLoop, type LoopResult } from './bench/loop.ts';
 import { startTestPlatform } from '../test/support/platform.ts';
 import { startBareProducer } from './bench/producer.ts';
+import { benchPush, type PushReport, pushTables } from './bench/push.ts';
 import { machine, type Row, table } from './bench/report.ts';
 import { soak } from './bench/soak.ts';
 import { benchThroughput, type ThroughputRow, throughputTable } from './bench/throughput.ts';
@@ -26,8 +27,8 @@ const WARMUP_MS = 1000;
 const MAX_OPS = 2_000_000;
 /** How long to let the dispatcher drain pushes between publish levels, so one level's deliveries do not load the next. */
 const DRAIN_MS = 15_000;
-/** Sections to run (comma list of control, http, publish, throughput, soak); all but soak by default. */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput').split(',').map((x) => x.trim()));
+/** Sections to run (comma list of control, http, publish, throughput, push, soak); all but soak by default. */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput,push').split(',').map((x) => x.trim()));
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? '600');
 const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? '500');
 
@@ -138,6 +139,11 @@ async function main(): Promise<void> {
         ...(await benchThroughput({ tp, pool: openPool, publishSpec, producer, durationMs: DURATION_MS, progress: (line) => console.error(`  ${line}`) })),
       );
     }
+    let pushed: PushReport | null = null;
+    if (SECTIONS.has('push')) {
+      console.error('bench: push delivery — bare undici baseline, backlog throughput, open-loop end-to-end latency, fan-out (own platform)…');
+      pushed = await benchPush((line) => console.error(`  ${line}`));
+    }
     const soaked = SECTIONS.has('soak')
       ? await soak({ seconds: SOAK_SECONDS, rate: SOAK_RATE, op: postOp(openPool, publishSpec), progress: (line) => console.error(`  ${line}`) })
       : null;
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
     console.log('');
     if (rows.length > 0) console.log(table(rows));
     if (throughput.length > 0) console.log(`\n${throughputTable(throughput)}`);
+    if (pushed) console.log(`\n${pushTables(pushed)}`);
     if (soaked) console.log(`\n${soaked.summary.join('\n')}`);
     console.log('');
     if (SECTIONS.has('publish')) console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);

@@ -31,7 +31,8 @@ export interface SeededDemo {
   generation: number;
 }
 
-async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown, client?: string): Promise<Record<string, unknown>> {
+/** One JSON call to the platform's HTTP API with an API key (and `X-GovStack-Client`); throws on a non-2xx answer. */
+export async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown, client?: string): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (client) headers['x-govstack-client'] = client;
