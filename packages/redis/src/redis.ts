@@ -29,6 +29,10 @@ export interface RedisKeys {
   eventRecord(roomId: string, publisher: string, eventId: string): string;
   /** String: present when the publisher cancelled the event; the dispatcher reads it before each attempt. */
   eventCancelled(roomId: string, publisher: string, eventId: string): string;
+  /** Prefix of one pull subscription's queue keys (hash-tagged by subscription; pull-queue.ts appends the rest). */
+  pullQueue(subscriptionId: string): string;
+  /** Channel: a pull subscription id, published when events became available (long-poll wake-up). */
+  pullWake: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -40,6 +44,8 @@ export function redisKeys(prefix: string): RedisKeys {
     rateBucket: (scope, id) => `${prefix}:rate:${scope}:${id}`,
     eventRecord: (roomId, publisher, eventId) => `${prefix}:event:${roomId}:${publisher}:${eventId}`,
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
+    pullQueue: (subscriptionId) => `${prefix}:pull:{${subscriptionId}}:`,
+    pullWake: `${prefix}:pull:wake`,
   };
 }
 

@@ -4,14 +4,15 @@
  * a verified client certificate resolves by client id to an approved application. Key use is
  * recorded (throttled, in Redis) for the control plane's key lists.
  */
-import { authenticate, type Principal } from '@roomcast/http';
+import { authenticate, type CertificateResolver, type Principal, type PrincipalResolver } from '@roomcast/http';
 import type { KeyUsage } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
 import type { MiddlewareHandler } from 'hono';
 
-export function contractAuthenticator(routing: RoutingFollower, usage: KeyUsage): MiddlewareHandler {
-  return authenticate(
-    (hash) => {
+/** The resolvers behind contractAuthenticator, for an ApiRouter on a data-plane service. */
+export function contractResolvers(routing: RoutingFollower, usage: KeyUsage): { resolve: PrincipalResolver; certificate: CertificateResolver } {
+  return {
+    resolve: (hash) => {
       const found = routing.current().principal(hash);
       if (!found) return undefined;
       if (found.keyId) usage.touch(found.keyId);
@@ -21,11 +22,14 @@ export function contractAuthenticator(routing: RoutingFollower, usage: KeyUsage)
       if (found.member) principal.member = found.member;
       return principal;
     },
-    {
-      certificate: (clientId) => {
-        const app = routing.current().application(clientId);
-        return app ? { role: 'APPLICATION', clientId: app.clientId, member: app.member } : undefined;
-      },
+    certificate: (clientId) => {
+      const app = routing.current().application(clientId);
+      return app ? { role: 'APPLICATION', clientId: app.clientId, member: app.member } : undefined;
     },
-  );
+  };
+}
+
+export function contractAuthenticator(routing: RoutingFollower, usage: KeyUsage): MiddlewareHandler {
+  const { resolve, certificate } = contractResolvers(routing, usage);
+  return authenticate(resolve, { certificate });
 }

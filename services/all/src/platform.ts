@@ -9,15 +9,16 @@ import { type ControlPlaneUnit, createControlPlane } from '@roomcast/control-pla
 import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
-import { createPull } from '@roomcast/pull';
+import { createPull, createPullQueues, pullSettings } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, pullConfigSpec, type Runtime, serveUnits, tlsListener, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
   ...controlPlaneConfigSpec,
   ...ingressConfigSpec,
+  ...pullConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
 } satisfies ConfigSpec;
 
@@ -87,6 +88,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
       { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
       createPull({ routing }),
+      createPullQueues({ runtime, routing, logger: logger.child({ unit: 'pull' }), masterKeys, settings: pullSettings(config) }),
     ];
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
     return {

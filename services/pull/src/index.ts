@@ -6,6 +6,8 @@
 import type { RoutingFollower } from '@roomcast/routing';
 import type { Unit } from '@roomcast/runtime';
 
+export { createPullQueues, pullSettings, type PullQueueSettings } from './queues.ts';
+
 export function createPull(o: { routing: RoutingFollower }): Unit {
   return {
     name: 'pull',

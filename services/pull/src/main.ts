@@ -1,5 +1,8 @@
 /** Composition root of the pull service run on its own. */
-import { runDataPlaneService } from '@roomcast/runtime';
-import { createPull } from './index.ts';
+import { masterKeysOf, pullConfigSpec, runDataPlaneService } from '@roomcast/runtime';
+import { createPull, createPullQueues, pullSettings } from './index.ts';
 
-await runDataPlaneService('pull', {}, process.env, ({ routing }) => [createPull({ routing })]);
+await runDataPlaneService('pull', pullConfigSpec, process.env, ({ config, runtime, routing, logger }) => [
+  createPull({ routing }),
+  createPullQueues({ runtime, routing, logger, masterKeys: masterKeysOf(config), settings: pullSettings(config) }),
+]);
