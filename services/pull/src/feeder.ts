@@ -35,6 +35,7 @@ export interface FeederOptions {
 interface Member {
   sub: SubscriptionRoute;
   urgentTopic: string;
+  topic: string;
   consumer: Consumer;
   print: string;
   /** `topic|partition` → last offset fed or skipped by this member. */
@@ -43,6 +44,8 @@ interface Member {
   assigned: Set<string>;
   /** Partitions (re)assigned whose first batch has not been seen yet. */
   fresh: Set<string>;
+  /** Purging below the committed offsets of a new assignment; batches wait for it. */
+  purging: Promise<void>;
   timer: NodeJS.Timeout | undefined;
   committing: Promise<void> | undefined;
 }
@@ -53,6 +56,8 @@ const FEED_CHUNK = 500;
 export class Feeder {
   readonly #o: FeederOptions;
   readonly #running = new Map<string, Member>();
+  /** Subscriptions whose feeder is starting: pulls wait until stale entries are purged. */
+  readonly #starting = new Map<string, { done: Promise<void>; resolve(): void }>();
   #queue: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
 
@@ -66,8 +71,40 @@ export class Feeder {
   }
 
   async start(): Promise<void> {
-    this.#unsubscribe = this.#o.routing.onChange((next) => void this.#reconcile(next));
+    this.#unsubscribe = this.#o.routing.onChange((next) => {
+      this.#expect(next);
+      void this.#reconcile(next);
+    });
+    this.#expect(this.#o.routing.current());
     await this.#reconcile(this.#o.routing.current());
+  }
+
+  /**
+   * Resolves once this process's feeder for the subscription has purged what Kafka says is done
+   * (at most `timeoutMs`): right after a switch back to PULL, the queue may still hold events
+   * pushed meanwhile.
+   */
+  ready(subscriptionId: string, timeoutMs = 5000): Promise<void> {
+    const starting = this.#starting.get(subscriptionId);
+    if (!starting) return Promise.resolve();
+    return Promise.race([starting.done, new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  /** Registers, synchronously with the contract change, the feeders about to start. */
+  #expect(index: RoutingIndex): void {
+    for (const s of index.subscriptions('PULL')) {
+      if (this.#running.has(s.id) || this.#starting.has(s.id)) continue;
+      let resolve = () => {};
+      const done = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#starting.set(s.id, { done, resolve });
+    }
+  }
+
+  #started(id: string): void {
+    this.#starting.get(id)?.resolve();
+    this.#starting.delete(id);
   }
 
   async stop(): Promise<void> {
@@ -101,23 +138,29 @@ export class Feeder {
 
   async #onAdded(sub: SubscriptionRoute, index: RoutingIndex, print: string): Promise<void> {
     const room = index.roomById(sub.roomId);
-    if (!room) return;
+    if (!room) return this.#started(sub.id);
     const consumer = this.#o.runtime.kafka.consumer({ groupId: sub.group, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
     const m: Member = {
       sub,
       urgentTopic: room.urgentTopic,
+      topic: room.topic,
       consumer,
       print,
       watermarks: new Map(),
       committed: new Map(),
       assigned: new Set(),
       fresh: new Set(),
+      purging: Promise.resolve(),
       timer: undefined,
       committing: undefined,
     };
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.#onAssigned(m, payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#onAssigned(m, payload.memberAssignment);
+    });
     this.#running.set(sub.id, m);
     try {
+      await this.#purgeCommitted(m).catch((err: unknown) => this.#o.logger.warn('pull queue not purged below the committed offsets', { subscriptionId: sub.id, error: err }));
+      this.#started(sub.id);
       await consumer.connect();
       await consumer.subscribe({ topics: [room.urgentTopic, room.topic], fromBeginning: true });
       await consumer.run({
@@ -129,6 +172,7 @@ export class Feeder {
       m.timer = setInterval(() => void this.#commit(m), this.#o.commitIntervalMs);
       this.#o.logger.info('pull feeder started', { subscriptionId: sub.id, group: sub.group });
     } catch (err) {
+      this.#started(sub.id);
       this.#running.delete(sub.id);
       this.#o.logger.error('pull feeder failed to start', { subscriptionId: sub.id, error: err });
       await consumer.disconnect().catch(() => {});
@@ -150,6 +194,32 @@ export class Feeder {
     m.assigned = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}|${p}`)));
     m.fresh = new Set(m.assigned);
     for (const tp of [...m.watermarks.keys()]) if (!m.assigned.has(tp)) m.watermarks.delete(tp);
+    const previous = m.purging;
+    m.purging = previous.then(() => this.#purgeCommitted(m, assignment)).catch((err: unknown) => {
+      this.#o.logger.warn('pull queue not purged below the committed offsets', { subscriptionId: m.sub.id, error: err });
+    });
+  }
+
+  /**
+   * Entries below the group's committed offset are done by Kafka's account (another delivery
+   * mode committed past them while they sat in this queue, e.g. PULL→PUSH→PULL): finish them, so
+   * they are not handed out again and the commit point never moves back.
+   */
+  async #purgeCommitted(m: Member, assignment?: Record<string, number[]>): Promise<void> {
+    const topics = assignment ? Object.keys(assignment) : [m.urgentTopic, m.topic];
+    if (topics.length === 0) return;
+    const admin = this.#o.runtime.kafka.admin();
+    await admin.connect();
+    try {
+      for (const t of await admin.fetchOffsets({ groupId: m.sub.group, topics })) {
+        for (const p of t.partitions) {
+          if ((assignment && !assignment[t.topic]?.includes(p.partition)) || BigInt(p.offset) < 0n) continue;
+          await this.#o.store.purgeBelow(m.sub.id, this.#lane(m, t.topic), p.partition, p.offset);
+        }
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   #lane(m: Member, topic: string): Lane {
@@ -185,6 +255,7 @@ export class Feeder {
     const lane = this.#lane(m, topic);
     const tp = `${topic}|${partition}`;
     const { store, metrics } = this.#o;
+    await m.purging;
     if (m.fresh.delete(tp)) await store.purgeBelow(m.sub.id, lane, partition, (messages[0] as KafkaMessage).offset);
     const slots = messages.map((msg) => ({ offset: msg.offset, rec: this.#record(m, lane, partition, msg) }));
     const advance = (offset: string) => {

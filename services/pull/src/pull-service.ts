@@ -28,6 +28,8 @@ export interface PullServiceOptions {
   deadLetters: DeadLetters;
   dataKeys: DataKeyRing | undefined;
   logger: Logger;
+  /** Resolves when this process's feeder for the subscription has purged stale entries (feeder.ts). */
+  ready(subscriptionId: string): Promise<void>;
 }
 
 export interface Target {
@@ -62,6 +64,7 @@ export class PullService {
   async lease(t: Target, o: { max: number; waitMs: number; leaseMs: number; receipts: boolean; signal?: AbortSignal }): Promise<string[]> {
     const { store, wake, metrics } = this.#o;
     const deadline = Date.now() + o.waitMs;
+    await this.#o.ready(t.sub.id);
     for (let pass = 0; ; pass++) {
       const ticket = wake.ticket(t.sub.id);
       const r = await store.lease(t.sub.id, {
@@ -122,6 +125,7 @@ export class PullService {
 
   /** GovStack confirm: 204 when leased now, 404 unknown, 409 not leased (lease expired or never handed out). */
   async confirm(t: Target, eventId: string): Promise<void> {
+    await this.#o.ready(t.sub.id);
     const { outcome, expired } = await this.#o.store.confirm(t.sub.id, eventId.toLowerCase(), Date.now());
     if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
     this.#o.metrics.settled.inc({ subscription: t.sub.id, op: 'ack', outcome: outcome === 'not_leased' ? 'expired' : outcome });

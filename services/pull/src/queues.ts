@@ -54,6 +54,7 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
   const producer = createDurableProducer(runtime.kafka);
   const deadLetterTopic = runtime.names.deadLetterTopic();
   const wake = new WakeBoard(runtime.redis, runtime.keys.pullWake, logger);
+  const feeder = new Feeder({ runtime, routing, store, metrics, logger, bufferEvents: settings.bufferEvents, commitIntervalMs: settings.commitIntervalMs });
   const service = new PullService({
     routing,
     store,
@@ -62,10 +63,10 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     deadLetters: new DeadLetters({ producer, topic: deadLetterTopic, store, metrics, logger }),
     dataKeys: followDataKeys(routing, o.masterKeys ?? [], logger),
     logger,
+    ready: (id) => feeder.ready(id),
   });
   const router = new ApiRouter(contractResolvers(routing, runtime.keyUsage));
   pullRoutes(router, service, { defaultLeaseSeconds: settings.leaseSeconds });
-  const feeder = new Feeder({ runtime, routing, store, metrics, logger, bufferEvents: settings.bufferEvents, commitIntervalMs: settings.commitIntervalMs });
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping = false;
 
