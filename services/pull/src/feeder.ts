@@ -11,8 +11,8 @@
  * Commit point of a partition: the lowest offset still in the queue, or one past the last offset
  * this member fed or skipped — whichever is lower; so offsets are committed only past acked or
  * dead-lettered events. Re-feeding after a rebalance is harmless: the queue skips entries it holds
- * and offsets it finished (tombstones until committed). On (re)assignment the first batch's offset
- * is where Kafka says the group is: anything older in the queue is finished (purged).
+ * and offsets it finished (tombstones until committed). On start and on every (re)assignment,
+ * entries below the group's committed offsets are finished (purged): Kafka says they are done.
  */
 import type { Logger } from '@roomcast/core';
 import { type Consumer, decodeHeaders, type KafkaMessage } from '@roomcast/kafka';

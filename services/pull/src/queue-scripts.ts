@@ -50,7 +50,8 @@ local function reclaim(now)
 end
 -- Removes an entry everywhere, leaves a tombstone for its offset (so a re-feed after a
 -- rebalance skips it) and releases the next entry of its FIFO key. Returns 1 when one was released.
-local function finish(entry)
+-- \`leased\`: the entry is known to be leased (an ack), so it is in no other state set.
+local function finish(entry, leased)
   local seq, published, id, key = info(entry)
   if not seq then return 0 end
   local lane, part, off = parse(entry)
@@ -58,11 +59,13 @@ local function finish(entry)
   redis.call('HDEL', k('info'), entry)
   redis.call('HDEL', k('dc'), entry)
   redis.call('HDEL', k('lease'), entry)
-  redis.call('HDEL', k('deadwhy'), entry)
-  redis.call('ZREM', k('ready:' .. lane), entry)
   redis.call('ZREM', k('leases'), entry)
-  redis.call('ZREM', k('delayed'), entry)
-  redis.call('ZREM', k('dead'), entry)
+  if not leased then
+    redis.call('HDEL', k('deadwhy'), entry)
+    redis.call('ZREM', k('ready:' .. lane), entry)
+    redis.call('ZREM', k('delayed'), entry)
+    redis.call('ZREM', k('dead'), entry)
+  end
   redis.call('ZREM', k('age'), entry)
   if redis.call('HGET', k('ids'), id) == entry then redis.call('HDEL', k('ids'), id) end
   redis.call('ZREM', k('pending:' .. lane .. part), off)
@@ -183,7 +186,7 @@ for i = 4, #ARGV, 3 do
   end
   if outcome == 'ok' then
     if op == 'ack' then
-      released = released + finish(e)
+      released = released + finish(e, true)
     elseif op == 'nack' then
       redis.call('HDEL', k('lease'), e)
       redis.call('ZREM', k('leases'), e)
@@ -204,7 +207,7 @@ local expired = reclaim(now)
 local e = redis.call('HGET', k('ids'), id)
 if not e then return {'unknown', 0, expired} end
 if not redis.call('HGET', k('lease'), e) then return {'not_leased', 0, expired} end
-return {'ok', finish(e), expired}`;
+return {'ok', finish(e, true), expired}`;
 
 /** ARGV: now. Returns {expired, promoted}: expired leases and due delays made ready. */
 export const SWEEP = `${PRELUDE}
@@ -224,7 +227,7 @@ return out`;
 /** ARGV: entries. Finishes each (dead-lettered entries). Returns how many FIFO successors became ready. */
 export const FINISH = `${PRELUDE}
 local released = 0
-for _, e in ipairs(ARGV) do released = released + finish(e) end
+for _, e in ipairs(ARGV) do released = released + finish(e, false) end
 return released`;
 
 /**
@@ -235,7 +238,7 @@ export const PURGE_BELOW = `${PRELUDE}
 local lane, part, off = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local n = 0
 for _, o in ipairs(redis.call('ZRANGEBYSCORE', k('pending:' .. lane .. part), '-inf', '(' .. off)) do
-  finish(lane .. part .. ':' .. o)
+  finish(lane .. part .. ':' .. o, false)
   n = n + 1
 end
 redis.call('ZREMRANGEBYSCORE', k('acked:' .. lane .. part), '-inf', '(' .. off)
