@@ -17,6 +17,7 @@ import { benchPush, type PushReport, pushTables } from './bench/push.ts';
 import { machine, type Row, table } from './bench/report.ts';
 import { soak } from './bench/soak.ts';
 import { benchThroughput, type ThroughputRow, throughputTable } from './bench/throughput.ts';
+import { benchPull, type PullRow, pullTable } from './bench/pull.ts';
 import { infraEndpoints, infraUp } from './infra/index.ts';
 import { DEMO, publish, seedDemo } from './lib/demo.ts';
 import { startSubscriber } from './lib/subscriber.ts';
@@ -27,10 +28,13 @@ const WARMUP_MS = 1000;
 const MAX_OPS = 2_000_000;
 /** How long to let the dispatcher drain pushes between publish levels, so one level's deliveries do not load the next. */
 const DRAIN_MS = 15_000;
-/** Sections to run (comma list of control, http, publish, throughput, push, soak); all but soak by default. */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput,push').split(',').map((x) => x.trim()));
+/** Sections to run (comma list of control, http, publish, throughput, push, pull, soak); all but soak by default. */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput,push,pull').split(',').map((x) => x.trim()));
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? '600');
 const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? '500');
+/** Events pulled and acked by the `pull` section, and its concurrent pullers. */
+const PULL_EVENTS = Number(process.env.BENCH_PULL_EVENTS ?? '20000');
+const PULL_CONCURRENCY = Number(process.env.BENCH_PULL_CONCURRENCY ?? '4');
 
 const run = (concurrency: number, op: () => Promise<boolean>): Promise<LoopResult> =>
   closedLoop({ concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxOps: MAX_OPS, op });
@@ -139,6 +143,11 @@ async function main(): Promise<void> {
         ...(await benchThroughput({ tp, pool: openPool, publishSpec, producer, durationMs: DURATION_MS, progress: (line) => console.error(`  ${line}`) })),
       );
     }
+    const pulled: PullRow[] = [];
+    if (SECTIONS.has('pull')) {
+      console.error('bench: pull — pull-and-ack in batches of 100 vs a bare consumer on the same topic…');
+      pulled.push(...(await benchPull({ tp, seeded, events: PULL_EVENTS, concurrency: PULL_CONCURRENCY, progress: (line) => console.error(`  ${line}`) })));
+    }
     let pushed: PushReport | null = null;
     if (SECTIONS.has('push')) {
       console.error('bench: push delivery — bare undici baseline, backlog throughput, open-loop end-to-end latency, fan-out (own platform)…');
@@ -152,6 +161,7 @@ async function main(): Promise<void> {
     if (rows.length > 0) console.log(table(rows));
     if (throughput.length > 0) console.log(`\n${throughputTable(throughput)}`);
     if (pushed) console.log(`\n${pushTables(pushed)}`);
+    if (pulled.length > 0) console.log(`\n${pullTable(pulled)}`);
     if (soaked) console.log(`\n${soaked.summary.join('\n')}`);
     console.log('');
     if (SECTIONS.has('publish')) console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);

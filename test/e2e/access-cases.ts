@@ -49,6 +49,27 @@ function clientOf(p: Persona): string {
   return p === 'otherApp' || p === 'otherAdmin' || p === 'globalAdmin' ? OTHER : OWNER;
 }
 
+const PULL = `${ROOM}/pull/v1/${DEMO.eventType}`;
+
+/** Publishes an event as clinic-a and waits until its PULL subscription has it (leased once, given back). */
+async function pullableEvent(ctx: AccessContext): Promise<void> {
+  const as = (path: string, body: unknown) =>
+    fetch(`${ctx.state.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ctx.keys.ownerApp}`, 'x-govstack-client': OWNER, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => (await r.json()) as Record<string, unknown>);
+  await as(`${ROOM}/pub/v1/${DEMO.eventType}`, { eventType: DEMO.eventType, event: DEMO.sampleEvent });
+  for (let i = 0; i < 6; i++) {
+    const [item] = ((await as(`${PULL}/lease`, { max: 1, waitSeconds: 5 })).items ?? []) as { receipt: string }[];
+    if (item) {
+      await as(`${PULL}/nack`, { receipts: [item.receipt] });
+      return;
+    }
+  }
+  throw new Error('the PULL subscription did not receive the event within 30 s');
+}
+
 const get = (path: string) => (_: AccessContext, p: Persona): Request => ({ method: 'GET', path, client: clientOf(p) });
 const simpleSchema = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } };
 
@@ -273,6 +294,29 @@ export const ACCESS_CASES: AccessCase[] = [
     request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.state.ownSub}/reject`, body: {} }),
   },
   { op: 'approveSubscription', expect: [401, 403, 404, 403, 200, 200], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.state.ownSub}/approve` }) },
+  // Pull (pull service): clinic-a's PULL subscription is ACTIVE now. Only the subscribing
+  // application pulls; admins may name it but never consume its queue; births-registry's
+  // subscription is delivered by push (409).
+  {
+    op: 'pullEvent',
+    expect: [401, 409, 403, 200, 403, 403],
+    prepare: async (ctx) => {
+      await pullableEvent(ctx);
+    },
+    request: get(PULL),
+    after: (ctx, p, res) => {
+      if (p === 'ownerApp') ctx.state.pulledId = String(res.body.id);
+    },
+  },
+  { op: 'confirmEvent', expect: [401, 409, 403, 204, 403, 403], request: (ctx, p) => ({ method: 'DELETE', path: `${PULL}/${ctx.state.pulledId}`, client: clientOf(p) }) },
+  { op: 'leaseEvents', expect: [401, 409, 403, 200, 403, 403], request: (_, p) => ({ method: 'POST', path: `${PULL}/lease`, client: clientOf(p), body: { max: 1 } }) },
+  ...(['ack', 'nack', 'extend'] as const).map(
+    (op): AccessCase => ({
+      op: `${op}Events`,
+      expect: [401, 409, 403, 200, 403, 403],
+      request: (_, p) => ({ method: 'POST', path: `${PULL}/${op}`, client: clientOf(p), body: { receipts: ['not-a-receipt'] } }),
+    }),
+  ),
   { op: 'deleteSub', expect: [401, 204, 404, 204, 404, 404], request: (_, p) => ({ method: 'DELETE', path: `${ROOM}/api/v1/subs/${DEMO.eventType}`, client: clientOf(p) }) },
 
   // Endpoint allowlist: global admin only.

@@ -63,6 +63,22 @@ const delivered = (s: Subscriber, id: string) => s.waitFor((r) => r.some((x) => 
 const find = (s: Subscriber, id: string) => s.received.find((r) => r.headers['webhook-id'] === id) as Received;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until the group is stable with one member (other than `not`) and returns its id. */
+async function soleMember(subscriptionId: string, not?: string): Promise<string> {
+  const admin = t.platform.runtime.kafka.admin();
+  await admin.connect();
+  try {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await pause(100)) {
+      const [group] = (await admin.describeGroups([t.platform.runtime.names.subscriptionGroup(subscriptionId)])).groups;
+      const [member, ...more] = group?.members ?? [];
+      if (group?.state === 'Stable' && member && more.length === 0 && member.memberId !== not) return member.memberId;
+    }
+    throw new Error('the consumer group did not settle on one new member');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Waits until the dispatcher has left the subscription's consumer group. */
 async function groupLeft(subscriptionId: string): Promise<void> {
   const admin = t.platform.runtime.kafka.admin();
@@ -146,10 +162,12 @@ describe('keeping the place', () => {
 
   it('switches PUSH→PULL→PUSH on the same consumer group: what was published meanwhile arrives after switching back', async () => {
     const group = t.platform.routing.current().contract.subscriptions.find((s) => s.id === taxBirth)?.group;
+    const pusher = await soleMember(taxBirth);
     expect((await call('PATCH', `${SUBS}/newBirth`, { key: tax, client: TAX, body: { delivery: 'PULL' } })).status).toBe(201);
     await newest();
     expect(t.platform.routing.current().contract.subscriptions.find((s) => s.id === taxBirth)).toMatchObject({ mode: 'PULL', group });
-    await groupLeft(taxBirth);
+    // The dispatcher leaves the group and the pull feeder takes its place (never acked here).
+    await soleMember(taxBirth, pusher);
     const meanwhile = await birth('mother-switch');
     await pause(1500);
     expect(idsAt(sink)).not.toContain(meanwhile);

@@ -33,6 +33,10 @@ export interface RedisKeys {
   deliveryStatus(roomId: string, eventId: string): string;
   /** Stream: what the data plane asks of the control plane (e.g. disable a subscription whose endpoint is gone). */
   dataPlaneFeedback: string;
+  /** Prefix of one pull subscription's queue keys (hash-tagged by subscription; pull-queue.ts appends the rest). */
+  pullQueue(subscriptionId: string): string;
+  /** Channel: a pull subscription id, published when events became available (long-poll wake-up). */
+  pullWake: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -46,6 +50,8 @@ export function redisKeys(prefix: string): RedisKeys {
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
     dataPlaneFeedback: `${prefix}:feedback:data-plane`,
     deliveryStatus: (roomId, eventId) => `${prefix}:delivery:${roomId}:${eventId}`,
+    pullQueue: (subscriptionId) => `${prefix}:pull:{${subscriptionId}}:`,
+    pullWake: `${prefix}:pull:wake`,
   };
 }
 

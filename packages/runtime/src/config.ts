@@ -328,3 +328,26 @@ export const streamConfigSpec = {
     help: 'Concurrent streams on one pull process (each holds its own Kafka connection); one more is refused with 429 stream.limit_reached.',
   },
 } satisfies ConfigSpec;
+
+/** Pull queues (services/pull): leases, the per-subscription buffer in Redis, offset commits. */
+export const pullConfigSpec = {
+  ...encryptionConfigSpec,
+  ROOMCAST_PULL_LEASE_SECONDS: {
+    kind: 'int',
+    default: '30',
+    check: (v) => (v >= 1 && v <= 43_200 ? undefined : 'must be between 1 and 43200'),
+    help: 'Lease (visibility timeout) of an event handed out by GovStack pull, and the default of the lease route: not confirmed within it, the event is handed out again.',
+  },
+  ROOMCAST_PULL_BUFFER_EVENTS: {
+    kind: 'int',
+    default: '1000',
+    check: (v) => (v >= 10 && v <= 1_000_000 ? undefined : 'must be between 10 and 1000000'),
+    help: 'Events of one pull subscription held in Redis at most (available, leased or delayed); feeding from Kafka pauses while the buffer is full.',
+  },
+  ROOMCAST_PULL_COMMIT_INTERVAL_MS: {
+    kind: 'int',
+    default: '1000',
+    check: (v) => (v >= 100 && v <= 60_000 ? undefined : 'must be between 100 and 60000'),
+    help: 'How often a pull process commits its partitions’ offsets past the acknowledged (or dead-lettered) events.',
+  },
+} satisfies ConfigSpec;

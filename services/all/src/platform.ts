@@ -9,10 +9,10 @@ import { type ControlPlaneUnit, createControlPlane } from '@roomcast/control-pla
 import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
-import { createPull, streamSettingsFromConfig } from '@roomcast/pull';
+import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, dispatcherConfigSpec, dispatcherSettings, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, type Runtime, serveUnits, streamConfigSpec, tlsListener, type Unit } from '@roomcast/runtime';
+import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, dispatcherConfigSpec, dispatcherSettings, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, pullConfigSpec, type Runtime, serveUnits, streamConfigSpec, tlsListener, type Unit } from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -20,6 +20,7 @@ export const platformConfigSpec = {
   ...ingressConfigSpec,
   ...dispatcherConfigSpec,
   ...streamConfigSpec,
+  ...pullConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
   ROOMCAST_PLATFORM_DISPATCHER: {
     kind: 'bool',
@@ -103,6 +104,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
       ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }] : []),
       createPull({ routing, streams: { runtime, logger: logger.child({ unit: 'pull' }), masterKeys, settings: streamSettingsFromConfig(config) } }),
+      createPullQueues({ runtime, routing, logger: logger.child({ unit: 'pull' }), masterKeys, settings: pullSettings(config) }),
     ];
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
     return {

@@ -8,6 +8,7 @@ import type { Unit } from '@roomcast/runtime';
 import { createStreams, type StreamOptions } from './streams.ts';
 
 export { createStreams, type StreamOptions, streamSettingsFromConfig } from './streams.ts';
+export { createPullQueues, pullSettings, type PullQueueSettings } from './queues.ts';
 
 export function createPull(o: { routing: RoutingFollower; streams?: StreamOptions }): Unit {
   const streams = o.streams ? createStreams(o.routing, o.streams) : undefined;

@@ -1,7 +1,8 @@
 /** Composition root of the pull service run on its own. */
-import { encryptionConfigSpec, masterKeysOf, runDataPlaneService, streamConfigSpec } from '@roomcast/runtime';
-import { createPull, streamSettingsFromConfig } from './index.ts';
+import { masterKeysOf, pullConfigSpec, runDataPlaneService, streamConfigSpec } from '@roomcast/runtime';
+import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from './index.ts';
 
-await runDataPlaneService('pull', { ...encryptionConfigSpec, ...streamConfigSpec }, process.env, ({ routing, runtime, logger, config }) => [
+await runDataPlaneService('pull', { ...pullConfigSpec, ...streamConfigSpec }, process.env, ({ config, runtime, routing, logger }) => [
   createPull({ routing, streams: { runtime, logger, masterKeys: masterKeysOf(config), settings: streamSettingsFromConfig(config) } }),
+  createPullQueues({ runtime, routing, logger, masterKeys: masterKeysOf(config), settings: pullSettings(config) }),
 ]);

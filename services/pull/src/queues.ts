@@ -1,0 +1,100 @@
+/**
+ * Pull queues as a mountable unit: the feeder (Kafka → Redis), the routes (any process serves
+ * any subscription), the sweeper (expired leases, lapsed dead-letter claims) and the metrics.
+ * The pull service's main.ts and the all-in-one platform both mount it.
+ */
+import type { Logger, MasterKey } from '@roomcast/core';
+import { ApiRouter } from '@roomcast/http';
+import { createDurableProducer, ensureTopics } from '@roomcast/kafka';
+import type { RoutingFollower } from '@roomcast/routing';
+import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
+import { DeadLetters } from './dead-letter.ts';
+import { Feeder } from './feeder.ts';
+import { PullStore } from './pull-queue.ts';
+import { pullRoutes } from './pull-routes.ts';
+import { PullService } from './pull-service.ts';
+import { PullMetrics } from './queue-metrics.ts';
+import { WakeBoard } from './wake.ts';
+
+export interface PullQueueSettings {
+  leaseSeconds: number;
+  bufferEvents: number;
+  commitIntervalMs: number;
+  /** Retention of the dead-letter topic when this process creates it. */
+  retentionMs: number;
+}
+
+export const DEFAULT_PULL_SETTINGS: PullQueueSettings = { leaseSeconds: 30, bufferEvents: 1000, commitIntervalMs: 1000, retentionMs: 7 * 24 * 3600_000 };
+
+/** The pull settings of a loaded config (pullConfigSpec). */
+export function pullSettings(config: {
+  ROOMCAST_PULL_LEASE_SECONDS: number;
+  ROOMCAST_PULL_BUFFER_EVENTS: number;
+  ROOMCAST_PULL_COMMIT_INTERVAL_MS: number;
+  ROOMCAST_TOPIC_RETENTION_MS: number;
+}): PullQueueSettings {
+  return {
+    leaseSeconds: config.ROOMCAST_PULL_LEASE_SECONDS,
+    bufferEvents: config.ROOMCAST_PULL_BUFFER_EVENTS,
+    commitIntervalMs: config.ROOMCAST_PULL_COMMIT_INTERVAL_MS,
+    retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+  };
+}
+
+const SWEEP_MS = 1000;
+
+export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower; logger: Logger; masterKeys?: MasterKey[]; settings?: PullQueueSettings }): Unit {
+  const settings = o.settings ?? DEFAULT_PULL_SETTINGS;
+  const { runtime, routing, logger } = o;
+  const store = new PullStore(runtime.redis, runtime.keys);
+  const metrics = new PullMetrics(runtime.metrics, async () => {
+    const subs = routing.current().subscriptions('PULL');
+    return Promise.all(subs.map(async (s) => ({ subscription: s.id, stats: await store.stats(s.id) })));
+  });
+  const producer = createDurableProducer(runtime.kafka);
+  const deadLetterTopic = runtime.names.deadLetterTopic();
+  const wake = new WakeBoard(runtime.redis, runtime.keys.pullWake, logger);
+  const feeder = new Feeder({ runtime, routing, store, metrics, logger, bufferEvents: settings.bufferEvents, commitIntervalMs: settings.commitIntervalMs });
+  const service = new PullService({
+    routing,
+    store,
+    wake,
+    metrics,
+    deadLetters: new DeadLetters({ producer, topic: deadLetterTopic, store, metrics, logger }),
+    dataKeys: followDataKeys(routing, o.masterKeys ?? [], logger),
+    logger,
+    ready: (id) => feeder.ready(id),
+  });
+  const router = new ApiRouter(contractResolvers(routing, runtime.keyUsage));
+  pullRoutes(router, service, { defaultLeaseSeconds: settings.leaseSeconds });
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping = false;
+
+  return {
+    name: 'pull-queues',
+    routes: [router.hono()],
+    openapi: router.openapi(),
+    async start() {
+      await ensureTopics(runtime.kafka, [{ topic: deadLetterTopic, partitions: 3, retentionMs: settings.retentionMs }]);
+      await producer.connect();
+      await wake.start();
+      await feeder.start();
+      sweeper = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        service
+          .sweep(feeder.subscriptions())
+          .catch((err: unknown) => logger.warn('pull sweep failed', { error: err }))
+          .finally(() => {
+            sweeping = false;
+          });
+      }, SWEEP_MS);
+    },
+    async stop() {
+      clearInterval(sweeper);
+      await feeder.stop();
+      await wake.close();
+      await producer.disconnect();
+    },
+  };
+}
