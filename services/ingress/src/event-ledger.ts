@@ -16,6 +16,7 @@
 import { type Logger, RoomcastError, uuidv7 } from '@roomcast/core';
 import { eventMarks, type EventMarks, luaScript, type Redis, type RedisKeys } from '@roomcast/redis';
 import type { IngressMetrics } from './metrics.ts';
+import type { Reservation, Reserved } from './rate-limit.ts';
 import { withTimeout } from './timeout.ts';
 
 /** What the ledger keeps per event (JSON in Redis). */
@@ -94,25 +95,42 @@ export class EventLedger {
     this.#marks = eventMarks(options.redis, options.keys);
   }
 
-  async begin(input: BeginInput): Promise<Claim> {
+  /**
+   * The reservation of a publisher-chosen id (key and pending record), so the rate limiter can
+   * make it in the same Redis call as the tokens (rate-limit.ts); undefined for generated ids.
+   */
+  prepare(input: BeginInput): Reservation | undefined {
+    if (input.requestedId === undefined) return undefined;
+    return {
+      key: this.#o.keys.eventRecord(input.roomId, input.publisher, input.requestedId),
+      pending: JSON.stringify({ state: 'pending', hash: input.hash, eventType: input.eventType, token: uuidv7() } satisfies LedgerRecord),
+      ttlMs: this.#o.pendingMs ?? 30_000,
+    };
+  }
+
+  /**
+   * Claims the event id. `prepared` and `first` come from `prepare` and a reservation already
+   * attempted with the rate-limit tokens (its answer is used instead of a first Redis call).
+   */
+  async begin(input: BeginInput, prepared?: Reservation, first?: Reserved): Promise<Claim> {
     const { requestedId } = input;
     if (requestedId === undefined) {
       const id = uuidv7();
       return { replayed: false, id, complete: (result, event) => this.#complete(input, id, result, event), release: async () => {} };
     }
-    const key = this.#o.keys.eventRecord(input.roomId, input.publisher, requestedId);
-    const pending = JSON.stringify({ state: 'pending', hash: input.hash, eventType: input.eventType, token: uuidv7() } satisfies LedgerRecord);
+    const { key, pending, ttlMs } = prepared ?? (this.prepare(input) as Reservation);
     const deadline = Date.now() + (this.#o.waitMs ?? 2000);
+    let answer = first;
     for (;;) {
-      const existing = await this.#redis(RESERVE.run(this.#o.redis, [key], [pending, this.#o.pendingMs ?? 30_000]));
-      if (existing === null || existing === undefined) {
+      const existing = answer ? answer.existing : ((await this.#redis(RESERVE.run(this.#o.redis, [key], [pending, ttlMs]))) as string | null | undefined);
+      answer = undefined;
+      // Our own pending record: a combined call that timed out here but ran in Redis reserved it.
+      if (existing === null || existing === undefined || existing === pending) {
         return {
           replayed: false,
           id: requestedId,
           complete: (result, event) => this.#complete(input, requestedId, result, event),
-          release: async () => {
-            await RELEASE.run(this.#o.redis, [key], [pending]).catch((err: unknown) => this.#o.logger.warn('event id reservation not released', { eventId: requestedId, error: err }));
-          },
+          release: () => this.abandon({ key, pending, ttlMs }),
         };
       }
       const record = JSON.parse(String(existing)) as LedgerRecord;
@@ -130,6 +148,11 @@ export class EventLedger {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** Drops a reservation this attempt made (a failed produce, or an event refused after it was reserved), so a retry can use the id. */
+  async abandon(r: Reservation): Promise<void> {
+    await RELEASE.run(this.#o.redis, [r.key], [r.pending]).catch((err: unknown) => this.#o.logger.warn('event id reservation not released', { key: r.key, error: err }));
   }
 
   /** The record of an event and whether it was cancelled; undefined when unknown (or expired). */
