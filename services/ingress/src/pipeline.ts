@@ -23,7 +23,7 @@
  * routing contract.
  */
 import { type DataKeyRing, parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
-import { encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
+import { type BatchedRecord, encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { sealForKafka } from './encryption.ts';
@@ -159,7 +159,11 @@ export class PublishPipeline {
         value: Buffer.from(JSON.stringify(event)),
         traceparent: input.traceparent,
       }).catch(async (err: unknown) => {
-        await claim.release();
+        const late = (err as { late?: Promise<RecordMetadata> }).late;
+        // Timed out while the send is still under way: it may yet be stored, so the id stays
+        // reserved until it is known (stored → a retry replays it; failed → freed). Failed: freed now.
+        if (late) claim.settleLater(late.then((md) => ({ id, partition: md.partition, sequence: Number(md.baseOffset ?? 0) })), event);
+        else await claim.release();
         throw err;
       });
       const result = { id, partition: metadata.partition, sequence: Number(metadata.baseOffset ?? 0) };
@@ -187,8 +191,10 @@ export class PublishPipeline {
     r: { id: string; publisher: string; key: string | null; value: Buffer; traceparent?: string | undefined },
   ): Promise<RecordMetadata> {
     const sealed = sealForKafka(this.deps.dataKeys, room, type, r.id, r.value);
+    let added: Promise<BatchedRecord> | undefined;
+    let settled: Promise<boolean> = Promise.resolve(true);
     try {
-      const added = this.deps.batcher.add(laneOf(room, type), {
+      added = this.deps.batcher.add(laneOf(room, type), {
             key: r.key,
             value: encodeWire(type.schemaId, sealed.payload),
             headers: encodeHeaders({
@@ -203,18 +209,26 @@ export class PublishPipeline {
               ...(r.traceparent ? { traceparent: r.traceparent } : {}),
             }),
       });
+      settled = added.then(
+        () => true,
+        () => true,
+      );
       const record = await withinTimeout(added, this.deps.limits?.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, this.deps.limits?.retryAfterSeconds);
-      return { topicName: record.topic, partition: record.partition, baseOffset: record.offset, errorCode: 0 };
+      return metadataOf(record);
     } catch (err) {
-      if (err instanceof RoomcastError) throw err;
-      throw kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
+      const e = err instanceof RoomcastError ? err : kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
+      // The send outlived the timeout: hand it on, so the caller can learn its outcome.
+      if (added && !(await Promise.race([settled, Promise.resolve(false)]))) Object.assign(e, { late: added.then(metadataOf) });
+      throw e;
     }
   }
 }
 
+const metadataOf = (record: BatchedRecord): RecordMetadata => ({ topicName: record.topic, partition: record.partition, baseOffset: record.offset, errorCode: 0 });
+
 /** Without a ledger: a bare UUIDv7 (or the chosen id), nothing remembered. */
 function generatedClaim(requestedId: string | undefined): Claim {
-  return { replayed: false, id: requestedId ?? uuidv7(), complete: async () => {}, release: async () => {} };
+  return { replayed: false, id: requestedId ?? uuidv7(), complete: async () => {}, release: async () => {}, settleLater: () => {} };
 }
 
 function outcomeOf(err: unknown): string {
