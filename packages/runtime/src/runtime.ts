@@ -132,6 +132,8 @@ export function exportRoutingGeneration(metrics: Registry, routing: { current():
     name: 'roomcast_routing_generation',
     help: 'Generation of the routing contract this process routes with',
     registers: [metrics],
+    // Across the workers of one service (workers.ts): the oldest generation any of them holds.
+    aggregator: 'min',
     collect() {
       this.set(routing.current().contract.generation);
     },

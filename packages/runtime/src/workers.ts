@@ -43,6 +43,8 @@ export function runWorkers(o: WorkerSupervisorOptions): Promise<void> {
   let started = false;
   let delay = baseDelay;
   const listening = new WeakSet<Worker>();
+  /** Forked and not exited yet (cluster.workers keeps a worker until it also disconnected). */
+  const live = new Set<Worker>();
 
   // A worker serving /metrics asks for the aggregate of all workers (prom-client's cluster protocol).
   cluster.on('message', (worker: Worker, message: unknown) => {
@@ -56,21 +58,26 @@ export function runWorkers(o: WorkerSupervisorOptions): Promise<void> {
 
   const stopAll = (signal: string) => {
     if (stopping) {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      for (const w of live) w.process.kill('SIGKILL');
       process.exit(1);
     }
     stopping = true;
-    o.logger.info('stopping workers', { signal, workers: Object.keys(cluster.workers ?? {}).length });
+    o.logger.info('stopping workers', { signal, workers: live.size });
     setTimeout(() => {
-      o.logger.error('workers did not stop in time; killing them', { graceMs });
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      o.logger.error('workers did not stop in time; killing them', { graceMs, left: live.size });
+      for (const w of live) w.process.kill('SIGKILL');
       process.exit(1);
     }, graceMs).unref();
-    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(STOP_MESSAGE);
+    // A listening worker stops gracefully on request; one still starting has nothing to finish
+    // (and may not listen for the request yet): SIGTERM ends it.
+    for (const w of live) {
+      if (listening.has(w) && w.isConnected()) w.send(STOP_MESSAGE);
+      else w.process.kill('SIGTERM');
+    }
     const check = () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (live.size === 0) process.exit(0);
     };
-    cluster.on('exit', check);
+    cluster.on('exit', () => setImmediate(check));
     check();
   };
   process.on('SIGINT', () => stopAll('SIGINT'));
@@ -79,20 +86,22 @@ export function runWorkers(o: WorkerSupervisorOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     const fork = () => {
       const w = cluster.fork();
+      live.add(w);
       w.once('listening', () => {
         listening.add(w);
         delay = baseDelay;
-        if (!started && Object.values(cluster.workers ?? {}).every((x) => x && listening.has(x)) && Object.keys(cluster.workers ?? {}).length === o.workers) {
+        if (!started && live.size === o.workers && [...live].every((x) => listening.has(x))) {
           started = true;
           o.logger.info('workers listening', { workers: o.workers });
           resolve();
         }
       });
       w.once('exit', (code, signal) => {
+        live.delete(w);
         if (stopping) return;
         if (!started) {
           stopping = true;
-          for (const x of Object.values(cluster.workers ?? {})) x?.process.kill('SIGTERM');
+          for (const x of live) x.process.kill('SIGTERM');
           reject(new Error(`worker ${w.process.pid} exited before it was listening (code ${code}, signal ${signal})`));
           return;
         }
