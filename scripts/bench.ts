@@ -140,7 +140,20 @@ async function main(): Promise<void> {
     if (SECTIONS.has('throughput')) {
       console.error('bench: throughput — batched baseline, open-loop single publish, batches through the pipeline (dispatcher stopped)…');
       throughput.push(
-        ...(await benchThroughput({ tp, pool: openPool, publishSpec, producer, durationMs: DURATION_MS, progress: (line) => console.error(`  ${line}`) })),
+        ...(await benchThroughput({
+          tp,
+          publishSpec,
+          producer,
+          durationMs: DURATION_MS,
+          ingressEnv: {
+            ROOMCAST_KAFKA_BROKERS: infraEndpoints().kafkaBrokers.join(','),
+            ROOMCAST_REGISTRY_URL: infraEndpoints().registryUrl,
+            ROOMCAST_REDIS_URL: infraEndpoints().redisUrl,
+            ROOMCAST_NAME_PREFIX: tp.prefix,
+            ROOMCAST_LOG_LEVEL: 'error',
+          },
+          progress: (line) => console.error(`  ${line}`),
+        })),
       );
     }
     const pulled: PullRow[] = [];

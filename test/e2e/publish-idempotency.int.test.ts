@@ -93,4 +93,27 @@ describe('publisher-chosen event ids', () => {
     expect(generated.status).toBe(201);
     expect((await topicEventIds(t.platform, t.prefix, topic())).length).toBe(before + 1);
   });
+
+  it('batch publish answers a replayed id per item: 200 with replayed: true and the original result, nothing produced again', async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    const batch = async (ids: string[]) => {
+      const res = await fetch(`${t.platform.url}${DEMO.roomPath}/pub/v1/${DEMO.eventType}/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${seeded.publisherKey}`, 'content-type': 'application/json', 'x-govstack-client': DEMO.publisherClient },
+        body: JSON.stringify({ events: ids.map((id) => ({ eventType: DEMO.eventType, event: DEMO.sampleEvent, id })) }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { accepted: number; results: Array<Record<string, unknown>> }).results;
+    };
+    const [first] = await batch([a]);
+    expect(first?.status).toBe(201);
+    expect(first?.replayed).toBeUndefined();
+    const again = await batch([a, b]);
+    expect(again[0]).toEqual({ index: 0, status: 200, replayed: true, id: a, partition: first?.partition, sequence: first?.sequence });
+    expect(again[1]?.status).toBe(201);
+    expect(again[1]?.replayed).toBeUndefined();
+    expect(await count(a)).toBe(1);
+    expect(await count(b)).toBe(1);
+  });
 });

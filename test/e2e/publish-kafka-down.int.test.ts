@@ -8,12 +8,14 @@
  * broker addresses). Closing the gate cuts every connection and refuses new ones — to the
  * ingress, exactly a stopped broker — while the platform and every other test keep theirs.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infraEndpoints } from '../../scripts/infra/config.ts';
 import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
 import { type KafkaGate, startKafkaGate } from '../support/kafka-gate.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { type ServiceProcess, startService } from '../support/process.ts';
+import { topicEventIds } from '../support/topic.ts';
 
 const TIMEOUT_MS = 1500;
 
@@ -105,5 +107,38 @@ describe('Kafka unavailable', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(status).toBe(201);
+  });
+
+  it('frees a chosen id whose produce failed: the same id once Kafka is back is stored exactly once, never stuck at 409', async () => {
+    const id = randomUUID();
+    const url = `${ingress?.url}${DEMO.roomPath}/pub/v1/${DEMO.eventType}`;
+    const headers = { authorization: `Bearer ${seeded.publisherKey}`, 'x-govstack-client': DEMO.publisherClient, 'content-type': 'application/json', 'idempotency-key': id };
+    const body = JSON.stringify({ eventType: DEMO.eventType, event: DEMO.sampleEvent });
+    const post = async () => {
+      const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS * 4) });
+      return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: (await res.json()) as { id?: string; code?: string } };
+    };
+    gate.close();
+    const failed = await post();
+    expect(failed.status).toBe(503);
+    expect(failed.body.code).toBe('publish.kafka_unavailable');
+    gate.open();
+    const seen: string[] = [];
+    const deadline = Date.now() + 30_000;
+    let last = failed;
+    while (Date.now() < deadline) {
+      last = await post();
+      seen.push(`${last.status} ${last.body.code ?? ''}`.trim());
+      if (last.status !== 503 && last.status !== 409) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // 201: the failed send was dropped and the retry stored the event. 200 + Idempotent-Replayed:
+    // the send that timed out was stored late (a 503 means "not known to be stored") and the
+    // retry answers its result. Either way the id is usable again and the event is there once.
+    expect(last.status === 201 || (last.status === 200 && last.replayed === 'true'), seen.join(', ')).toBe(true);
+    expect(last.body.id).toBe(id);
+    const room = t.platform.routing.current().contract.rooms[0];
+    const ids = await topicEventIds(t.platform, t.prefix, room?.topic ?? '');
+    expect(ids.filter((x) => x === id)).toHaveLength(1);
   });
 });

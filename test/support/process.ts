@@ -31,7 +31,7 @@ export async function startService(name: string, env: Record<string, string>, ti
   const port = await freePort();
   const main = fileURLToPath(new URL(`../../services/${name}/src/main.ts`, import.meta.url));
   const child: ChildProcess = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? '', ...env, ROOMCAST_HOST: '127.0.0.1', ROOMCAST_PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', ROOMCAST_INGRESS_WORKERS: '1', ...env, ROOMCAST_HOST: '127.0.0.1', ROOMCAST_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -37,8 +37,9 @@ export class HttpMetrics {
   }
 }
 
-export function metricsRoute(registry: Registry): Hono {
+/** `/metrics`: the registry's text, or `text()` when given (a cluster worker answering for every worker). */
+export function metricsRoute(registry: Registry, text?: () => Promise<string>): Hono {
   const app = new Hono();
-  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  app.get('/metrics', async (c) => c.body(await (text ? text() : registry.metrics()), 200, { 'content-type': registry.contentType }));
   return app;
 }

@@ -20,6 +20,8 @@ export interface PlatformAppOptions {
   checks: Record<string, ReadinessCheck>;
   openapi: () => Record<string, unknown>;
   routes: Hono[];
+  /** Text served on /metrics instead of the registry's own (cluster workers: every worker's together). */
+  metricsText?: (() => Promise<string>) | undefined;
 }
 
 export function buildPlatformApp(options: PlatformAppOptions): Hono {
@@ -30,7 +32,7 @@ export function buildPlatformApp(options: PlatformAppOptions): Hono {
   app.onError(problemErrorHandler(options.logger));
   app.notFound(problemNotFound);
   app.route('/', healthRoutes(options.checks));
-  app.route('/', metricsRoute(options.registry));
+  app.route('/', metricsRoute(options.registry, options.metricsText));
   app.get('/openapi.json', (c) => c.json(options.openapi()));
   for (const r of options.routes) app.route('/', r);
   return app;

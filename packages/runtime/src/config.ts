@@ -240,6 +240,12 @@ export const ingressConfigSpec = {
     check: (v) => (v >= 1024 ? undefined : 'must be at least 1 KiB'),
     help: 'Bytes of events that may wait for the next produce request; beyond that a publish is answered 503 at once.',
   },
+  ROOMCAST_INGRESS_WORKERS: {
+    kind: 'int',
+    optional: true,
+    check: (v) => (v >= 1 && v <= 256 ? undefined : 'must be between 1 and 256'),
+    help: 'Worker processes of a standalone ingress (services/ingress), sharing its port (node:cluster); unset: one per CPU (os.availableParallelism()); 1: a single process. The all-in-one process (services/all, npm start) always runs one.',
+  },
 } satisfies ConfigSpec;
 
 /** Push delivery (the dispatcher). */

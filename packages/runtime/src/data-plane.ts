@@ -9,6 +9,7 @@ import { commonConfigSpec } from './config.ts';
 import { createRuntime, exportRoutingGeneration, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
 import { serveUnits, type Unit } from './serve.ts';
 import { tlsListener } from './tls.ts';
+import { clusterMetricsText, isClusterWorker } from './workers.ts';
 
 export interface DataPlaneContext<S extends ConfigSpec> {
   config: ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
@@ -33,7 +34,9 @@ export function runDataPlaneService<S extends ConfigSpec>(
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
     const units = build({ config, runtime, routing, logger });
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
+    // A cluster worker (workers.ts) answers /metrics for all workers of the service.
+    const metricsText = isClusterWorker() ? clusterMetricsText(runtime.metrics) : undefined;
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText });
     stopOnSignals(async () => {
       await served.stop();
       await runtime.close();

@@ -5,3 +5,4 @@ export * from './data-plane.ts';
 export * from './tls.ts';
 export * from './contract-auth.ts';
 export * from './data-keys.ts';
+export * from './workers.ts';

@@ -8,6 +8,7 @@ import { createKafka, type Kafka, type KafkaNames, kafkaNames, probeKafka } from
 import { createRedis, type KeyUsage, keyUsage, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
 import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { STOP_MESSAGE } from './workers.ts';
 
 export interface RuntimeSettings {
   kafkaBrokers: string[];
@@ -73,7 +74,11 @@ export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtim
 export function stopOnSignals(stop: () => Promise<void>, logger: Logger, graceMs = 20_000): void {
   let stopping = false;
   const handler = (signal: string) => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      // A second signal exits at once; the primary's stop request (below) never forces.
+      if (signal === 'primary') return;
+      process.exit(1);
+    }
     stopping = true;
     logger.info('shutting down', { signal });
     setTimeout(() => {
@@ -90,6 +95,8 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger, graceMs
   };
   process.once('SIGINT', () => handler('SIGINT'));
   process.once('SIGTERM', () => handler('SIGTERM'));
+  // A worker of runWorkers (workers.ts) is stopped by its primary over IPC.
+  if (process.send) process.on('message', (m: unknown) => m === STOP_MESSAGE && handler('primary'));
 }
 
 /** Runs a composition root; a configuration error prints its list of problems and exits 2. */
@@ -125,6 +132,8 @@ export function exportRoutingGeneration(metrics: Registry, routing: { current():
     name: 'roomcast_routing_generation',
     help: 'Generation of the routing contract this process routes with',
     registers: [metrics],
+    // Across the workers of one service (workers.ts): the oldest generation any of them holds.
+    aggregator: 'min',
     collect() {
       this.set(routing.current().contract.generation);
     },

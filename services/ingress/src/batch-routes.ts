@@ -11,7 +11,8 @@
  * Past the envelope every item goes through the same `PublishPipeline.publish` as a single
  * publish — every check applies per item — and all items are started at once, in index order,
  * so the producer batches them together. The answer is `200` with one result per item, in the
- * order of `events`: `{index, status: 201, id, partition, sequence}` for a stored event, or
+ * order of `events`: `{index, status: 201, id, partition, sequence}` for a stored event (`status:
+ * 200` and `replayed: true` with the original result for a replayed id), or
  * `{index, status, code, title, detail, errors[]}` (the problem the single route would have
  * answered, pointers made absolute: `/events/{index}/…`). A batch in which some item met a
  * retryable failure (Kafka unavailable) also carries `Retry-After`.
@@ -100,7 +101,8 @@ export function batchRoutes(deps: BatchDeps): Hono {
     const requestId = ((c as Context).get('requestId') as string | undefined) ?? 'unknown';
     let retryAfter: string | undefined;
     const results = settled.map((s, index): BatchItemResult => {
-      if (s.status === 'fulfilled') return { index, status: 201, ...s.value };
+      // A replay of an id already published: 200 and `replayed: true`, as the single route answers it.
+      if (s.status === 'fulfilled') return { index, status: s.value.replayed ? 200 : 201, ...s.value };
       if (!(s.reason instanceof RoomcastError)) deps.logger.error('batch item failed unexpectedly', { index, error: s.reason });
       else if (s.reason.retryable) retryAfter = s.reason.headers?.['retry-after'] ?? '1';
       return itemFailure(index, s.reason, requestId);

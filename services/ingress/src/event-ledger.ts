@@ -16,6 +16,7 @@
 import { type Logger, RoomcastError, uuidv7 } from '@roomcast/core';
 import { eventMarks, type EventMarks, luaScript, type Redis, type RedisKeys } from '@roomcast/redis';
 import type { IngressMetrics } from './metrics.ts';
+import type { Reservation, Reserved } from './rate-limit.ts';
 import { withTimeout } from './timeout.ts';
 
 /** What the ledger keeps per event (JSON in Redis). */
@@ -41,7 +42,14 @@ export interface ProducedEvent {
 /** A claimed event id: either a replay of an earlier publish, or new (produce, then complete or release). */
 export type Claim =
   | { replayed: true; result: ProducedEvent }
-  | { replayed: false; id: string; complete(result: ProducedEvent, event: unknown): Promise<void>; release(): Promise<void> };
+  | {
+      replayed: false;
+      id: string;
+      complete(result: ProducedEvent, event: unknown): Promise<void>;
+      release(): Promise<void>;
+      /** The caller was answered 503 but the send goes on: keep the id reserved until it settles, then complete or release. */
+      settleLater(send: Promise<ProducedEvent>, event: unknown): void;
+    };
 
 export interface BeginInput {
   roomId: string;
@@ -66,6 +74,12 @@ return false
 /** KEYS[1] record; ARGV[1] the exact pending JSON this process wrote. */
 const RELEASE = luaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** KEYS[1] record; ARGV the pending JSON, TTL ms: renews the reservation while it is still this one. */
+const KEEP = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `);
 
@@ -94,25 +108,49 @@ export class EventLedger {
     this.#marks = eventMarks(options.redis, options.keys);
   }
 
-  async begin(input: BeginInput): Promise<Claim> {
+  /**
+   * The reservation of a publisher-chosen id (key and pending record), so the rate limiter can
+   * make it in the same Redis call as the tokens (rate-limit.ts); undefined for generated ids.
+   */
+  prepare(input: BeginInput): Reservation | undefined {
+    if (input.requestedId === undefined) return undefined;
+    return {
+      key: this.#o.keys.eventRecord(input.roomId, input.publisher, input.requestedId),
+      pending: JSON.stringify({ state: 'pending', hash: input.hash, eventType: input.eventType, token: uuidv7() } satisfies LedgerRecord),
+      ttlMs: this.#o.pendingMs ?? 30_000,
+    };
+  }
+
+  /**
+   * Claims the event id. `prepared` and `first` come from `prepare` and a reservation already
+   * attempted with the rate-limit tokens (its answer is used instead of a first Redis call).
+   */
+  async begin(input: BeginInput, prepared?: Reservation, first?: Reserved): Promise<Claim> {
     const { requestedId } = input;
     if (requestedId === undefined) {
       const id = uuidv7();
-      return { replayed: false, id, complete: (result, event) => this.#complete(input, id, result, event), release: async () => {} };
+      return {
+        replayed: false,
+        id,
+        complete: (result, event) => this.#complete(input, id, result, event),
+        release: async () => {},
+        settleLater: (send, event) => void send.then((result) => this.#complete(input, id, result, event)).catch(() => {}),
+      };
     }
-    const key = this.#o.keys.eventRecord(input.roomId, input.publisher, requestedId);
-    const pending = JSON.stringify({ state: 'pending', hash: input.hash, eventType: input.eventType, token: uuidv7() } satisfies LedgerRecord);
+    const { key, pending, ttlMs } = prepared ?? (this.prepare(input) as Reservation);
     const deadline = Date.now() + (this.#o.waitMs ?? 2000);
+    let answer = first;
     for (;;) {
-      const existing = await this.#redis(RESERVE.run(this.#o.redis, [key], [pending, this.#o.pendingMs ?? 30_000]));
-      if (existing === null || existing === undefined) {
+      const existing = answer ? answer.existing : ((await this.#redis(RESERVE.run(this.#o.redis, [key], [pending, ttlMs]))) as string | null | undefined);
+      answer = undefined;
+      // Our own pending record: a combined call that timed out here but ran in Redis reserved it.
+      if (existing === null || existing === undefined || existing === pending) {
         return {
           replayed: false,
           id: requestedId,
           complete: (result, event) => this.#complete(input, requestedId, result, event),
-          release: async () => {
-            await RELEASE.run(this.#o.redis, [key], [pending]).catch((err: unknown) => this.#o.logger.warn('event id reservation not released', { eventId: requestedId, error: err }));
-          },
+          release: () => this.abandon({ key, pending, ttlMs }),
+          settleLater: (send, event) => this.#settleLater({ key, pending, ttlMs }, send, (result) => this.#complete(input, requestedId, result, event)),
         };
       }
       const record = JSON.parse(String(existing)) as LedgerRecord;
@@ -130,6 +168,28 @@ export class EventLedger {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** Drops a reservation this attempt made (a failed produce, or an event refused after it was reserved), so a retry can use the id. */
+  async abandon(r: Reservation): Promise<void> {
+    await RELEASE.run(this.#o.redis, [r.key], [r.pending]).catch((err: unknown) => this.#o.logger.warn('event id reservation not released', { key: r.key, error: err }));
+  }
+
+  /** Keeps a reservation alive (its TTL renewed while it is still ours) until the send settles; then records or frees it. */
+  #settleLater(r: Reservation, send: Promise<ProducedEvent>, complete: (result: ProducedEvent) => Promise<void>): void {
+    const renew = () => void KEEP.run(this.#o.redis, [r.key], [r.pending, r.ttlMs]).catch(() => {});
+    const timer = setInterval(renew, Math.max(1000, Math.floor(r.ttlMs / 2)));
+    timer.unref();
+    send.then(
+      (result) => {
+        clearInterval(timer);
+        return complete(result);
+      },
+      () => {
+        clearInterval(timer);
+        return this.abandon(r);
+      },
+    );
   }
 
   /** The record of an event and whether it was cancelled; undefined when unknown (or expired). */

@@ -175,7 +175,8 @@ export const ingressOpenApi: OpenApiPaths = {
                       required: ['index', 'status'],
                       properties: {
                         index: { type: 'integer' },
-                        status: { type: 'integer', description: '201 stored, else the 4xx/5xx the single route would answer' },
+                        status: { type: 'integer', description: '201 stored, 200 a replayed id (original result), else the 4xx/5xx the single route would answer' },
+                        replayed: { type: 'boolean', description: 'true when the item replayed an id already published (no new record)' },
                         id: { type: 'string' },
                         partition: { type: 'integer' },
                         sequence: { type: 'integer' },

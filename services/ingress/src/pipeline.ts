@@ -23,7 +23,7 @@
  * routing contract.
  */
 import { type DataKeyRing, parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
-import { encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
+import { type BatchedRecord, encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { sealForKafka } from './encryption.ts';
@@ -31,7 +31,7 @@ import type { IngressMetrics } from './metrics.ts';
 import { checkPayload } from './payload-checks.ts';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, kafkaUnavailable, type PublishLimits, recordValidationFailure, validationReason, withinTimeout } from './publish-guard.ts';
 import { payloadHash, requestedEventId } from './event-id.ts';
-import type { Claim, EventLedger } from './event-ledger.ts';
+import type { BeginInput, Claim, EventLedger } from './event-ledger.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { ValidatorCache } from './validators.ts';
 
@@ -130,13 +130,23 @@ export class PublishPipeline {
       }
       checkPayload(body, this.deps.limits?.payload);
       const requestedId = requestedEventId(body as Record<string, unknown>, input.idempotencyKey);
-      await this.deps.limiter?.take(input.publisher, room.id);
-      const validate = this.deps.validators.peek(type.schemaId) ?? (await this.deps.validators.get(type.schemaId));
-      const problems = validate(event);
-      if (problems.length > 0) {
-        throw new RoomcastError('publish.schema_violation', { errors: problems.map((p) => ({ pointer: `/event${p.pointer}`, message: p.message })) });
+      const ledgerInput = this.deps.ledger ? this.#ledgerInput(input, room, type, requestedId, body as Record<string, unknown>) : undefined;
+      // A chosen id is reserved in the same Redis call as the rate-limit tokens (one round trip);
+      // what the reservation found is acted on only after validation, in the documented order.
+      const prepared = ledgerInput ? this.deps.ledger?.prepare(ledgerInput) : undefined;
+      const reserved = await this.deps.limiter?.take(input.publisher, room.id, 1, prepared);
+      try {
+        const validate = this.deps.validators.peek(type.schemaId) ?? (await this.deps.validators.get(type.schemaId));
+        const problems = validate(event);
+        if (problems.length > 0) {
+          throw new RoomcastError('publish.schema_violation', { errors: problems.map((p) => ({ pointer: `/event${p.pointer}`, message: p.message })) });
+        }
+      } catch (err) {
+        // Refused after the id was reserved: free it, as a failed produce does.
+        if (prepared && reserved?.existing === null) await this.deps.ledger?.abandon(prepared);
+        throw err;
       }
-      const claim = await this.#claim(input, room, type, requestedId, body as Record<string, unknown>);
+      const claim = ledgerInput && this.deps.ledger ? await this.deps.ledger.begin(ledgerInput, prepared, reserved) : generatedClaim(requestedId);
       if (claim.replayed) {
         this.deps.metrics.requests.inc({ ...labels, outcome: 'replayed' });
         return { ...claim.result, replayed: true };
@@ -149,7 +159,11 @@ export class PublishPipeline {
         value: Buffer.from(JSON.stringify(event)),
         traceparent: input.traceparent,
       }).catch(async (err: unknown) => {
-        await claim.release();
+        const late = (err as { late?: Promise<RecordMetadata> }).late;
+        // Timed out while the send is still under way: it may yet be stored, so the id stays
+        // reserved until it is known (stored → a retry replays it; failed → freed). Failed: freed now.
+        if (late) claim.settleLater(late.then((md) => ({ id, partition: md.partition, sequence: Number(md.baseOffset ?? 0) })), event);
+        else await claim.release();
         throw err;
       });
       const result = { id, partition: metadata.partition, sequence: Number(metadata.baseOffset ?? 0) };
@@ -164,13 +178,10 @@ export class PublishPipeline {
     }
   }
 
-  /** The event id: a replay of an earlier publish, or new (ledger.ts; a bare UUIDv7 without a ledger). */
-  #claim(input: PublishInput, room: RoomRoute, type: EventTypeRoute, requestedId: string | undefined, body: Record<string, unknown>): Promise<Claim> {
-    if (!this.deps.ledger) {
-      return Promise.resolve({ replayed: false, id: requestedId ?? uuidv7(), complete: async () => {}, release: async () => {} });
-    }
+  /** What the ledger needs to claim the id (ledger.ts): the payload fingerprint for replays. */
+  #ledgerInput(input: PublishInput, room: RoomRoute, type: EventTypeRoute, requestedId: string | undefined, body: Record<string, unknown>): BeginInput {
     const hash = payloadHash(type.name, body.event, body.key);
-    return this.deps.ledger.begin({ roomId: room.id, publisher: input.publisher, eventType: type.name, classification: type.classification, requestedId, hash });
+    return { roomId: room.id, publisher: input.publisher, eventType: type.name, classification: type.classification, requestedId, hash };
   }
 
   /** Step 6: one record, acks=all through the batcher (answered once its batch is acknowledged, or 503 after the publish timeout), Confluent wire format, `rc-*` headers. */
@@ -180,8 +191,10 @@ export class PublishPipeline {
     r: { id: string; publisher: string; key: string | null; value: Buffer; traceparent?: string | undefined },
   ): Promise<RecordMetadata> {
     const sealed = sealForKafka(this.deps.dataKeys, room, type, r.id, r.value);
+    let added: Promise<BatchedRecord> | undefined;
+    let settled: Promise<boolean> = Promise.resolve(true);
     try {
-      const added = this.deps.batcher.add(laneOf(room, type), {
+      added = this.deps.batcher.add(laneOf(room, type), {
             key: r.key,
             value: encodeWire(type.schemaId, sealed.payload),
             headers: encodeHeaders({
@@ -196,13 +209,26 @@ export class PublishPipeline {
               ...(r.traceparent ? { traceparent: r.traceparent } : {}),
             }),
       });
+      settled = added.then(
+        () => true,
+        () => true,
+      );
       const record = await withinTimeout(added, this.deps.limits?.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, this.deps.limits?.retryAfterSeconds);
-      return { topicName: record.topic, partition: record.partition, baseOffset: record.offset, errorCode: 0 };
+      return metadataOf(record);
     } catch (err) {
-      if (err instanceof RoomcastError) throw err;
-      throw kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
+      const e = err instanceof RoomcastError ? err : kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
+      // The send outlived the timeout: hand it on, so the caller can learn its outcome.
+      if (added && !(await Promise.race([settled, Promise.resolve(false)]))) Object.assign(e, { late: added.then(metadataOf) });
+      throw e;
     }
   }
+}
+
+const metadataOf = (record: BatchedRecord): RecordMetadata => ({ topicName: record.topic, partition: record.partition, baseOffset: record.offset, errorCode: 0 });
+
+/** Without a ledger: a bare UUIDv7 (or the chosen id), nothing remembered. */
+function generatedClaim(requestedId: string | undefined): Claim {
+  return { replayed: false, id: requestedId ?? uuidv7(), complete: async () => {}, release: async () => {}, settleLater: () => {} };
 }
 
 function outcomeOf(err: unknown): string {

@@ -38,7 +38,7 @@ function limiter(redis: ScriptClient, clock: { now: number }) {
   return { l, logs, registry };
 }
 
-async function refusal(p: Promise<void>): Promise<RoomcastError> {
+async function refusal(p: Promise<unknown>): Promise<RoomcastError> {
   try {
     await p;
   } catch (err) {

@@ -14,14 +14,19 @@ import type { IngressMetrics } from './metrics.ts';
 import { withTimeout } from './timeout.ts';
 import { type BucketLimits, LocalBuckets, retryAfterSeconds } from './token-bucket.ts';
 
-/** KEYS: buckets; ARGV: n, then rate and burst of each bucket. Returns {allowed 0/1, wait ms, limiting index (1-based, 0 none)}. */
-const TAKE = luaScript(`
+/**
+ * The buckets' arithmetic, shared by both scripts: `nb` buckets in KEYS[1..nb]; ARGV n, then
+ * rate and burst of each bucket. Leaves `limiting` (1-based index of the bucket that refused, 0
+ * when both had `n` tokens and they were taken) and `wait` (ms until it would have them).
+ */
+const TAKE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = tonumber(ARGV[1])
 local have = {}
 local wait, limiting = 0, 0
-for i, key in ipairs(KEYS) do
+for i = 1, nb do
+  local key = KEYS[i]
   local rate, burst = tonumber(ARGV[i * 2]), tonumber(ARGV[i * 2 + 1])
   local s = redis.call('HMGET', key, 't', 'at')
   local tokens = burst
@@ -35,16 +40,47 @@ for i, key in ipairs(KEYS) do
     if w > wait then wait, limiting = w, i end
   end
 end
-for i, key in ipairs(KEYS) do
+for i = 1, nb do
+  local key = KEYS[i]
   local rate, burst = tonumber(ARGV[i * 2]), tonumber(ARGV[i * 2 + 1])
   local left = have[i]
   if limiting == 0 then left = left - n end
   redis.call('HSET', key, 't', tostring(left), 'at', tostring(now))
   redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
 end
+`;
+
+/** KEYS: buckets. Returns {allowed 0/1, wait ms, limiting index (1-based, 0 none)}. */
+const TAKE = luaScript(`local nb = #KEYS
+${TAKE_LUA}
 if limiting == 0 then return {1, 0, 0} end
-return {0, wait, limiting}
-`);
+return {0, wait, limiting}`);
+
+/**
+ * The tokens and an event-id reservation (event-ledger.ts) in ONE round trip: KEYS buckets, then
+ * the event record; ARGV as TAKE, then the pending record JSON and its TTL. Refused → nothing
+ * reserved. Returns TAKE's three values and the existing record (nil when it reserved).
+ */
+const TAKE_AND_RESERVE = luaScript(`local nb = #KEYS - 1
+${TAKE_LUA}
+if limiting ~= 0 then return {0, wait, limiting, false} end
+local v = redis.call('GET', KEYS[nb + 1])
+if v then return {1, 0, 0, v} end
+redis.call('SET', KEYS[nb + 1], ARGV[nb * 2 + 2], 'PX', ARGV[nb * 2 + 3])
+return {1, 0, 0, false}`);
+
+/** An event-id reservation to make together with the tokens (EventLedger.prepare). */
+export interface Reservation {
+  key: string;
+  /** The pending record JSON (unique per attempt). */
+  pending: string;
+  ttlMs: number;
+}
+
+/** What the reservation found: null when it reserved, else the record already there. */
+export interface Reserved {
+  existing: string | null;
+}
 
 export interface RateLimitSettings {
   /** ratePerSec 0 disables that limit. */
@@ -82,15 +118,20 @@ export class RateLimiter {
     return this.#fallback;
   }
 
-  /** Takes `n` tokens from the publisher's and the room's buckets, or throws 429. */
-  async take(publisher: string, roomId: string, n = 1): Promise<void> {
+  /**
+   * Takes `n` tokens from the publisher's and the room's buckets, or throws 429. With a
+   * `reservation` the event id is reserved in the same Redis call (only when the tokens were
+   * granted); the answer says what it found. Undefined: no reservation was made (no limit
+   * configured, or the decision was taken in process memory) — the ledger reserves itself.
+   */
+  async take(publisher: string, roomId: string, n = 1, reservation?: Reservation): Promise<Reserved | undefined> {
     const scopes: Array<{ scope: Scope; key: string; limits: BucketLimits }> = [];
     const { publisher: pl, room: rl } = this.#o.settings;
     if (pl.ratePerSec > 0) scopes.push({ scope: 'publisher', key: this.#o.keys.rateBucket('publisher', publisher), limits: pl });
     if (rl.ratePerSec > 0) scopes.push({ scope: 'room', key: this.#o.keys.rateBucket('room', roomId), limits: rl });
-    if (scopes.length === 0) return;
-    const decision = await this.#decide(scopes, n);
-    if (decision.allowed) return;
+    if (scopes.length === 0) return undefined;
+    const decision = await this.#decide(scopes, n, reservation);
+    if (decision.allowed) return decision.reserved;
     const scope = scopes[decision.limiting]?.scope ?? 'publisher';
     this.#o.metrics.rateLimited.inc({ room: roomId, scope });
     throw new RoomcastError('publish.rate_limited', {
@@ -99,21 +140,30 @@ export class RateLimiter {
     });
   }
 
-  async #decide(scopes: Array<{ key: string; limits: BucketLimits }>, n: number): Promise<{ allowed: boolean; retryAfterMs: number; limiting: number }> {
+  async #decide(
+    scopes: Array<{ key: string; limits: BucketLimits }>,
+    n: number,
+    reservation: Reservation | undefined,
+  ): Promise<{ allowed: boolean; retryAfterMs: number; limiting: number; reserved?: Reserved }> {
     const now = (this.#o.now ?? Date.now)();
     if (now >= this.#localUntil) {
       try {
-        const args = [n, ...scopes.flatMap((s) => [s.limits.ratePerSec, s.limits.burst])];
-        const reply = (await withTimeout(
-          TAKE.run(
-            this.#o.redis,
-            scopes.map((s) => s.key),
-            args,
-          ),
-          this.#o.timeoutMs ?? 250,
-        )) as [number, number, number];
+        const args: Array<string | number> = [n, ...scopes.flatMap((s) => [s.limits.ratePerSec, s.limits.burst])];
+        const keys = scopes.map((s) => s.key);
+        const script = reservation ? TAKE_AND_RESERVE : TAKE;
+        if (reservation) {
+          keys.push(reservation.key);
+          args.push(reservation.pending, reservation.ttlMs);
+        }
+        const reply = (await withTimeout(script.run(this.#o.redis, keys, args), this.#o.timeoutMs ?? 250)) as [number, number, number, string | null | undefined];
         this.#recovered();
-        return { allowed: reply[0] === 1, retryAfterMs: Number(reply[1]), limiting: Number(reply[2]) - 1 };
+        const allowed = reply[0] === 1;
+        return {
+          allowed,
+          retryAfterMs: Number(reply[1]),
+          limiting: Number(reply[2]) - 1,
+          ...(reservation && allowed ? { reserved: { existing: reply[3] ?? null } } : {}),
+        };
       } catch (err) {
         this.#failed(err, now);
       }
