@@ -157,4 +157,22 @@ describe('dispatcher crash', () => {
     await allDelivered(after);
     expect(await attemptsOf(second)).toBeGreaterThan(0);
   }, 240_000);
+
+  it('skips an event cancelled while no dispatcher was running (marks are loaded at start)', async () => {
+    await second?.kill('SIGKILL');
+    second = undefined;
+    const call = caller(t.platform.url);
+    const publishOne = async (motherId: string) => {
+      const res = await publish(t.platform.url, seeded.publisherKey, { ...DEMO.sampleEvent, motherId });
+      expect(res.status).toBe(201);
+      return String(res.body.id);
+    };
+    const cancelled = await publishOne('cancel-me');
+    const del = await call('DELETE', `${DEMO.roomPath}/pub/v1/${DEMO.eventType}/${cancelled}`, { key: seeded.publisherKey, client: DEMO.publisherClient });
+    expect(del.status).toBe(204);
+    const kept = await publishOne('cancel-me');
+    dispatcher = await startService('dispatcher', dispatcherEnv());
+    await sink.waitFor((rs) => rs.some((r) => r.headers['webhook-id'] === kept && r.status < 300), 60_000);
+    expect(sink.received.some((r) => r.headers['webhook-id'] === cancelled)).toBe(false);
+  }, 120_000);
 });

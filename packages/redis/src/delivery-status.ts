@@ -26,42 +26,63 @@ export interface DeliveryStatusEntry {
 
 const FINAL = ['DELIVERED', 'FAILED', 'CANCELLED'];
 
-// KEYS[1] hash; ARGV: field, entry JSON, state, attempts, ttl ms
+// KEYS: one hash per entry; ARGV: ttl ms, then per entry: field, entry JSON, state, attempts
 const RECORD = luaScript(`
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-local entry = ARGV[2]
-if old then
-  local prev = cjson.decode(old)
-  local final = { DELIVERED = true, FAILED = true, CANCELLED = true }
-  if final[prev.state] and not final[ARGV[3]] then
-    if tonumber(ARGV[4]) > prev.attempts then
-      prev.attempts = tonumber(ARGV[4])
-      entry = cjson.encode(prev)
-    else
-      entry = nil
+local final = { DELIVERED = true, FAILED = true, CANCELLED = true }
+for i, key in ipairs(KEYS) do
+  local base = 1 + (i - 1) * 4
+  local field, entry, state, attempts = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], tonumber(ARGV[base + 4])
+  local old = redis.call('HGET', key, field)
+  if old then
+    local prev = cjson.decode(old)
+    if final[prev.state] and not final[state] then
+      if attempts > prev.attempts then
+        prev.attempts = attempts
+        entry = cjson.encode(prev)
+      else
+        entry = nil
+      end
+    elseif prev.attempts > attempts then
+      local next = cjson.decode(entry)
+      next.attempts = prev.attempts
+      entry = cjson.encode(next)
     end
-  elseif prev.attempts > tonumber(ARGV[4]) then
-    local next = cjson.decode(entry)
-    next.attempts = prev.attempts
-    entry = cjson.encode(next)
   end
+  if entry then redis.call('HSET', key, field, entry) end
+  redis.call('PEXPIRE', key, ARGV[1])
 end
-if entry then redis.call('HSET', KEYS[1], ARGV[1], entry) end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1
+return #KEYS
 `);
+
+export interface DeliveryStatusWrite {
+  roomId: string;
+  eventId: string;
+  subscriptionId: string;
+  entry: DeliveryStatusEntry;
+}
 
 export interface DeliveryStatusStore {
   record(roomId: string, eventId: string, subscriptionId: string, entry: DeliveryStatusEntry): Promise<void>;
+  /** Many writes in one script call (in order: a later write of the same field sees the earlier one). */
+  recordMany(writes: DeliveryStatusWrite[]): Promise<void>;
   /** Entries by subscription id (subscriptions without one have not been tried yet: QUEUED). */
   read(roomId: string, eventId: string): Promise<Map<string, DeliveryStatusEntry>>;
 }
 
 export function deliveryStatusStore(redis: Redis, keys: RedisKeys, ttlMs = 8 * 24 * 3600 * 1000): DeliveryStatusStore {
+  const recordMany = async (writes: DeliveryStatusWrite[]): Promise<void> => {
+      if (writes.length === 0) return;
+      const args: Array<string | number> = [ttlMs];
+      for (const w of writes) args.push(w.subscriptionId, JSON.stringify(w.entry), w.entry.state, w.entry.attempts);
+    await RECORD.run(
+      redis,
+      writes.map((w) => keys.deliveryStatus(w.roomId, w.eventId)),
+      args,
+    );
+  };
   return {
-    async record(roomId, eventId, subscriptionId, entry) {
-      await RECORD.run(redis, [keys.deliveryStatus(roomId, eventId)], [subscriptionId, JSON.stringify(entry), entry.state, entry.attempts, ttlMs]);
-    },
+    record: (roomId, eventId, subscriptionId, entry) => recordMany([{ roomId, eventId, subscriptionId, entry }]),
+    recordMany,
     async read(roomId, eventId) {
       const raw = await redis.hgetall(keys.deliveryStatus(roomId, eventId));
       const out = new Map<string, DeliveryStatusEntry>();

@@ -29,6 +29,8 @@ export interface RedisKeys {
   eventRecord(roomId: string, publisher: string, eventId: string): string;
   /** String: present when the publisher cancelled the event; the dispatcher reads it before each attempt. */
   eventCancelled(roomId: string, publisher: string, eventId: string): string;
+  /** Channel: `<ttl ms> <mark key>` announced when a mark is set (the dispatcher's in-memory copy). */
+  eventCancelledChannel: string;
   /** Hash: per-subscription delivery state of one event (field: subscription id, value: JSON). */
   deliveryStatus(roomId: string, eventId: string): string;
   /** Stream: what the data plane asks of the control plane (e.g. disable a subscription whose endpoint is gone). */
@@ -48,6 +50,7 @@ export function redisKeys(prefix: string): RedisKeys {
     rateBucket: (scope, id) => `${prefix}:rate:${scope}:${id}`,
     eventRecord: (roomId, publisher, eventId) => `${prefix}:event:${roomId}:${publisher}:${eventId}`,
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
+    eventCancelledChannel: `${prefix}:event-cancelled`,
     dataPlaneFeedback: `${prefix}:feedback:data-plane`,
     deliveryStatus: (roomId, eventId) => `${prefix}:delivery:${roomId}:${eventId}`,
     pullQueue: (subscriptionId) => `${prefix}:pull:{${subscriptionId}}:`,

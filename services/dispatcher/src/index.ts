@@ -1,9 +1,10 @@
 /** The dispatcher as a mountable unit: wires the delivery runner to Kafka, Redis and HTTP. */
 import { type Logger, type MasterKey, openEventPayload } from '@roomcast/core';
-import { deliveryStatusStore, eventMarks, feedbackWriter } from '@roomcast/redis';
+import { type CancellationWatcher, cancellationWatcher, type DeliveryStatusWrite, deliveryStatusStore, feedbackWriter } from '@roomcast/redis';
 import { decodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
+import { coalescer } from './coalescer.ts';
 import { guardedAgent } from './connect-guard.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { httpSender } from './http-sender.ts';
@@ -47,9 +48,11 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
   const pacers = new Map<string, Pacer>();
   const recorder = new DeliveryRecorder({ kafka: runtime.kafka, names: runtime.names, partitions: o.partitions ?? 3, retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000 });
   const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], logger);
-  const marks = eventMarks(runtime.redis, runtime.keys);
+  // Created at start: a dispatcher that is never started opens no connection.
+  let cancellations: CancellationWatcher | undefined;
   const feedback = feedbackWriter(runtime.redis, runtime.keys);
   const status = deliveryStatusStore(runtime.redis, runtime.keys);
+  const writeStatus = coalescer<DeliveryStatusWrite>((writes) => status.recordMany(writes));
   let dispatcher: Dispatcher | undefined;
   const runner = new DeliveryRunner({
     logger,
@@ -70,7 +73,7 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
       }
       return pacer.wait(nowMs);
     },
-    isCancelled: marks.isCancelled,
+    isCancelled: async (roomId, publisher, eventId) => cancellations?.isCancelled(roomId, publisher, eventId) ?? false,
     open(room, headers, value) {
       const wire = decodeWire(value);
       if (!wire) throw new Error('record value is not in the Confluent wire format');
@@ -78,10 +81,15 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     },
     async recordAttempt(rec) {
       const entry = { state: rec.state, attempts: rec.attempt, lastStatus: rec.httpStatus, lastError: rec.errorClass, updatedAt: rec.time };
-      await Promise.all([recorder.attempt(rec), status.record(rec.roomId, rec.eventId, rec.subscriptionId, entry)]);
+      await Promise.all([recorder.attempt(rec), writeStatus({ roomId: rec.roomId, eventId: rec.eventId, subscriptionId: rec.subscriptionId, entry })]);
     },
     markSent: (sub, job) =>
-      status.record(sub.roomId, job.headers.id, sub.id, { state: 'SENT', attempts: job.attempts, lastStatus: job.lastStatus ?? null, lastError: null, updatedAt: new Date().toISOString() }),
+      writeStatus({
+        roomId: sub.roomId,
+        eventId: job.headers.id,
+        subscriptionId: sub.id,
+        entry: { state: 'SENT', attempts: job.attempts, lastStatus: job.lastStatus ?? null, lastError: null, updatedAt: new Date().toISOString() },
+      }),
     deadLetter: (sub, job, reason, detail) => recorder.deadLetter(sub, job, reason, detail),
     disable(sub, reason) {
       logger.warn('subscription disabled by its endpoint', { subscriptionId: sub.id, reason });
@@ -98,8 +106,13 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     metrics,
     runner,
     limits: { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits },
-    onStart: () => recorder.start(),
+    async onStart() {
+      cancellations = cancellationWatcher(runtime.redis, runtime.keys, (err) => logger.warn('cancellation marks not reloaded after a reconnect', { error: err }));
+      await cancellations.ready;
+      await recorder.start();
+    },
     async onStop() {
+      await cancellations?.stop();
       await recorder.stop();
       await agent.close();
     },

@@ -82,6 +82,9 @@ export interface RunnerDeps {
   disable(sub: SubscriptionRoute, reason: string): void;
 }
 
+/** An attempt still waiting for its answer after this long is shown as SENT in the event status. */
+const SENT_AFTER_MS = 250;
+
 export class DeliveryRunner implements JobRunner {
   readonly #d: RunnerDeps;
 
@@ -122,9 +125,10 @@ export class DeliveryRunner implements JobRunner {
     if (circuit > now) return worker.suspend(job, circuit);
 
     job.attempts++;
-    worker.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc()));
+    // SENT is worth a write only for an attempt that takes a while; most finish first.
+    const sent = setTimeout(() => worker.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc())), SENT_AFTER_MS);
     const started = performance.now();
-    const outcome = await this.#attempt(worker, job, url);
+    const outcome = await this.#attempt(worker, job, url).finally(() => clearTimeout(sent));
     const latencyMs = performance.now() - started;
     if (job.dropped || worker.stopping) return worker.release(job);
     // The endpoint answered (any status but 408/429/5xx) or did not; a payload we could not open says nothing about it.
