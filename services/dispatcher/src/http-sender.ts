@@ -7,9 +7,9 @@ import { type Agent, request } from 'undici';
 import type { HttpResult } from './delivery.ts';
 
 export function httpSender(agent: Agent) {
-  return async (url: string, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<HttpResult> => {
+  return async (url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpResult> => {
     try {
-      const res = await request(url, { method: 'POST', body, headers, dispatcher: agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
+      const res = await request(url, { method: 'POST', body, headers, dispatcher: agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       const retryAfter = res.headers['retry-after'];
       await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
       return { status: res.statusCode, retryAfter: typeof retryAfter === 'string' ? retryAfter : null };

@@ -114,7 +114,8 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     async onStop() {
       await cancellations?.stop();
       await recorder.stop();
-      await agent.close();
+      // Requests still open (a hanging endpoint) are cut: their outcomes were already abandoned.
+      await agent.destroy();
     },
   });
   return dispatcher;

@@ -64,7 +64,8 @@ export interface AttemptRecord {
 export interface RunnerDeps {
   logger: Logger;
   metrics: DispatcherMetrics;
-  send(url: string, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<HttpResult>;
+  /** One POST; a request in flight when its worker stops runs to its answer or timeout (its outcome is then dropped). */
+  send(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpResult>;
   /** When the next attempt may start, or why there is none. */
   nextAttempt(sub: SubscriptionRoute, job: DeliveryJob, nowMs: number, retryAfter: string | null): { kind: 'retry'; at: number } | { kind: 'give-up'; reason: string };
   /** 0 when the endpoint's circuit lets a request through now, else when to ask again. */
@@ -176,7 +177,7 @@ export class DeliveryRunner implements JobRunner {
     const req = buildDeliveryRequest(sub, worker.room, rec, Date.now());
     this.#d.metrics.inFlightRequests.inc();
     try {
-      return classifyResult(await this.#d.send(url, req.body, req.headers, sub.timeoutMs, worker.abort.signal));
+      return classifyResult(await this.#d.send(url, req.body, req.headers, sub.timeoutMs));
     } finally {
       this.#d.metrics.inFlightRequests.dec();
     }

@@ -58,7 +58,7 @@ export class SubscriptionWorker {
   #space: Array<() => void> = [];
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> = Promise.resolve();
-  readonly abort = new AbortController();
+  #stopping = false;
 
   constructor(sub: SubscriptionRoute, room: RoomRoute, o: WorkerOptions) {
     this.#o = o;
@@ -77,7 +77,7 @@ export class SubscriptionWorker {
   }
 
   get stopping(): boolean {
-    return this.abort.signal.aborted;
+    return this.#stopping;
   }
 
   /** Settings that apply without a restart: endpoint, secrets, retry, timeout, limits, room data keys. */
@@ -103,7 +103,7 @@ export class SubscriptionWorker {
 
   /** Commits what is final, stops fetching and abandons the rest (redelivered after a restart). */
   async stop(): Promise<void> {
-    this.abort.abort();
+    this.#stopping = true;
     for (const set of this.#jobs.values()) for (const job of set) this.#drop(job);
     this.#wake();
     clearTimeout(this.#commitTimer);
