@@ -40,28 +40,51 @@ export class GroupNotEmptyError extends Error {}
 // Kafka error codes a member-less commit gets while the group still has live members.
 const GROUP_BUSY = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 27 /* REBALANCE_IN_PROGRESS */]);
 
-export async function commitGroupOffsets(kafka: Kafka, groupId: string, topics: TopicOffsets[]): Promise<void> {
+// Kafka error codes that pass: the coordinator is loading, moving or not elected yet (a fresh
+// broker creates __consumer_offsets on first use). The commit is retried with the coordinator found again.
+const COORDINATOR_BUSY = new Set([14 /* COORDINATOR_LOAD_IN_PROGRESS */, 15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */]);
+const COORDINATOR_BUSY_TYPES = new Set(['COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'GROUP_LOAD_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+class CoordinatorBusyError extends Error {}
+
+export async function commitGroupOffsets(kafka: Kafka, groupId: string, topics: TopicOffsets[], deadlineMs = 30_000): Promise<void> {
   const cluster = internalCluster(kafka);
   await cluster.connect();
+  const until = Date.now() + deadlineMs;
   try {
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
-    try {
-      const res = await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics });
-      for (const t of res.responses) {
-        for (const p of t.partitions) {
-          if (p.errorCode === 0) continue;
-          if (GROUP_BUSY.has(p.errorCode)) throw new GroupNotEmptyError(`group ${groupId} has active members`);
-          throw new Error(`offset commit for ${t.topic}/${p.partition} failed with Kafka error ${p.errorCode}`);
-        }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await commitOnce(cluster, groupId, topics);
+        return;
+      } catch (err) {
+        if (!(err instanceof CoordinatorBusyError) || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID' || type === 'REBALANCE_IN_PROGRESS') {
-        throw new GroupNotEmptyError(`group ${groupId} has active members`);
-      }
-      throw err;
     }
   } finally {
     await cluster.disconnect().catch(() => {});
+  }
+}
+
+async function commitOnce(cluster: InternalCluster, groupId: string, topics: TopicOffsets[]): Promise<void> {
+  try {
+    const coordinator = await cluster.findGroupCoordinator({ groupId });
+    const res = await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics });
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        if (p.errorCode === 0) continue;
+        if (GROUP_BUSY.has(p.errorCode)) throw new GroupNotEmptyError(`group ${groupId} has active members`);
+        if (COORDINATOR_BUSY.has(p.errorCode)) throw new CoordinatorBusyError(`group coordinator of ${groupId} not ready (Kafka error ${p.errorCode})`);
+        throw new Error(`offset commit for ${t.topic}/${p.partition} failed with Kafka error ${p.errorCode}`);
+      }
+    }
+  } catch (err) {
+    if (err instanceof GroupNotEmptyError || err instanceof CoordinatorBusyError) throw err;
+    const type = (err as { type?: string }).type ?? '';
+    if (type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID' || type === 'REBALANCE_IN_PROGRESS') {
+      throw new GroupNotEmptyError(`group ${groupId} has active members`);
+    }
+    if (COORDINATOR_BUSY_TYPES.has(type)) throw new CoordinatorBusyError(`group coordinator of ${groupId} not ready (${type})`);
+    throw err;
   }
 }

@@ -40,6 +40,7 @@ export class Dispatcher {
   #queue: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -55,6 +56,7 @@ export class Dispatcher {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.#unsubscribe?.();
+      clearTimeout(this.#retryTimer);
       await this.#serial(async () => {
         await Promise.all([...this.#running.keys()].map((id) => this.#remove(id)));
       });
@@ -75,6 +77,16 @@ export class Dispatcher {
   disable(id: string): void {
     this.#disabled.add(id);
     void this.#serial(() => this.#remove(id));
+  }
+
+  /** A start that failed (e.g. a topic whose partitions have no leader yet) is tried again. */
+  #retryLater(): void {
+    if (this.#retryTimer || this.#stopped) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#reconcile(this.#o.routing.current());
+    }, 5000);
+    this.#retryTimer.unref();
   }
 
   #serial(fn: () => Promise<void>): Promise<void> {
@@ -115,8 +127,9 @@ export class Dispatcher {
       this.#o.logger.info('subscription consumer started', { subscriptionId: sub.id, group: sub.group });
     } catch (err) {
       this.#running.delete(sub.id);
-      this.#o.logger.error('subscription consumer failed to start', { subscriptionId: sub.id, error: err });
+      this.#o.logger.error('subscription consumer failed to start; trying again in 5 s', { subscriptionId: sub.id, error: err });
       await worker.stop().catch(() => {});
+      this.#retryLater();
     }
   }
 

@@ -56,6 +56,7 @@ const FEED_CHUNK = 500;
 export class Feeder {
   readonly #o: FeederOptions;
   readonly #running = new Map<string, Member>();
+  #halted = false;
   /** Subscriptions whose feeder is starting: pulls wait until stale entries are purged. */
   readonly #starting = new Map<string, { done: Promise<void>; resolve(): void }>();
   #queue: Promise<void> = Promise.resolve();
@@ -108,6 +109,7 @@ export class Feeder {
   }
 
   async stop(): Promise<void> {
+    this.#halted = true;
     this.#unsubscribe?.();
     await this.#serial(async () => {
       await Promise.all([...this.#running.keys()].map((id) => this.#onRemoved(id, false)));
@@ -174,8 +176,12 @@ export class Feeder {
     } catch (err) {
       this.#started(sub.id);
       this.#running.delete(sub.id);
-      this.#o.logger.error('pull feeder failed to start', { subscriptionId: sub.id, error: err });
+      this.#o.logger.error('pull feeder failed to start; trying again in 5 s', { subscriptionId: sub.id, error: err });
       await consumer.disconnect().catch(() => {});
+      // E.g. a topic whose partitions have no leader yet: the next reconcile starts it.
+      setTimeout(() => {
+        if (!this.#halted) void this.#reconcile(this.#o.routing.current());
+      }, 5000).unref();
     }
   }
 
