@@ -1,7 +1,8 @@
 /**
  * "Did event X reach all seven subscribers?" in one call: the publisher's event status route
  * answers the delivery state of every subscription to the event's type, as the dispatcher
- * recorded it — here six endpoints that accept and one that refuses.
+ * recorded it — here six endpoints that accept, one that refuses, and a pull subscriber that
+ * leases the event and acknowledges it.
  */
 import { deliveryStatusStore } from '@roomcast/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ let call: ReturnType<typeof caller>;
 const sinks: Subscriber[] = [];
 const subs: string[] = [];
 let refusing = '';
+let puller = { key: '', client: 'DEV/GOV/STAT/p1', id: '' };
 
 beforeAll(async () => {
   t = await startTestPlatform('dstatus');
@@ -25,7 +27,6 @@ beforeAll(async () => {
   seeded = await seedDemo(t.platform.url, t.adminKey, demo.url);
   subs.push(seeded.subscriptionId);
   const m = await call('POST', '/api/admin/v1/members', { key: t.adminKey, body: { instance: 'DEV', memberClass: 'GOV', memberCode: 'STAT', name: 'Status' } });
-  let generation = 0;
   for (let i = 1; i <= 6; i++) {
     const sink = await startSubscriber(`/s${i}`);
     sinks.push(sink);
@@ -37,12 +38,19 @@ beforeAll(async () => {
       body: { eventType: DEMO.eventType, delivery: 'PUSH', options: { pushUrl: sink.url } },
     });
     expect(sub.status).toBe(200);
-    const approved = await call('POST', `/api/admin/v1/subscriptions/${String(sub.body.id)}/approve`, { key: t.adminKey });
-    generation = Number(approved.body.generation);
+    expect((await call('POST', `/api/admin/v1/subscriptions/${String(sub.body.id)}/approve`, { key: t.adminKey })).status).toBe(200);
     subs.push(String(sub.body.id));
     if (i === 6) refusing = String(sub.body.id);
   }
-  await t.platform.routing.waitFor(generation);
+  // One PULL subscriber: handed out is SENT, acknowledged is DELIVERED.
+  const app = await call('POST', `/api/admin/v1/members/${String(m.body.id)}/applications`, { key: t.adminKey, body: { code: 'p1' } });
+  puller = { ...puller, key: String(app.body.apiKey) };
+  const pullSub = await call('POST', `${DEMO.roomPath}/api/v1/subs/${DEMO.eventType}`, { key: puller.key, client: puller.client, body: { eventType: DEMO.eventType, delivery: 'PULL' } });
+  expect(pullSub.status).toBe(200);
+  puller.id = String(pullSub.body.id);
+  subs.push(puller.id);
+  const approved = await call('POST', `/api/admin/v1/subscriptions/${puller.id}/approve`, { key: t.adminKey });
+  await t.platform.routing.waitFor(Number(approved.body.generation));
 });
 
 afterAll(async () => {
@@ -67,7 +75,20 @@ describe('delivery status', () => {
     const status = async () => (await call('GET', path, { key: seeded.publisherKey, client: DEMO.publisherClient })).body as unknown as Status;
 
     const first = await status();
-    expect(first.deliveries.subscribers).toBe(7);
+    expect(first.deliveries.subscribers).toBe(8);
+    const stateOf = (b: Status, id: string) => b.deliveries.items.find((i) => i.subscriptionId === id);
+    expect(stateOf(first, puller.id)).toMatchObject({ state: 'QUEUED', attempts: 0 });
+    const pullPath = `${DEMO.roomPath}/pull/v1/${DEMO.eventType}`;
+    const leased = await call('POST', `${pullPath}/lease`, { key: puller.key, client: puller.client, body: { max: 10, waitSeconds: 10 } });
+    expect(leased.status).toBe(200);
+    const items = leased.body.items as { id: string; receipt: string }[];
+    expect(items.map((i) => i.id)).toEqual([res.body.id]);
+    for (let i = 0; stateOf(await status(), puller.id)?.state !== 'SENT'; i++) {
+      if (i > 50) throw new Error('the hand-out was not recorded as SENT');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const acked = await call('POST', `${pullPath}/ack`, { key: puller.key, client: puller.client, body: { receipts: items.map((i) => i.receipt) } });
+    expect(acked.status).toBe(200);
     let body = first;
     for (let i = 0; body.deliveries.pending > 0; i++) {
       if (i > 150) throw new Error(`still pending: ${JSON.stringify(body.deliveries)}`);
@@ -75,11 +96,12 @@ describe('delivery status', () => {
       body = await status();
     }
     expect(body.id).toBe(res.body.id);
-    expect(body.deliveries).toMatchObject({ subscribers: 7, delivered: 6, failed: 1, cancelled: 0, pending: 0 });
+    expect(body.deliveries).toMatchObject({ subscribers: 8, delivered: 7, failed: 1, cancelled: 0, pending: 0 });
+    expect(stateOf(body, puller.id)).toMatchObject({ subscriberId: puller.client, mode: 'PULL', state: 'DELIVERED', attempts: 1 });
     expect(body.deliveries.items.map((i) => i.subscriptionId).sort()).toEqual([...subs].sort());
     const failed = body.deliveries.items.find((i) => i.subscriptionId === refusing);
     expect(failed).toMatchObject({ subscriberId: 'DEV/GOV/STAT/s6', mode: 'PUSH', state: 'FAILED', attempts: 1, lastStatus: 400 });
-    expect(body.deliveries.items.filter((i) => i.state === 'DELIVERED' && i.attempts === 1)).toHaveLength(6);
+    expect(body.deliveries.items.filter((i) => i.state === 'DELIVERED' && i.attempts === 1)).toHaveLength(7);
   });
 
   it('never turns a final state back into a pending one, and keeps the highest attempt count', async () => {

@@ -43,7 +43,8 @@ describe('pull queue', () => {
     expect((await lease(sub, T0 + 1000)).items).toEqual([]);
     // The first is acked; the second's lease runs out and it is handed out again.
     const acked = await store.settle(sub, 'ack', [first.items[0]?.receipt as string], 0, T0 + 2000);
-    expect(acked.results).toEqual([{ outcome: 'ok' }]);
+    // An ack answers the event it finished (for the event status) and how often it was handed out.
+    expect(acked.results).toEqual([{ outcome: 'ok', eventId: '00000000-0000-4000-8000-000000000001', deliveryCount: 1 }]);
     const again = await lease(sub, T0 + 10_001);
     expect(again.expired).toBe(1);
     expect(again.items.map((i) => [i.blob, i.deliveryCount])).toEqual([['blob-n0-2', 2]]);

@@ -69,7 +69,11 @@ export interface DeadEntry {
 export type SettleOutcome = 'ok' | 'expired' | 'not_held';
 export interface SettleResult {
   outcome: SettleOutcome;
+  /** extend: the new lease expiry. */
   expiresAt?: number;
+  /** ack: the event acknowledged, and how many times it had been handed out. */
+  eventId?: string;
+  deliveryCount?: number;
 }
 
 export interface QueueStats {
@@ -162,16 +166,17 @@ export class PullStore {
     const results = parsed.map((p): SettleResult => {
       if (!p) return { outcome: 'not_held' };
       const [outcome, at] = settled[i++] ?? ['not_held', ''];
-      return at ? { outcome: outcome as SettleOutcome, expiresAt: Number(at) } : { outcome: outcome as SettleOutcome };
+      if (!at) return { outcome: outcome as SettleOutcome };
+      return op === 'ack' ? { outcome: outcome as SettleOutcome, eventId: at, deliveryCount: Number(p[1]) } : { outcome: outcome as SettleOutcome, expiresAt: Number(at) };
     });
     return { results, expired };
   }
 
   /** GovStack confirm: finishes the event if it is leased now. */
-  async confirm(sub: string, eventId: string, now: number): Promise<{ outcome: 'ok' | 'unknown' | 'not_leased'; expired: number }> {
-    const [outcome, released, expired] = (await scripts.confirm.run(this.redis, [this.#base(sub)], [now, eventId])) as ['ok' | 'unknown' | 'not_leased', number, number];
+  async confirm(sub: string, eventId: string, now: number): Promise<{ outcome: 'ok' | 'unknown' | 'not_leased'; expired: number; deliveryCount: number }> {
+    const [outcome, released, expired, dc] = (await scripts.confirm.run(this.redis, [this.#base(sub)], [now, eventId])) as ['ok' | 'unknown' | 'not_leased', number, number, string?];
     if (released > 0) await this.wake(sub);
-    return { outcome, expired };
+    return { outcome, expired, deliveryCount: Number(dc ?? 1) };
   }
 
   /** Expired leases and due delays become ready again; wakes waiting pullers when some did. */

@@ -13,6 +13,7 @@
 import { type DataKeyRing, type Logger, openEventPayload, type RoomAddress, RoomcastError } from '@roomcast/core';
 import { decodeHeaders } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
+import type { DeliveryStatusStore, DeliveryStatusWrite } from '@roomcast/redis';
 import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import { DEAD_CLAIM_MS, type DeadLetters } from './dead-letter.ts';
 import { eventItemText, fromBlob } from './pull-item.ts';
@@ -30,6 +31,8 @@ export interface PullServiceOptions {
   logger: Logger;
   /** Resolves when this process's feeder for the subscription has purged stale entries (feeder.ts). */
   ready(subscriptionId: string): Promise<void>;
+  /** The event status per subscriber (decision 0016): SENT when handed out, DELIVERED when acknowledged. */
+  status?: DeliveryStatusStore;
 }
 
 export interface Target {
@@ -77,7 +80,9 @@ export class PullService {
       });
       if (r.expired > 0) metrics.leaseExpiries.inc({ subscription: t.sub.id }, r.expired);
       if (r.dead.length > 0) await this.#o.deadLetters.send(t.sub, t.room, r.dead);
-      const items = r.items.flatMap((e) => this.#open(t, e, o.receipts));
+      const handed: DeliveryStatusWrite[] = [];
+      const items = r.items.flatMap((e) => this.#open(t, e, o.receipts, handed));
+      this.#recordStatus(handed);
       // Everything found was dead-lettered: look again at once (a few times) before answering or sleeping.
       if (items.length === 0 && r.dead.length > 0 && pass < 5) continue;
       if (items.length > 0 || Date.now() >= deadline || o.signal?.aborted) {
@@ -89,13 +94,24 @@ export class PullService {
     }
   }
 
-  #open(t: Target, e: LeasedEntry, withReceipt: boolean): string[] {
+  /** Status writes are bookkeeping: a failure is logged, never answered to the puller. */
+  #recordStatus(writes: DeliveryStatusWrite[]): void {
+    if (!this.#o.status || writes.length === 0) return;
+    this.#o.status.recordMany(writes).catch((err: unknown) => this.#o.logger.warn('pull delivery status not recorded', { count: writes.length, error: err }));
+  }
+
+  #statusWrite(t: Target, eventId: string, state: 'SENT' | 'DELIVERED', attempts: number): DeliveryStatusWrite {
+    return { roomId: t.room.id, eventId, subscriptionId: t.sub.id, entry: { state, attempts, lastStatus: null, lastError: null, updatedAt: new Date().toISOString() } };
+  }
+
+  #open(t: Target, e: LeasedEntry, withReceipt: boolean, handed: DeliveryStatusWrite[]): string[] {
     try {
       const rec = fromBlob(e.blob);
       const headers = decodeHeaders(rec.h);
       const wire = decodeWire(Buffer.from(rec.v, 'base64'));
       if (!headers || !wire) throw new Error('not a Roomcast event');
       const payload = openEventPayload(this.#o.dataKeys, t.room, headers, wire.payload).toString('utf8');
+      handed.push(this.#statusWrite(t, headers.id, 'SENT', e.deliveryCount));
       return [
         eventItemText(t.room, {
           headers,
@@ -120,13 +136,15 @@ export class PullService {
     const { results, expired } = await this.#o.store.settle(t.sub.id, op, receipts, paramMs, Date.now());
     if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
     for (const r of results) this.#o.metrics.settled.inc({ subscription: t.sub.id, op, outcome: r.outcome });
+    if (op === 'ack') this.#recordStatus(results.flatMap((r) => (r.outcome === 'ok' && r.eventId ? [this.#statusWrite(t, r.eventId, 'DELIVERED', r.deliveryCount ?? 1)] : [])));
     return results;
   }
 
   /** GovStack confirm: 204 when leased now, 404 unknown, 409 not leased (lease expired or never handed out). */
   async confirm(t: Target, eventId: string): Promise<void> {
     await this.#o.ready(t.sub.id);
-    const { outcome, expired } = await this.#o.store.confirm(t.sub.id, eventId.toLowerCase(), Date.now());
+    const { outcome, expired, deliveryCount } = await this.#o.store.confirm(t.sub.id, eventId.toLowerCase(), Date.now());
+    if (outcome === 'ok') this.#recordStatus([this.#statusWrite(t, eventId.toLowerCase(), 'DELIVERED', deliveryCount)]);
     if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
     this.#o.metrics.settled.inc({ subscription: t.sub.id, op: 'ack', outcome: outcome === 'not_leased' ? 'expired' : outcome });
     if (outcome === 'unknown') throw new RoomcastError('event.not_found', { detail: 'No such event waiting in this subscription (unknown, or already confirmed)' });

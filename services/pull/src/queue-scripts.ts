@@ -169,7 +169,8 @@ return {expired, out, dead, nextAt}`;
 
 /**
  * ARGV: now, op (ack|nack|extend), param (nack: delayMs; extend: leaseMs), then per receipt:
- * entry, dc, token. Returns {{outcome, expiresAt}..., released, expired}: outcome ok | expired | not_held.
+ * entry, dc, token. Returns {{outcome, at}..., released, expired}: outcome ok | expired | not_held;
+ * at: the new lease expiry (extend) or the event id (ack).
  */
 export const SETTLE = `${PRELUDE}
 local now, op, param = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
@@ -186,6 +187,8 @@ for i = 4, #ARGV, 3 do
   end
   if outcome == 'ok' then
     if op == 'ack' then
+      local _, _, id = info(e)
+      at = id or ''
       released = released + finish(e, true)
     elseif op == 'nack' then
       redis.call('HDEL', k('lease'), e)
@@ -200,14 +203,15 @@ for i = 4, #ARGV, 3 do
 end
 return {results, released, expired}`;
 
-/** GovStack confirm by event id. ARGV: now, eventId. Returns {outcome, released, expired}: ok | unknown | not_leased. */
+/** GovStack confirm by event id. ARGV: now, eventId. Returns {outcome, released, expired, deliveryCount}: ok | unknown | not_leased. */
 export const CONFIRM = `${PRELUDE}
 local now, id = tonumber(ARGV[1]), ARGV[2]
 local expired = reclaim(now)
 local e = redis.call('HGET', k('ids'), id)
 if not e then return {'unknown', 0, expired} end
 if not redis.call('HGET', k('lease'), e) then return {'not_leased', 0, expired} end
-return {'ok', finish(e, true), expired}`;
+local dc = redis.call('HGET', k('dc'), e) or '1'
+return {'ok', finish(e, true), expired, dc}`;
 
 /** ARGV: now. Returns {expired, promoted}: expired leases and due delays made ready. */
 export const SWEEP = `${PRELUDE}

@@ -7,6 +7,7 @@ import type { Logger, MasterKey } from '@roomcast/core';
 import { ApiRouter } from '@roomcast/http';
 import { createDurableProducer, ensureTopics } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
+import { deliveryStatusStore } from '@roomcast/redis';
 import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
 import { DeadLetters } from './dead-letter.ts';
 import { Feeder } from './feeder.ts';
@@ -64,6 +65,7 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     dataKeys: followDataKeys(routing, o.masterKeys ?? [], logger),
     logger,
     ready: (id) => feeder.ready(id),
+    status: deliveryStatusStore(runtime.redis, runtime.keys),
   });
   const router = new ApiRouter(contractResolvers(routing, runtime.keyUsage));
   pullRoutes(router, service, { defaultLeaseSeconds: settings.leaseSeconds });
