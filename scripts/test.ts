@@ -25,7 +25,7 @@ function run(name: string, cmd: string, args: string[]): Promise<{ name: string;
 
 const t0 = performance.now();
 console.log('▶ infrastructure');
-await infraUp({ components: ['postgres', 'redis', 'kafka', 'registry'] });
+await infraUp({ components: ['postgres', 'redis', 'kafka', 'registry', 'prometheus'] });
 mkdirSync(reports, { recursive: true });
 const extra = process.argv.slice(2);
 const steps = [

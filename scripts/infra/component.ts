@@ -52,6 +52,8 @@ export async function ensureUp(c: Component, ep: InfraEndpoints, log: Log): Prom
   const pid = ownedPid(file, c.marker);
   if (pid !== undefined) {
     if (!(await c.ready(ep).catch(() => false))) await waitReady(c, ep, pid);
+    // Setup is idempotent: a running component gets what a newer version of this tool adds.
+    await c.setup?.();
     return { state: 'running', pid };
   }
   if (readPid(file) !== undefined) {

@@ -69,6 +69,12 @@ DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'roomcast') THEN
     CREATE ROLE roomcast LOGIN SUPERUSER PASSWORD 'roomcast';
   END IF;
+  -- The message log's role: read and append only (grants come with the log's migrations).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'roomcast_log') THEN
+    CREATE ROLE roomcast_log LOGIN NOSUPERUSER PASSWORD 'roomcast_log';
+  ELSE
+    ALTER ROLE roomcast_log LOGIN PASSWORD 'roomcast_log';
+  END IF;
 END $$;
 ${DATABASES.map((db) => `SELECT 'CREATE DATABASE ${db} OWNER roomcast' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`).join('\n')}
 `;

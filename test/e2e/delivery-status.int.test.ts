@@ -104,18 +104,22 @@ describe('delivery status', () => {
     expect(body.deliveries.items.filter((i) => i.state === 'DELIVERED' && i.attempts === 1)).toHaveLength(7);
   });
 
-  it('never turns a final state back into a pending one, and keeps the highest attempt count', async () => {
+  it('keeps Redis state only while a delivery is not final, with the highest attempt count', async () => {
     const store = deliveryStatusStore(t.platform.runtime.redis, t.platform.runtime.keys);
     const at = new Date().toISOString();
+    const key = t.platform.runtime.keys.deliveryStatus('room_x', 'ev_1');
     await store.record('room_x', 'ev_1', 'sub_a', { state: 'ERRORED', attempts: 2, lastStatus: 503, lastError: 'HTTP 503', updatedAt: at });
+    expect(await t.platform.runtime.redis.pttl(key)).toBeGreaterThan(7 * 24 * 3600 * 1000);
     await store.record('room_x', 'ev_1', 'sub_a', { state: 'DELIVERED', attempts: 3, lastStatus: 204, lastError: null, updatedAt: at });
-    // A redelivery after a crash starts counting at 1 again and passes through SENT.
-    await store.record('room_x', 'ev_1', 'sub_a', { state: 'SENT', attempts: 1, lastStatus: null, lastError: null, updatedAt: at });
+    // Final: nothing of the event is left in Redis (the message log has the attempt).
+    expect(await t.platform.runtime.redis.exists(key)).toBe(0);
     await store.record('room_x', 'ev_1', 'sub_b', { state: 'ERRORED', attempts: 4, lastStatus: null, lastError: 'ECONNREFUSED', updatedAt: at });
+    // A redelivery after a crash starts counting at 1 again and passes through SENT.
     await store.record('room_x', 'ev_1', 'sub_b', { state: 'SENT', attempts: 1, lastStatus: null, lastError: null, updatedAt: at });
     const got = await store.read('room_x', 'ev_1');
-    expect(got.get('sub_a')).toMatchObject({ state: 'DELIVERED', attempts: 3, lastStatus: 204 });
+    expect([...got.keys()]).toEqual(['sub_b']);
     expect(got.get('sub_b')).toMatchObject({ state: 'SENT', attempts: 4 });
-    expect(await t.platform.runtime.redis.pttl(t.platform.runtime.keys.deliveryStatus('room_x', 'ev_1'))).toBeGreaterThan(7 * 24 * 3600 * 1000);
+    await store.record('room_x', 'ev_1', 'sub_b', { state: 'FAILED', attempts: 5, lastStatus: null, lastError: 'ECONNREFUSED', updatedAt: at });
+    expect(await t.platform.runtime.redis.exists(key)).toBe(0);
   });
 });

@@ -24,6 +24,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
     ROOMCAST_PORT: '0',
     ROOMCAST_NAME_PREFIX: prefix,
     ROOMCAST_DATABASE_SCHEMA: prefix,
+    ROOMCAST_LOG_SCHEMA: `${prefix}_log`,
     ROOMCAST_DEV_MODE: 'true',
     ROOMCAST_DEFAULT_PARTITIONS: '2',
     ROOMCAST_BOOTSTRAP_ADMIN_KEY: `rck_test_admin_${randomBytes(24).toString('base64url')}`,
@@ -54,6 +55,7 @@ export async function startTestPlatform(tag: string, overrides: Record<string, s
       const { kafka, redis } = platform.runtime;
       const admin = kafka.admin();
       await platform.dispatcher.stop();
+      await platform.logSink?.stop();
       await admin.connect();
       try {
         const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${prefix}.`));
@@ -68,6 +70,7 @@ export async function startTestPlatform(tag: string, overrides: Record<string, s
       for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
       await platform.stop();
       await dropSchema(config.ROOMCAST_DATABASE_URL, prefix);
+      await dropSchema(config.ROOMCAST_DATABASE_URL, `${prefix}_log`);
     },
   };
 }

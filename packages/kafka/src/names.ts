@@ -10,6 +10,8 @@ export interface KafkaNames {
   subscriptionGroup(subscriptionId: string): string;
   deadLetterTopic(): string;
   deliveryLogTopic(): string;
+  /** The consumer group the message-log sinks share. */
+  logSinkGroup(): string;
 }
 
 export function kafkaNames(prefix: string): KafkaNames {
@@ -21,5 +23,6 @@ export function kafkaNames(prefix: string): KafkaNames {
     subscriptionGroup: (id) => `${prefix}.sub.${id}`,
     deadLetterTopic: () => `${prefix}.dead-letter`,
     deliveryLogTopic: () => `${prefix}.delivery-log`,
+    logSinkGroup: () => `${prefix}.log-sink`,
   };
 }

@@ -1,12 +1,14 @@
 /**
- * Per-subscriber delivery state of each event, for "did event X reach all seven subscribers?"
- * in one call: a Redis hash per event (`{prefix}:delivery:{roomId}:{eventId}`), one field per
- * subscription, written by the dispatcher at every attempt and read by the event status route.
+ * Per-subscriber state of deliveries that are not final yet (decision 0020): a Redis hash per
+ * event (`{prefix}:delivery:{roomId}:{eventId}`), one field per subscription, written by the
+ * dispatcher and the pull service at every attempt and read by the event status route beside the
+ * message log (which holds every attempt, final ones included).
  *
- * The write is one Lua call that never turns a final state (DELIVERED, FAILED, CANCELLED) back
- * into a non-final one — a redelivery after a crash must not make a delivered event look
- * pending — and keeps the highest attempt count seen. The hash expires with the dedup window's
- * order of magnitude (default 8 days, past the 7-day topic retention).
+ * The write is one Lua call. A final state (DELIVERED, FAILED, CANCELLED) removes the field — the
+ * hash disappears with its last field — so Redis holds state only while a delivery is under way,
+ * never per event published. A non-final write keeps the highest attempt count seen. The hash
+ * expires after `ttlMs` (default 8 days, past the 7-day topic retention) should a process die
+ * before the final state.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from './redis.ts';
@@ -32,24 +34,21 @@ local final = { DELIVERED = true, FAILED = true, CANCELLED = true }
 for i, key in ipairs(KEYS) do
   local base = 1 + (i - 1) * 4
   local field, entry, state, attempts = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], tonumber(ARGV[base + 4])
-  local old = redis.call('HGET', key, field)
-  if old then
-    local prev = cjson.decode(old)
-    if final[prev.state] and not final[state] then
-      if attempts > prev.attempts then
-        prev.attempts = attempts
-        entry = cjson.encode(prev)
-      else
-        entry = nil
+  if final[state] then
+    redis.call('HDEL', key, field)
+  else
+    local old = redis.call('HGET', key, field)
+    if old then
+      local prev = cjson.decode(old)
+      if prev.attempts > attempts then
+        local next = cjson.decode(entry)
+        next.attempts = prev.attempts
+        entry = cjson.encode(next)
       end
-    elseif prev.attempts > attempts then
-      local next = cjson.decode(entry)
-      next.attempts = prev.attempts
-      entry = cjson.encode(next)
     end
+    redis.call('HSET', key, field, entry)
+    redis.call('PEXPIRE', key, ARGV[1])
   end
-  if entry then redis.call('HSET', key, field, entry) end
-  redis.call('PEXPIRE', key, ARGV[1])
 end
 return #KEYS
 `);
@@ -65,7 +64,7 @@ export interface DeliveryStatusStore {
   record(roomId: string, eventId: string, subscriptionId: string, entry: DeliveryStatusEntry): Promise<void>;
   /** Many writes in one script call (in order: a later write of the same field sees the earlier one). */
   recordMany(writes: DeliveryStatusWrite[]): Promise<void>;
-  /** Entries by subscription id (subscriptions without one have not been tried yet: QUEUED). */
+  /** Entries by subscription id of deliveries not final yet. */
   read(roomId: string, eventId: string): Promise<Map<string, DeliveryStatusEntry>>;
 }
 

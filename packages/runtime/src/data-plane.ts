@@ -22,7 +22,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
   name: string,
   spec: S,
   env: Record<string, string | undefined>,
-  build: (ctx: DataPlaneContext<S>) => Unit[],
+  build: (ctx: DataPlaneContext<S>) => Unit[] | Promise<Unit[]>,
 ): Promise<void> {
   return runMain(async () => {
     // One load over the merged spec, so every problem is reported at once.
@@ -33,7 +33,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
-    const units = build({ config, runtime, routing, logger });
+    const units = await build({ config, runtime, routing, logger });
     // A cluster worker (workers.ts) answers /metrics for all workers of the service.
     const metricsText = isClusterWorker() ? clusterMetricsText(runtime.metrics) : undefined;
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText });

@@ -8,6 +8,8 @@ import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLeve
 import { type ControlPlaneUnit, createControlPlane } from '@roomcast/control-plane';
 import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
+import { logConfigSpec, migrateLog } from '@roomcast/log';
+import { createLogApi, createLogSink, type LogParts, type LogSink, logParts } from '@roomcast/log-sink';
 import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
 import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from '@roomcast/pull';
 import type { Hono } from 'hono';
@@ -21,11 +23,17 @@ export const platformConfigSpec = {
   ...dispatcherConfigSpec,
   ...streamConfigSpec,
   ...pullConfigSpec,
+  ...logConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
   ROOMCAST_PLATFORM_DISPATCHER: {
     kind: 'bool',
     default: 'true',
     help: 'Run the dispatcher inside the all-in-one process; false when dispatchers run as their own processes (services/dispatcher).',
+  },
+  ROOMCAST_PLATFORM_LOG_SINK: {
+    kind: 'bool',
+    default: 'true',
+    help: 'Run the message-log sink inside the all-in-one process; false when sinks run as their own processes (services/log-sink).',
   },
 } satisfies ConfigSpec;
 
@@ -41,6 +49,9 @@ export interface Platform {
   routing: RoutingFollower;
   controlPlane: ControlPlaneUnit;
   dispatcher: Dispatcher;
+  /** The message log's store and signer, and the sink when it runs in this process. */
+  log: LogParts;
+  logSink: LogSink | undefined;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -50,6 +61,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
   if (config.ROOMCAST_MIGRATE_ON_START) {
     const result = await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
     if (result.applied.length > 0) logger.info('database migrated', { applied: result.applied });
+    const logResult = await migrateLog(config.ROOMCAST_LOG_MIGRATE_URL ?? config.ROOMCAST_DATABASE_URL, config.ROOMCAST_LOG_SCHEMA);
+    if (logResult.applied.length > 0) logger.info('message log migrated', { applied: logResult.applied });
   }
   const runtime = createRuntime(
     {
@@ -63,6 +76,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
   );
   try {
     const masterKeys = masterKeysOf(config);
+    const log = logParts(runtime, config, config.ROOMCAST_DEV_MODE);
     const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
     runtime.onClose(() => db.$disconnect());
     const controlPlane = createControlPlane({
@@ -88,6 +102,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       masterKeys,
       hardening: ingressHardening(config),
       batching: batchingFromConfig(config),
+      log: { store: log.store, waitMs: config.ROOMCAST_LOG_STATUS_WAIT_MS },
     });
     const dispatcher = createDispatcher({
       runtime,
@@ -99,12 +114,17 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
       devMode: config.ROOMCAST_DEV_MODE,
     });
+    const logSink = config.ROOMCAST_PLATFORM_LOG_SINK
+      ? createLogSink({ runtime, routing, logger: logger.child({ unit: 'log-sink' }), parts: log, config, partitions: config.ROOMCAST_DEFAULT_PARTITIONS, retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS })
+      : undefined;
     const units: Unit[] = [
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi, stop: () => controlPlane.stop() },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
       ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }] : []),
       createPull({ routing, streams: { runtime, logger: logger.child({ unit: 'pull' }), masterKeys, settings: streamSettingsFromConfig(config) } }),
       createPullQueues({ runtime, routing, logger: logger.child({ unit: 'pull' }), masterKeys, settings: pullSettings(config) }),
+      createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }) }),
+      ...(logSink ? [logSink] : []),
     ];
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
     return {
@@ -116,6 +136,8 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       routing,
       controlPlane,
       dispatcher,
+      log,
+      logSink: logSink?.sink,
       logger,
       async stop() {
         await served.stop();

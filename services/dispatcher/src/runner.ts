@@ -49,13 +49,20 @@ export interface AttemptRecord {
   subscriptionId: string;
   roomId: string;
   eventType: string;
+  /** The subscriber's client id and how it receives (the message log's row, logsink records.ts). */
+  subscriber: string;
+  mode: 'push' | 'pull' | 'stream';
   attempt: number;
-  outcome: 'delivered' | 'retry' | 'failed' | 'cancelled' | 'dead-lettered';
+  outcome: 'delivered' | 'retry' | 'failed' | 'cancelled' | 'dead-lettered' | 'leased' | 'acked' | 'nacked' | 'lease-expired';
   state: DeliveryState;
   httpStatus: number | null;
   errorClass: string | null;
   latencyMs: number | null;
   time: string;
+  /** When the event was published (rc-time), for publish→delivered latency. */
+  publishedAt: string;
+  /** When the next attempt is due (retries only). */
+  nextAttemptAt: string | null;
   topic: string;
   partition: number;
   offset: number;
@@ -158,7 +165,7 @@ export class DeliveryRunner implements JobRunner {
     }
     this.#d.logger.info('delivery will be retried', { ...at, reason: outcome.reason, inMs: next.at - Date.now() });
     this.#d.metrics.retries.inc({ subscription: sub.id });
-    this.#record(worker, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs);
+    this.#record(worker, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs, next.at);
     return worker.suspend(job, next.at);
   }
 
@@ -210,6 +217,7 @@ export class DeliveryRunner implements JobRunner {
     httpStatus: number | null,
     errorClass: string | null,
     latencyMs: number | null,
+    nextAtMs?: number,
   ): void {
     const sub = worker.sub;
     const rec: AttemptRecord = {
@@ -217,6 +225,8 @@ export class DeliveryRunner implements JobRunner {
       subscriptionId: sub.id,
       roomId: sub.roomId,
       eventType: job.headers.eventType,
+      subscriber: sub.clientId,
+      mode: 'push',
       attempt: job.attempts,
       outcome,
       state,
@@ -224,6 +234,8 @@ export class DeliveryRunner implements JobRunner {
       errorClass,
       latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
       time: new Date().toISOString(),
+      publishedAt: job.headers.time,
+      nextAttemptAt: nextAtMs === undefined ? null : new Date(nextAtMs).toISOString(),
       topic: job.topic,
       partition: job.partition,
       offset: job.offset,

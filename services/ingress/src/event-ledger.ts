@@ -1,17 +1,20 @@
 /**
- * The event ledger: one Redis record per published event, keyed by room id, publisher and
- * event id, kept for the dedup window. It serves two purposes:
+ * The event ledger: what a replay of a publisher-chosen event id needs, and nothing else, for the
+ * dedup window (decision 0020 — Redis holds nothing per event for generated ids):
  *
- * - idempotency: a publisher-supplied id is reserved atomically (Lua: GET, else SET with a short
- *   TTL) before producing. The same id with the same payload fingerprint answers the original
- *   result without producing again; with a different fingerprint 409 `publish.id_conflict`.
- *   A duplicate that arrives while the first is still producing waits up to `waitMs` for its
- *   result, then gets 409 `publish.id_in_progress` (Retry-After). A failed produce releases the
- *   reservation, so a retry can succeed. Generated ids (UUIDv7) cannot repeat: no reservation.
- * - status: the record names the event's partition, offset (sequence), time and type, so
- *   GET/DELETE `…/pub/v1/{eventType}/{eventId}` answer without reading Kafka. The event itself
- *   is kept only for PUBLIC and INTERNAL types; PHI, PII and CONFIDENTIAL payloads never sit in
- *   Redis (their status answers without `event`).
+ * - a publisher-supplied id is reserved atomically (Lua: GET, else SET with a short TTL) before
+ *   producing. Once produced the reservation becomes a compact record — a 128-bit digest of the
+ *   payload fingerprint, the partition and the offset — under a key hashed from room, publisher
+ *   and id (about 150 bytes of Redis per event). The same id with the same fingerprint answers
+ *   the original result without producing again; with a different fingerprint 409
+ *   `publish.id_conflict`. A duplicate that arrives while the first is still producing waits up
+ *   to `waitMs` for its result, then gets 409 `publish.id_in_progress` (Retry-After). A failed
+ *   produce releases the reservation, so a retry can succeed. Generated ids (UUIDv7) cannot
+ *   repeat: no reservation, no record.
+ * - cancellation marks (GovStack `deleteEvent`), set per cancelled event for the topic
+ *   retention: the dispatcher reads them before each attempt.
+ *
+ * Event status is answered from the message log and Kafka (status-routes.ts), not from here.
  */
 import { type Logger, RoomcastError, uuidv7 } from '@roomcast/core';
 import { eventMarks, type EventMarks, luaScript, type Redis, type RedisKeys } from '@roomcast/redis';
@@ -19,18 +22,39 @@ import type { IngressMetrics } from './metrics.ts';
 import type { Reservation, Reserved } from './rate-limit.ts';
 import { withTimeout } from './timeout.ts';
 
-/** What the ledger keeps per event (JSON in Redis). */
-export interface LedgerRecord {
-  state: 'pending' | 'done';
-  /** SHA-256 of the payload (event-id.ts `payloadHash`). */
+/** A reservation while its publish is under way (JSON in Redis, for seconds). */
+interface PendingRecord {
+  state: 'pending';
+  /** 128-bit digest of the payload fingerprint (`digestOf`). */
   hash: string;
-  eventType: string;
-  /** Set while pending: tells this reservation from a later one. */
-  token?: string;
-  result?: { id: string; partition: number; sequence: number };
-  time?: string;
-  /** The event, for unclassified types only. */
-  event?: unknown;
+  /** Tells this reservation from a later one. */
+  token: string;
+}
+
+/** A published id, compact: `d:<digest>:<partition>:<offset>`. */
+interface DoneRecord {
+  state: 'done';
+  hash: string;
+  partition: number;
+  sequence: number;
+}
+
+/** The first 128 bits of the payload fingerprint (event-id.ts `payloadHash`, hex), base64url: enough to tell two payloads apart. */
+export function digestOf(hashHex: string): string {
+  return Buffer.from(hashHex.slice(0, 32), 'hex').toString('base64url');
+}
+
+function parseRecord(raw: string): PendingRecord | DoneRecord | undefined {
+  if (raw.startsWith('d:')) {
+    const [, hash, partition, sequence] = raw.split(':');
+    if (!hash || partition === undefined || sequence === undefined) return undefined;
+    return { state: 'done', hash, partition: Number(partition), sequence: Number(sequence) };
+  }
+  try {
+    return JSON.parse(raw) as PendingRecord;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ProducedEvent {
@@ -45,10 +69,10 @@ export type Claim =
   | {
       replayed: false;
       id: string;
-      complete(result: ProducedEvent, event: unknown): Promise<void>;
+      complete(result: ProducedEvent): Promise<void>;
       release(): Promise<void>;
       /** The caller was answered 503 but the send goes on: keep the id reserved until it settles, then complete or release. */
-      settleLater(send: Promise<ProducedEvent>, event: unknown): void;
+      settleLater(send: Promise<ProducedEvent>): void;
     };
 
 export interface BeginInput {
@@ -60,8 +84,6 @@ export interface BeginInput {
   requestedId: string | undefined;
   hash: string;
 }
-
-const SENSITIVE = new Set(['PHI', 'PII', 'CONFIDENTIAL']);
 
 /** KEYS[1] record; ARGV pending JSON, TTL ms. Returns the existing record, or nil once reserved. */
 const RESERVE = luaScript(`
@@ -88,7 +110,7 @@ export interface LedgerOptions {
   keys: RedisKeys;
   logger: Logger;
   metrics: IngressMetrics;
-  /** Dedup window and lifetime of the status record. */
+  /** Dedup window: lifetime of a published id's record. */
   windowMs: number;
   /** Lifetime of a cancellation mark: as long as the topic keeps the record. */
   cancelTtlMs: number;
@@ -116,7 +138,7 @@ export class EventLedger {
     if (input.requestedId === undefined) return undefined;
     return {
       key: this.#o.keys.eventRecord(input.roomId, input.publisher, input.requestedId),
-      pending: JSON.stringify({ state: 'pending', hash: input.hash, eventType: input.eventType, token: uuidv7() } satisfies LedgerRecord),
+      pending: JSON.stringify({ state: 'pending', hash: digestOf(input.hash), token: uuidv7() } satisfies PendingRecord),
       ttlMs: this.#o.pendingMs ?? 30_000,
     };
   }
@@ -129,13 +151,8 @@ export class EventLedger {
     const { requestedId } = input;
     if (requestedId === undefined) {
       const id = uuidv7();
-      return {
-        replayed: false,
-        id,
-        complete: (result, event) => this.#complete(input, id, result, event),
-        release: async () => {},
-        settleLater: (send, event) => void send.then((result) => this.#complete(input, id, result, event)).catch(() => {}),
-      };
+      // Nothing to keep: the id cannot repeat, and status comes from the message log.
+      return { replayed: false, id, complete: async () => {}, release: async () => {}, settleLater: (send) => void send.catch(() => {}) };
     }
     const { key, pending, ttlMs } = prepared ?? (this.prepare(input) as Reservation);
     const deadline = Date.now() + (this.#o.waitMs ?? 2000);
@@ -148,19 +165,19 @@ export class EventLedger {
         return {
           replayed: false,
           id: requestedId,
-          complete: (result, event) => this.#complete(input, requestedId, result, event),
+          complete: (result) => this.#complete(key, input, result),
           release: () => this.abandon({ key, pending, ttlMs }),
-          settleLater: (send, event) => this.#settleLater({ key, pending, ttlMs }, send, (result) => this.#complete(input, requestedId, result, event)),
+          settleLater: (send) => this.#settleLater({ key, pending, ttlMs }, send, (result) => this.#complete(key, input, result)),
         };
       }
-      const record = JSON.parse(String(existing)) as LedgerRecord;
-      if (record.hash !== input.hash) {
+      const record = parseRecord(String(existing));
+      if (record && record.hash !== digestOf(input.hash)) {
         this.#o.metrics.dedupHits.inc({ room: input.roomId, outcome: 'conflict' });
         throw new RoomcastError('publish.id_conflict', { detail: `Event id ${requestedId} was already used with a different payload`, errors: [{ pointer: '/id', message: 'already used with a different payload' }] });
       }
-      if (record.state === 'done' && record.result) {
+      if (record?.state === 'done') {
         this.#o.metrics.dedupHits.inc({ room: input.roomId, outcome: 'replayed' });
-        return { replayed: true, result: record.result };
+        return { replayed: true, result: { id: requestedId, partition: record.partition, sequence: record.sequence } };
       }
       if (Date.now() >= deadline) {
         this.#o.metrics.dedupHits.inc({ room: input.roomId, outcome: 'in_progress' });
@@ -192,13 +209,9 @@ export class EventLedger {
     );
   }
 
-  /** The record of an event and whether it was cancelled; undefined when unknown (or expired). */
-  async read(roomId: string, publisher: string, eventId: string): Promise<{ record: LedgerRecord; cancelled: boolean } | undefined> {
-    const [raw, mark] = await this.#redis(this.#o.redis.mget(this.#o.keys.eventRecord(roomId, publisher, eventId), this.#o.keys.eventCancelled(roomId, publisher, eventId)));
-    if (!raw) return undefined;
-    const record = JSON.parse(raw) as LedgerRecord;
-    if (record.state !== 'done') return undefined;
-    return { record, cancelled: mark !== null && mark !== undefined };
+  /** Whether the publisher cancelled the event. */
+  async isCancelled(roomId: string, publisher: string, eventId: string): Promise<boolean> {
+    return this.#redis(this.#marks.isCancelled(roomId, publisher, eventId));
   }
 
   /** Marks a published event cancelled; the dispatcher starts no further attempt for it. */
@@ -206,21 +219,13 @@ export class EventLedger {
     await this.#redis(this.#marks.cancel(roomId, publisher, eventId, this.#o.cancelTtlMs));
   }
 
-  async #complete(input: BeginInput, id: string, result: ProducedEvent, event: unknown): Promise<void> {
-    const record: LedgerRecord = {
-      state: 'done',
-      hash: input.hash,
-      eventType: input.eventType,
-      result: { id: result.id, partition: result.partition, sequence: result.sequence },
-      time: new Date().toISOString(),
-      ...(SENSITIVE.has(input.classification) ? {} : { event }),
-    };
+  async #complete(key: string, input: BeginInput, result: ProducedEvent): Promise<void> {
+    const record = `d:${digestOf(input.hash)}:${result.partition}:${result.sequence}`;
     try {
-      await withTimeout(this.#o.redis.set(this.#o.keys.eventRecord(input.roomId, input.publisher, id), JSON.stringify(record), 'PX', this.#o.windowMs), this.#o.redisTimeoutMs ?? 1000);
+      await withTimeout(this.#o.redis.set(key, record, 'PX', this.#o.windowMs), this.#o.redisTimeoutMs ?? 1000);
     } catch (err) {
-      // Kafka has the event: the publish succeeded. Only status (and, for a supplied id, dedup
-      // after the reservation expires) is lost for this event.
-      this.#o.logger.warn('event record not written; status unavailable for this event', { eventId: id, error: err });
+      // Kafka has the event: the publish succeeded. Only dedup after the reservation expires is lost for this id.
+      this.#o.logger.warn('event id record not written; a replay after the reservation expires publishes again', { eventId: result.id, error: err });
     }
   }
 

@@ -3,6 +3,7 @@
  * for every event type it names, and serves the publish route with one durable producer.
  */
 import type { Logger, MasterKey } from '@roomcast/core';
+import type { LogStore } from '@roomcast/log';
 import { createDurableProducer } from '@roomcast/kafka';
 import { deliveryStatusStore } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
@@ -41,6 +42,8 @@ export interface IngressOptions {
   rateLimits?: RateLimitSettings;
   /** Produce batching (`ROOMCAST_PUBLISH_*`); defaults when absent. */
   batching?: BatchingSettings;
+  /** The message log, which answers event status; `waitMs`: how long a miss waits for the sink. */
+  log: { store: LogStore; waitMs: number };
 }
 
 /** The ingress settings of a loaded config, for createIngress. */
@@ -114,6 +117,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
     windowMs: o.dedupWindowMs ?? 24 * 3600_000,
     cancelTtlMs: o.cancelTtlMs ?? 7 * 24 * 3600_000,
   });
+  const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], o.logger);
   const limiter = o.rateLimits ? new RateLimiter({ redis, keys, settings: o.rateLimits, logger: o.logger, metrics }) : undefined;
   const hardening = o.hardening ?? DEFAULT_HARDENING;
   const batcher = createPublishBatcher(producer, o.batching ?? DEFAULT_BATCHING, metrics);
@@ -124,7 +128,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
     validators,
     metrics,
     limits: hardening.limits,
-    dataKeys: followDataKeys(o.routing, o.masterKeys ?? [], o.logger),
+    dataKeys,
     limiter,
     ledger,
   });
@@ -134,7 +138,17 @@ export function createIngress(o: IngressOptions): IngressUnit {
     routes: [
       publishRoutes({ pipeline, authenticate, bodyLimit: o.bodyLimit }),
       batchRoutes({ pipeline, authenticate, logger: o.logger, bodyLimit: hardening.batchBodyLimit, maxItems: hardening.batchMaxItems }),
-      statusRoutes({ routing: o.routing, ledger, deliveries: deliveryStatusStore(o.runtime.redis, o.runtime.keys), authenticate, logger: o.logger }),
+      statusRoutes({
+        routing: o.routing,
+        ledger,
+        log: o.log.store,
+        waitMs: o.log.waitMs,
+        kafka: o.runtime.kafka,
+        dataKeys,
+        deliveries: deliveryStatusStore(o.runtime.redis, o.runtime.keys),
+        authenticate,
+        logger: o.logger,
+      }),
     ],
     async start() {
       await producer.connect();

@@ -162,12 +162,12 @@ export class PublishPipeline {
         const late = (err as { late?: Promise<RecordMetadata> }).late;
         // Timed out while the send is still under way: it may yet be stored, so the id stays
         // reserved until it is known (stored → a retry replays it; failed → freed). Failed: freed now.
-        if (late) claim.settleLater(late.then((md) => ({ id, partition: md.partition, sequence: Number(md.baseOffset ?? 0) })), event);
+        if (late) claim.settleLater(late.then((md) => ({ id, partition: md.partition, sequence: Number(md.baseOffset ?? 0) })));
         else await claim.release();
         throw err;
       });
       const result = { id, partition: metadata.partition, sequence: Number(metadata.baseOffset ?? 0) };
-      await claim.complete(result, event);
+      await claim.complete(result);
       this.deps.metrics.requests.inc({ ...labels, outcome: 'accepted' });
       this.deps.metrics.latency.observe(labels, (performance.now() - started) / 1000);
       return result;

@@ -33,6 +33,8 @@ export interface PullServiceOptions {
   ready(subscriptionId: string): Promise<void>;
   /** The event status per subscriber (decision 0016): SENT when handed out, DELIVERED when acknowledged. */
   status?: DeliveryStatusStore;
+  /** Appends hand-outs and acknowledgements to the delivery-log topic (the message log's deliveries). */
+  deliveryLog?: (records: Record<string, unknown>[]) => Promise<void>;
 }
 
 export interface Target {
@@ -82,7 +84,7 @@ export class PullService {
       if (r.dead.length > 0) await this.#o.deadLetters.send(t.sub, t.room, r.dead);
       const handed: DeliveryStatusWrite[] = [];
       const items = r.items.flatMap((e) => this.#open(t, e, o.receipts, handed));
-      this.#recordStatus(handed);
+      this.#recordStatus(t, handed);
       // Everything found was dead-lettered: look again at once (a few times) before answering or sleeping.
       if (items.length === 0 && r.dead.length > 0 && pass < 5) continue;
       if (items.length > 0 || Date.now() >= deadline || o.signal?.aborted) {
@@ -95,9 +97,26 @@ export class PullService {
   }
 
   /** Status writes are bookkeeping: a failure is logged, never answered to the puller. */
-  #recordStatus(writes: DeliveryStatusWrite[]): void {
-    if (!this.#o.status || writes.length === 0) return;
-    this.#o.status.recordMany(writes).catch((err: unknown) => this.#o.logger.warn('pull delivery status not recorded', { count: writes.length, error: err }));
+  #recordStatus(t: Target, writes: DeliveryStatusWrite[]): void {
+    if (writes.length === 0) return;
+    this.#o.status?.recordMany(writes).catch((err: unknown) => this.#o.logger.warn('pull delivery status not recorded', { count: writes.length, error: err }));
+    const records = writes.map((w) => ({
+      eventId: w.eventId,
+      subscriptionId: t.sub.id,
+      roomId: t.room.id,
+      eventType: t.sub.eventType,
+      subscriber: t.sub.clientId,
+      mode: 'pull',
+      attempt: w.entry.attempts,
+      outcome: w.entry.state === 'DELIVERED' ? 'acked' : 'leased',
+      state: w.entry.state,
+      httpStatus: null,
+      errorClass: null,
+      latencyMs: null,
+      time: w.entry.updatedAt,
+      nextAttemptAt: null,
+    }));
+    this.#o.deliveryLog?.(records).catch((err: unknown) => this.#o.logger.warn('pull deliveries not written to the delivery log', { count: records.length, error: err }));
   }
 
   #statusWrite(t: Target, eventId: string, state: 'SENT' | 'DELIVERED', attempts: number): DeliveryStatusWrite {
@@ -136,7 +155,7 @@ export class PullService {
     const { results, expired } = await this.#o.store.settle(t.sub.id, op, receipts, paramMs, Date.now());
     if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
     for (const r of results) this.#o.metrics.settled.inc({ subscription: t.sub.id, op, outcome: r.outcome });
-    if (op === 'ack') this.#recordStatus(results.flatMap((r) => (r.outcome === 'ok' && r.eventId ? [this.#statusWrite(t, r.eventId, 'DELIVERED', r.deliveryCount ?? 1)] : [])));
+    if (op === 'ack') this.#recordStatus(t, results.flatMap((r) => (r.outcome === 'ok' && r.eventId ? [this.#statusWrite(t, r.eventId, 'DELIVERED', r.deliveryCount ?? 1)] : [])));
     return results;
   }
 
@@ -144,7 +163,7 @@ export class PullService {
   async confirm(t: Target, eventId: string): Promise<void> {
     await this.#o.ready(t.sub.id);
     const { outcome, expired, deliveryCount } = await this.#o.store.confirm(t.sub.id, eventId.toLowerCase(), Date.now());
-    if (outcome === 'ok') this.#recordStatus([this.#statusWrite(t, eventId.toLowerCase(), 'DELIVERED', deliveryCount)]);
+    if (outcome === 'ok') this.#recordStatus(t, [this.#statusWrite(t, eventId.toLowerCase(), 'DELIVERED', deliveryCount)]);
     if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
     this.#o.metrics.settled.inc({ subscription: t.sub.id, op: 'ack', outcome: outcome === 'not_leased' ? 'expired' : outcome });
     if (outcome === 'unknown') throw new RoomcastError('event.not_found', { detail: 'No such event waiting in this subscription (unknown, or already confirmed)' });

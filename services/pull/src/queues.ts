@@ -5,7 +5,7 @@
  */
 import type { Logger, MasterKey } from '@roomcast/core';
 import { ApiRouter } from '@roomcast/http';
-import { createDurableProducer, ensureTopics } from '@roomcast/kafka';
+import { ACKS_ALL, createDurableProducer, ensureTopics } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
 import { deliveryStatusStore } from '@roomcast/redis';
 import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
@@ -66,6 +66,9 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     logger,
     ready: (id) => feeder.ready(id),
     status: deliveryStatusStore(runtime.redis, runtime.keys),
+    deliveryLog: async (records) => {
+      await producer.send({ topic: runtime.names.deliveryLogTopic(), acks: ACKS_ALL, messages: records.map((r) => ({ key: String(r.eventId), value: JSON.stringify(r) })) });
+    },
   });
   const router = new ApiRouter(contractResolvers(routing, runtime.keyUsage));
   pullRoutes(router, service, { defaultLeaseSeconds: settings.leaseSeconds });
@@ -77,7 +80,10 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     routes: [router.hono()],
     openapi: router.openapi(),
     async start() {
-      await ensureTopics(runtime.kafka, [{ topic: deadLetterTopic, partitions: 3, retentionMs: settings.retentionMs }]);
+      await ensureTopics(runtime.kafka, [
+        { topic: deadLetterTopic, partitions: 3, retentionMs: settings.retentionMs },
+        { topic: runtime.names.deliveryLogTopic(), partitions: 3, retentionMs: settings.retentionMs },
+      ]);
       await producer.connect();
       await wake.start();
       await feeder.start();

@@ -1,0 +1,97 @@
+/**
+ * Kafka records → log rows (pure). A room-topic record becomes an EventEntry from its headers,
+ * key and offsets; its value is only hashed — never decoded, never stored. A delivery-log record
+ * (JSON written by the dispatcher and the pull service) becomes a DeliveryEntry. A record that is
+ * neither (no Roomcast headers, unreadable JSON) gives no row; the sink counts it and moves on.
+ */
+import { decodeHeaders, type IHeaders } from '@roomcast/kafka';
+import { type DeliveryEntry, type EventEntry, sha256 } from '@roomcast/log';
+
+export interface SinkRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+}
+
+const STATES = new Set(['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED']);
+const OUTCOMES = new Set(['delivered', 'retry', 'failed', 'cancelled', 'dead-lettered', 'leased', 'acked', 'nacked', 'lease-expired']);
+const MODES = new Set(['push', 'pull', 'stream']);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function date(v: unknown): Date | null {
+  if (typeof v !== 'string') return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function eventEntry(r: SinkRecord, roomId: string, urgent: boolean): EventEntry | undefined {
+  const h = decodeHeaders(r.headers);
+  if (!h || !UUID_RE.test(h.id) || r.value === null) return undefined;
+  const publishedAt = date(h.time);
+  if (!publishedAt) return undefined;
+  return {
+    loggedAt: new Date(Number(r.timestamp)),
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    eventId: h.id.toLowerCase(),
+    roomId,
+    eventType: h.eventType,
+    publisher: h.publisher,
+    publishedAt,
+    urgent,
+    keySha256: r.key === null ? null : sha256(r.key),
+    payloadSha256: sha256(r.value),
+    size: r.value.length,
+    classification: h.classification,
+    priority: h.priority,
+    schemaId: h.schemaId,
+    traceparent: h.traceparent ?? null,
+  };
+}
+
+export function deliveryEntry(r: SinkRecord): DeliveryEntry | undefined {
+  if (r.value === null) return undefined;
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(r.value.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof j !== 'object' || j === null) return undefined;
+  const text = (k: string) => (typeof j[k] === 'string' ? (j[k] as string) : null);
+  const int = (k: string) => (typeof j[k] === 'number' && Number.isFinite(j[k]) ? Math.round(j[k] as number) : null);
+  const eventId = text('eventId');
+  const state = text('state');
+  const occurredAt = date(j.time);
+  const mode = text('mode') ?? 'push';
+  const outcome = text('outcome');
+  if (!outcome || !OUTCOMES.has(outcome)) return undefined;
+  if (!eventId || !UUID_RE.test(eventId) || !state || !STATES.has(state) || !occurredAt || !MODES.has(mode)) return undefined;
+  const latency = typeof j.latencyMs === 'number' && Number.isFinite(j.latencyMs) ? Math.round(j.latencyMs * 1000) : null;
+  return {
+    loggedAt: new Date(Number(r.timestamp)),
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    eventId: eventId.toLowerCase(),
+    roomId: text('roomId') ?? '',
+    eventType: text('eventType') ?? '',
+    subscriptionId: text('subscriptionId') ?? '',
+    subscriber: text('subscriber') ?? '',
+    mode,
+    attempt: int('attempt') ?? 0,
+    outcome,
+    state,
+    httpStatus: int('httpStatus'),
+    errorClass: text('errorClass'),
+    durationUs: latency,
+    nextAttemptAt: date(j.nextAttemptAt),
+    occurredAt,
+    publishedAt: date(j.publishedAt),
+  };
+}
