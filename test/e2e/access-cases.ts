@@ -70,6 +70,16 @@ async function pullableEvent(ctx: AccessContext): Promise<void> {
   throw new Error('the PULL subscription did not receive the event within 30 s');
 }
 
+/** Waits (as the central admin) until a log route answers 200 with what the row needs. */
+async function logged(ctx: AccessContext, path: string, ready: (body: Record<string, unknown>) => boolean): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    const r = await ctx.call('GET', path);
+    if (r.status === 200 && ready(r.body)) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`${path} did not become ready within 30 s`);
+}
+
 const get = (path: string) => (_: AccessContext, p: Persona): Request => ({ method: 'GET', path, client: clientOf(p) });
 const simpleSchema = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } };
 
@@ -238,6 +248,27 @@ export const ACCESS_CASES: AccessCase[] = [
     expect: [401, 404, 404, 204, 204, 404],
     request: (ctx, p) => ({ method: 'DELETE', path: `${ROOM}/pub/v1/${DEMO.eventType}/${ctx.state.eventId}`, client: clientOf(p) }),
   },
+  // The message log: every caller with a key may search, and sees only what is associated with
+  // it (scope.ts), so the answer is 200 for all; the history and proof of one event are there
+  // for its publisher, its subscriber (a delivery was attempted), their member admins and the
+  // central admin. The signing keys are public.
+  { op: 'searchLogEvents', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/log/events?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'searchLogDeliveries', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/log/deliveries?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'reportLogEvents', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/log/reports/events?groupBy=room&from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'reportLogDeliveries', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/log/reports/deliveries?groupBy=state&from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  {
+    op: 'getLogEventHistory',
+    expect: [401, 200, 200, 200, 200, 200],
+    prepare: (ctx) => logged(ctx, `/api/v1/log/events/${ctx.state.eventId}`, (b) => ((b.deliveries as { subscriber: string }[] | undefined) ?? []).some((d) => d.subscriber === OTHER)),
+    request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}`)(ctx, p),
+  },
+  {
+    op: 'getLogEventProof',
+    expect: [401, 200, 200, 200, 200, 200],
+    prepare: (ctx) => logged(ctx, `/api/v1/log/events/${ctx.state.eventId}/proof`, () => true),
+    request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}/proof`)(ctx, p),
+  },
+  { op: 'getLogKeys', expect: [200, 200, 200, 200, 200, 200], request: get('/api/v1/log/keys') },
   {
     op: 'publishEventBatch',
     // Same rule as a single publish; a stored batch answers 200 with per-item results.

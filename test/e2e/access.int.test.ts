@@ -24,7 +24,7 @@ async function call(method: string, path: string, key: string | undefined, clien
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform('access');
+  t = await startTestPlatform('access', { ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS: '500' });
   seeded = await seedDemo(t.platform.url, t.adminKey, 'http://127.0.0.1:9/unused');
   const db = t.platform.controlPlane.service.deps.db;
   const moh = await db.member.findFirstOrThrow({ where: { memberCode: DEMO.owner.memberCode } });

@@ -32,6 +32,7 @@ export const ERROR_CATALOG = {
   'publish.id_conflict': { status: 409, title: 'This event id was already published with a different payload' },
   'publish.id_in_progress': { status: 409, title: 'An event with this id is being published right now; retry', retryable: true },
   'event.not_found': { status: 404, title: 'Event not found' },
+  'log.query_too_wide': { status: 400, title: 'The log query took too long; narrow the time range or add filters' },
   'log.not_checkpointed': { status: 409, title: 'The log entry is not covered by a signed checkpoint yet; retry shortly', retryable: true },
   'pull.no_event': { status: 404, title: 'No event is waiting for this subscription right now' },
   'pull.lease_expired': { status: 409, title: 'The lease has ended (expired, or the event was handed out again); the event will be handed out again' },

@@ -51,6 +51,12 @@ export const logConfigSpec = {
   },
   ROOMCAST_LOG_CHECKPOINT_EVERY: { kind: 'int', default: '1000', check: (v) => (v >= 1 ? undefined : 'must be at least 1'), help: 'A signed checkpoint after this many log rows of one stream (Kafka partition)…' },
   ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS: { kind: 'int', default: '10000', check: (v) => (v >= 100 ? undefined : 'must be at least 100'), help: '…or once its oldest unsigned row is this old.' },
+  ROOMCAST_LOG_SINK_SESSION_TIMEOUT_MS: {
+    kind: 'int',
+    default: '30000',
+    check: (v) => (v >= 6000 ? undefined : 'must be at least 6000 (the broker\'s lowest session timeout)'),
+    help: 'Consumer session timeout of a log sink: how soon the partitions of a sink that died move to another.',
+  },
   ROOMCAST_LOG_RETENTION_DAYS: { kind: 'int', default: '400', check: (v) => (v >= 1 ? undefined : 'must be at least 1'), help: 'Days a day partition of the log is kept in PostgreSQL; older ones are archived (ROOMCAST_LOG_ARCHIVE_DIR) and then dropped.' },
   ROOMCAST_LOG_ARCHIVE_DIR: { kind: 'string', default: '.local/log-archive', help: 'Folder receiving one gzip JSON Lines file per archived day partition, with a manifest (rows, SHA-256).' },
   ROOMCAST_LOG_STATUS_WAIT_MS: {

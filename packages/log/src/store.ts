@@ -41,6 +41,8 @@ export interface AppendResult {
   written: number;
   /** Rows already in the log (a batch read again after a crash). */
   skipped: number;
+  /** Checkpoints signed in this transaction; `checkpoint` is the last. */
+  checkpoints: number;
   checkpoint?: Checkpoint;
 }
 
@@ -123,6 +125,8 @@ export interface LogStoreOptions {
   url: string;
   schema: string;
   maxConnections?: number;
+  /** Longest statement (a wide search or report is cut off, not left to hog the database). */
+  statementTimeoutMs?: number;
 }
 
 export class LogStore {
@@ -132,7 +136,7 @@ export class LogStore {
   constructor(o: LogStoreOptions) {
     if (!SCHEMA_NAME_RE.test(o.schema)) throw new Error(`invalid log schema name: ${o.schema}`);
     this.schema = o.schema;
-    this.pool = new pg.Pool({ connectionString: o.url, max: o.maxConnections ?? 8, options: `-c search_path=${o.schema}`, idleTimeoutMillis: 30_000 });
+    this.pool = new pg.Pool({ connectionString: o.url, max: o.maxConnections ?? 8, options: `-c search_path=${o.schema} -c statement_timeout=${o.statementTimeoutMs ?? 10_000}`, idleTimeoutMillis: 30_000 });
     // An idle connection that breaks (a restarted server) must not crash the process.
     this.pool.on('error', () => {});
   }
@@ -174,27 +178,35 @@ export class LogStore {
       let prev = head.entry_hash;
       let rowOffset = head.row_koffset;
       const rows: unknown[][] = [];
+      const now = new Date();
+      let since = head.since_checkpoint;
+      let checkpointAt = head.checkpoint_at;
+      let checkpoint: Checkpoint | undefined;
+      // A checkpoint every `every` rows (so a proof carries at most that many links)…
+      const due: Array<{ offset: string; hash: Buffer }> = [];
       for (const r of fresh) {
         const values = batch.kind === 'event' ? eventValues(r as EventEntry) : deliveryValues(r as DeliveryEntry);
         const hash = chainHash(prev, canonical(batch.kind, values));
         rows.push([...values, prev, hash]);
         prev = hash;
         rowOffset = r.offset;
+        if (++since >= policy.every) {
+          due.push({ offset: r.offset, hash });
+          since = 0;
+        }
       }
       if (rows.length > 0) {
         const sql = batch.kind === 'event' ? INSERT_EVENTS : INSERT_DELIVERIES;
         const width = rows[0]?.length ?? 0;
         await client.query(sql, columns(rows, width));
       }
-      let since = head.since_checkpoint + rows.length;
-      let checkpointAt = head.checkpoint_at;
-      let checkpoint: Checkpoint | undefined;
-      const now = new Date();
-      if (since > 0 && (since >= policy.every || now.getTime() - checkpointAt.getTime() >= policy.intervalMs)) {
-        checkpoint = await insertCheckpoint(client, policy.signer, stream, rowOffset, prev, now);
+      // …and one for the rest once the oldest unsigned row has waited `intervalMs`.
+      if (since > 0 && now.getTime() - checkpointAt.getTime() >= policy.intervalMs) {
+        due.push({ offset: rowOffset, hash: prev });
         since = 0;
-        checkpointAt = now;
       }
+      for (const d of due) checkpoint = await insertCheckpoint(client, policy.signer, stream, d.offset, d.hash, now);
+      if (due.length > 0) checkpointAt = now;
       const last = BigInt(batch.lastOffset) > headOffset ? batch.lastOffset : head.koffset;
       await client.query('UPDATE heads SET koffset = $2, row_koffset = $3, entry_hash = $4, since_checkpoint = $5, checkpoint_at = $6, updated_at = now() WHERE stream = $1', [
         stream,
@@ -205,7 +217,7 @@ export class LogStore {
         checkpointAt,
       ]);
       await client.query('COMMIT');
-      return { written: rows.length, skipped: batch.rows.length - rows.length, ...(checkpoint ? { checkpoint } : {}) };
+      return { written: rows.length, skipped: batch.rows.length - rows.length, checkpoints: due.length, ...(checkpoint ? { checkpoint } : {}) };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;

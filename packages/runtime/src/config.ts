@@ -183,8 +183,8 @@ export const ingressConfigSpec = {
   ROOMCAST_DEDUP_WINDOW_MS: {
     kind: 'int',
     default: String(DAY_MS),
-    check: (v) => (v >= 60_000 && v <= 30 * DAY_MS ? undefined : 'must be between one minute (60000) and 30 days'),
-    help: 'How long an event id is remembered per room and publisher: a replay within it answers the original result, and status/cancel find the event.',
+    check: (v) => (v >= 1000 && v <= 30 * DAY_MS ? undefined : 'must be between one second (1000) and 30 days'),
+    help: 'How long a publisher-chosen event id is remembered per room and publisher: a replay within it answers the original result. Event status and cancel do not depend on it (they read the message log).',
   },
   ROOMCAST_RATE_PUBLISHER_PER_SEC: {
     kind: 'int',

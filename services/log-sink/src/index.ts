@@ -15,16 +15,23 @@ export { LogSink } from './sink.ts';
 export { deliveryEntry, eventEntry } from './records.ts';
 
 export interface LogParts {
+  /** Reads: event status, search, reports, proofs (statements cut off after 5 s). */
   store: LogStore;
+  /** The sink's own pool, so readers can never take the connections the writes need. */
+  writer: LogStore;
   signer: LogSigner;
 }
 
-/** The log store and signer of a process, from configuration (closed with the runtime). */
+/** The log stores and signer of a process, from configuration (closed with the runtime). */
 export function logParts(runtime: Runtime, config: LogConfig, devMode: boolean): LogParts {
-  const store = new LogStore({ url: config.ROOMCAST_LOG_DATABASE_URL, schema: config.ROOMCAST_LOG_SCHEMA });
-  runtime.onClose(() => store.close());
+  const store = new LogStore({ url: config.ROOMCAST_LOG_DATABASE_URL, schema: config.ROOMCAST_LOG_SCHEMA, maxConnections: 6, statementTimeoutMs: 5000 });
+  const writer = new LogStore({ url: config.ROOMCAST_LOG_DATABASE_URL, schema: config.ROOMCAST_LOG_SCHEMA, maxConnections: 6, statementTimeoutMs: 30_000 });
+  runtime.onClose(async () => {
+    await store.close();
+    await writer.close();
+  });
   const signer = logSignerOf(config, devMode, () => generateSigningKey().privateKey);
-  return { store, signer };
+  return { store, writer, signer };
 }
 
 export interface LogSinkUnitOptions {
@@ -43,7 +50,7 @@ export function createLogSink(o: LogSinkUnitOptions): Unit & { sink: LogSink } {
     kafka: o.runtime.kafka,
     names: o.runtime.names,
     routing: o.routing,
-    store: o.parts.store,
+    store: o.parts.writer,
     signer: o.parts.signer,
     logger: o.logger,
     metrics: new SinkMetrics(o.runtime.metrics),
@@ -51,11 +58,12 @@ export function createLogSink(o: LogSinkUnitOptions): Unit & { sink: LogSink } {
     checkpointIntervalMs: o.config.ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS,
     partitions: o.partitions,
     retentionMs: o.retentionMs,
+    sessionTimeoutMs: o.config.ROOMCAST_LOG_SINK_SESSION_TIMEOUT_MS,
   });
   return {
     name: 'log-sink',
     sink,
-    checks: { log: () => o.parts.store.probe() },
+    checks: { log: () => o.parts.writer.probe() },
     start: () => sink.start(),
     stop: () => sink.stop(),
   };

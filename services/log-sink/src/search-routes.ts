@@ -79,6 +79,16 @@ const deliveryItemSchema: JsonSchema = {
 };
 const page = (item: JsonSchema): JsonSchema => ({ type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: item }, next: { type: ['string', 'null'] } } });
 
+/** A statement cut off by the log store's timeout is the caller's query being too wide, not an outage. */
+async function bounded<R>(run: () => Promise<R>): Promise<R> {
+  try {
+    return await run();
+  } catch (err) {
+    if ((err as { code?: string }).code === '57014') throw new RoomcastError('log.query_too_wide', { detail: 'Narrow the time range or add filters (room, event type, publisher, subscription)' });
+    throw err;
+  }
+}
+
 export interface SearchDeps {
   store: LogStore;
   routing: RoutingFollower;
@@ -240,7 +250,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
         where.push(`(logged_at, event_id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
       }
       params.push(q.limit + 1);
-      const rows = await store.query<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY logged_at DESC, event_id DESC LIMIT $${params.length}`, params);
+      const rows = await bounded(() => store.query<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY logged_at DESC, event_id DESC LIMIT $${params.length}`, params));
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       return c.json({ items: items.map((r) => eventJson(index, r)), next: rows.length > q.limit && last ? encodeCursor([last.logged_at.toISOString(), last.event_id]) : null }, 200);
@@ -321,7 +331,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
         where.push(`(logged_at, kpartition, koffset) < ($${n - 2}::timestamptz, $${n - 1}::int, $${n}::bigint)`);
       }
       params.push(q.limit + 1);
-      const rows = await store.query<DeliveryRow>(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY logged_at DESC, kpartition DESC, koffset DESC LIMIT $${params.length}`, params);
+      const rows = await bounded(() => store.query<DeliveryRow>(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY logged_at DESC, kpartition DESC, koffset DESC LIMIT $${params.length}`, params));
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       return c.json(
@@ -377,7 +387,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
     const sql = `SELECT date_trunc($3, logged_at) AS t${cols.map((c) => `, ${c}`).join('')}, count(*)::bigint AS n${latency}
       FROM ${table} WHERE logged_at >= $1 AND logged_at < $2 AND ${scope}
       GROUP BY 1${names.map((_, i) => `, ${i + 2}`).join('')} ORDER BY 1${names.map((_, i) => `, ${i + 2}`).join('')} LIMIT 5000`;
-    const rows = await store.query<Record<string, unknown>>(sql, params);
+    const rows = await bounded(() => store.query<Record<string, unknown>>(sql, params));
     return {
       bucket: q.bucket,
       groupBy: names,

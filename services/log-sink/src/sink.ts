@@ -177,7 +177,7 @@ export class LogSink {
     metrics.batchRows.observe(result.written);
     metrics.rows.inc({ table: info.kind === 'event' ? 'events' : 'deliveries' }, result.written);
     if (result.skipped > 0) metrics.skipped.inc({ reason: 'already_written' }, result.skipped);
-    if (result.checkpoint) metrics.checkpointed();
+    if (result.checkpoints > 0) metrics.checkpointed(result.checkpoints);
     resolveOffset(last.offset);
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
