@@ -82,7 +82,7 @@ describe('proof bundles', () => {
   const g = genesisHash('t/1');
   const texts = [0, 1, 2, 3].map((o) => canonical('event', eventValues(entry(o))));
   const hashes: Buffer[] = [];
-  texts.forEach((t, i) => hashes.push(chainHash(i === 0 ? g : (hashes[i - 1] as Buffer), t)));
+  for (const [i, t] of texts.entries()) hashes.push(chainHash(i === 0 ? g : (hashes[i - 1] as Buffer), t));
   const cp = signer.sign({ stream: 't/1', offset: '3', entryHash: hashes[3] as Buffer, signedAt: new Date() });
   const bundle = proofBundle({
     kind: 'event',
