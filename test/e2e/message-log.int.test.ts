@@ -7,12 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { LogStore, type ProofBundle, verifyLog, verifyProof } from '@roomcast/log';
+import { archiveDay, LogStore, type ProofBundle, restoreArchive, verifyLog, verifyProof } from '@roomcast/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
 import { startSubscriber, type Subscriber } from '../../scripts/lib/subscriber.ts';
@@ -214,5 +214,40 @@ describe('message log', () => {
     const group = await call('GET', `/api/v1/log/reports/events?from=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}&groupBy=room,password`, { key: t.adminKey });
     expect(pointers(group)).toEqual(['/query/groupBy']);
     expect((await call('GET', '/api/v1/log/events?from=2026-01-01T00:00:00Z')).status).toBe(401);
+  });
+  it('archives a day (file, manifest, SHA-256), drops its partition, and rebuilds it from the archive', async () => {
+    await t.platform.logSink?.stop(); // nothing more arrives while the day is archived
+    const store = t.platform.log.store;
+    const keys = t.platform.log.signer.publicKeys();
+    const before = await verifyLog(store, { publicKeys: keys });
+    const count = async (table: string) => Number((await store.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, []))[0]?.n);
+    const rows = { events: await count('events'), deliveries: await count('deliveries') };
+    const day = (await store.query<{ d: string }>("SELECT to_char(min(logged_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM events", []))[0]?.d ?? '';
+    const dir = mkdtempSync(join(tmpdir(), 'rc-archive-'));
+    const manifests: string[] = [];
+    for (const table of ['events', 'deliveries'] as const) {
+      const m = await archiveDay(store, table, day, dir);
+      expect(m).toMatchObject({ table, day, rows: rows[table] });
+      const file = join(dir, store.schema, `${table}-${day}.manifest.json`);
+      expect(existsSync(file)).toBe(true);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(m);
+      manifests.push(file);
+    }
+    expect(await count('events')).toBe(0);
+    expect(await count('deliveries')).toBe(0);
+    const recorded = await store.query<{ table_name: string; rows: string }>('SELECT table_name, rows FROM archives ORDER BY 1', []);
+    expect(recorded.map((r) => [r.table_name, Number(r.rows)])).toEqual([['deliveries', rows.deliveries], ['events', rows.events]]);
+
+    // A damaged archive is refused; the intact ones rebuild the log exactly.
+    const gz = join(dir, store.schema, `events-${day}.jsonl.gz`);
+    const original = readFileSync(gz);
+    writeFileSync(gz, Buffer.concat([original, Buffer.from([0])]));
+    await expect(restoreArchive(store, manifests[0] as string)).rejects.toThrow(/SHA-256/);
+    writeFileSync(gz, original);
+    for (const m of manifests) await restoreArchive(store, m);
+    expect(await count('events')).toBe(rows.events);
+    expect(await count('deliveries')).toBe(rows.deliveries);
+    const after = await verifyLog(store, { publicKeys: keys });
+    expect({ rows: after.rows, checkpoints: after.checkpoints, breaks: after.breaks }).toEqual({ rows: before.rows, checkpoints: before.checkpoints, breaks: before.breaks });
   });
 });

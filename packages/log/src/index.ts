@@ -4,3 +4,4 @@ export * from './signing.ts';
 export * from './store.ts';
 export * from './proof.ts';
 export * from './verify.ts';
+export * from './archive.ts';

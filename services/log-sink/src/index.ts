@@ -59,6 +59,8 @@ export function createLogSink(o: LogSinkUnitOptions): Unit & { sink: LogSink } {
     partitions: o.partitions,
     retentionMs: o.retentionMs,
     sessionTimeoutMs: o.config.ROOMCAST_LOG_SINK_SESSION_TIMEOUT_MS,
+    retentionDays: o.config.ROOMCAST_LOG_RETENTION_DAYS,
+    archiveDir: o.config.ROOMCAST_LOG_ARCHIVE_DIR,
   });
   return {
     name: 'log-sink',

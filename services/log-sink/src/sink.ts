@@ -16,7 +16,7 @@
  */
 import type { Logger } from '@roomcast/core';
 import { type Consumer, ensureTopics, type Kafka, type KafkaNames } from '@roomcast/kafka';
-import type { DeliveryEntry, EventEntry, LogSigner, LogStore } from '@roomcast/log';
+import { applyRetention, type DeliveryEntry, type EventEntry, type LogSigner, type LogStore } from '@roomcast/log';
 import type { RoutingFollower } from '@roomcast/routing';
 import type { EachBatchPayload } from 'kafkajs';
 import type { SinkMetrics } from './metrics.ts';
@@ -38,6 +38,9 @@ export interface SinkOptions {
   sessionTimeoutMs?: number;
   /** Partitions of one consumer batch handled at once. */
   concurrency?: number;
+  /** Days a day partition stays; older ones are archived into `archiveDir` and dropped. */
+  retentionDays: number;
+  archiveDir: string;
 }
 
 interface TopicInfo {
@@ -67,7 +70,8 @@ export class LogSink {
   async start(): Promise<void> {
     this.#stopped = false;
     await this.#o.store.ensurePartitions();
-    this.#lastMaintenance = Date.now();
+    // Retention runs at the first tick, then hourly.
+    this.#lastMaintenance = 0;
     await ensureTopics(this.#o.kafka, [{ topic: this.#o.names.deliveryLogTopic(), partitions: this.#o.partitions, retentionMs: this.#o.retentionMs }]);
     this.#learnTopics();
     await this.#run();
@@ -193,6 +197,8 @@ export class LogSink {
       if (Date.now() - this.#lastMaintenance > 3600_000) {
         this.#lastMaintenance = Date.now();
         await this.#o.store.ensurePartitions();
+        const archived = await applyRetention(this.#o.store, this.#o.retentionDays, this.#o.archiveDir);
+        for (const m of archived) this.#o.logger.info('log partition archived and dropped', { table: m.table, day: m.day, rows: m.rows, sha256: m.sha256 });
       }
     } catch (err) {
       this.#o.logger.warn('log checkpoint or partition upkeep failed', { error: err });
