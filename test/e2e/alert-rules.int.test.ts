@@ -11,6 +11,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 
 const RULES = fileURLToPath(new URL('../../infra/prometheus/alerts.yml', import.meta.url));
 const CONFIG = fileURLToPath(new URL('../../infra/prometheus/prometheus.yml', import.meta.url));
+const RULE_TESTS = fileURLToPath(new URL('../../infra/prometheus/alerts.test.yml', import.meta.url));
 
 let t: TestPlatform;
 beforeAll(async () => {
@@ -26,6 +27,11 @@ describe('alert rules', () => {
     expect(rules.stdout).toMatch(/SUCCESS: \d+ rules found/);
     const config = await promisify(execFile)('promtool', ['check', 'config', CONFIG]);
     expect(config.stdout).toContain('1 rule files found');
+  });
+
+  it('fire when their unit tests say (promtool test rules)', async () => {
+    const tested = await promisify(execFile)('promtool', ['test', 'rules', RULE_TESTS]);
+    expect(tested.stdout).toContain('SUCCESS');
   });
 
   it('use only metrics a Roomcast process exports', async () => {
