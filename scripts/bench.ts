@@ -18,6 +18,7 @@ import { machine, type Row, table } from './bench/report.ts';
 import { soak } from './bench/soak.ts';
 import { benchThroughput, type ThroughputRow, throughputTable } from './bench/throughput.ts';
 import { benchPull, type PullRow, pullTable } from './bench/pull.ts';
+import { benchLog, type LogReport, logTable } from './bench/log.ts';
 import { infraEndpoints, infraUp } from './infra/index.ts';
 import { DEMO, publish, seedDemo } from './lib/demo.ts';
 import { startSubscriber } from './lib/subscriber.ts';
@@ -28,13 +29,16 @@ const WARMUP_MS = 1000;
 const MAX_OPS = 2_000_000;
 /** How long to let the dispatcher drain pushes between publish levels, so one level's deliveries do not load the next. */
 const DRAIN_MS = 15_000;
-/** Sections to run (comma list of control, http, publish, throughput, push, pull, soak); all but soak by default. */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput,push,pull').split(',').map((x) => x.trim()));
+/** Sections to run (comma list of control, http, publish, throughput, push, pull, log, soak); all but soak by default. */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'control,http,publish,throughput,push,pull,log').split(',').map((x) => x.trim()));
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? '600');
 const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? '500');
 /** Events pulled and acked by the `pull` section, and its concurrent pullers. */
 const PULL_EVENTS = Number(process.env.BENCH_PULL_EVENTS ?? '20000');
 const PULL_CONCURRENCY = Number(process.env.BENCH_PULL_CONCURRENCY ?? '4');
+/** Publishes per id kind in the `log` section (Redis bytes per event, sink lag), and seeded rows for its search figures. */
+const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? '200000');
+const LOG_SEARCH_ROWS = Number(process.env.BENCH_LOG_SEARCH_ROWS ?? '1000000');
 
 const run = (concurrency: number, op: () => Promise<boolean>): Promise<LoopResult> =>
   closedLoop({ concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxOps: MAX_OPS, op });
@@ -166,6 +170,18 @@ async function main(): Promise<void> {
       console.error('bench: push delivery — bare undici baseline, backlog throughput, open-loop end-to-end latency, fan-out (own platform)…');
       pushed = await benchPush((line) => console.error(`  ${line}`));
     }
+    let logged: LogReport | null = null;
+    if (SECTIONS.has('log')) {
+      console.error(`bench: message log — Redis per event and sink lag over ${LOG_EVENTS} publishes per id kind, sink drain vs bare insert, search over ${LOG_SEARCH_ROWS} seeded rows (own platform)…`);
+      const lp = await startTestPlatform('benchlog');
+      try {
+        const ls = await seedDemo(lp.platform.url, lp.adminKey, subscriber.url);
+        await lp.platform.routing.waitFor(ls.generation);
+        logged = await benchLog({ tp: lp, seeded: ls, events: LOG_EVENTS, searchRows: LOG_SEARCH_ROWS, progress: (line) => console.error(`  ${line}`) });
+      } finally {
+        await lp.cleanup().catch((err: unknown) => console.error('bench: log platform cleanup failed', err));
+      }
+    }
     const soaked = SECTIONS.has('soak')
       ? await soak({ seconds: SOAK_SECONDS, rate: SOAK_RATE, op: postOp(openPool, publishSpec), progress: (line) => console.error(`  ${line}`) })
       : null;
@@ -175,6 +191,7 @@ async function main(): Promise<void> {
     if (throughput.length > 0) console.log(`\n${throughputTable(throughput)}`);
     if (pushed) console.log(`\n${pushTables(pushed)}`);
     if (pulled.length > 0) console.log(`\n${pullTable(pulled)}`);
+    if (logged) console.log(`\n${logTable(logged)}`);
     if (soaked) console.log(`\n${soaked.summary.join('\n')}`);
     console.log('');
     if (SECTIONS.has('publish')) console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
