@@ -215,7 +215,7 @@ async function bareInsertRate(tp: TestPlatform, n: number): Promise<number> {
   }
 }
 
-/** Seeds `n` synthetic event rows over the last 7 days (50 rooms, 200 publishers, 10 types), as the schema's owner. */
+/** Seeds `n` synthetic event rows over the last 7 days (one in 7 in the demo room, the rest over 50 others; 200 publishers, 10 types, 5 classifications), as the schema's owner. */
 async function seedSearchRows(tp: TestPlatform, n: number, progress: (line: string) => void): Promise<number> {
   const owner = new LogStore({ url: tp.config.ROOMCAST_DATABASE_URL, schema: tp.config.ROOMCAST_LOG_SCHEMA, maxConnections: 1, statementTimeoutMs: 1_800_000 });
   const room = tp.platform.routing.current().room({ instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' });
@@ -227,7 +227,7 @@ async function seedSearchRows(tp: TestPlatform, n: number, progress: (line: stri
       await owner.query(
         `INSERT INTO events (logged_at, topic, kpartition, koffset, event_id, room_id, event_type, publisher, published_at, urgent, key_sha256, payload_sha256, size, classification, priority, schema_id, traceparent, prev_hash, entry_hash)
          SELECT now() - (random() * interval '7 days'), 'bench.seed', (g % 3)::int, g, gen_random_uuid(),
-                CASE WHEN g % 50 = 0 THEN $2 ELSE 'room-' || (g % 50) END, 'type-' || (g % 10), 'DEV/GOV/MOH/app-' || (g % 200),
+                CASE WHEN g % 7 = 0 THEN $2 ELSE 'room-' || (g % 50) END, 'type-' || (g % 10), 'DEV/GOV/MOH/app-' || (g % 200),
                 now(), false, sha256(g::text::bytea), sha256(('p' || g)::bytea), 200,
                 (ARRAY['PUBLIC','INTERNAL','CONFIDENTIAL','PII','PHI'])[1 + g % 5], 'NORMAL', 1, NULL, sha256(''::bytea), sha256(g::text::bytea)
            FROM generate_series($1::bigint, $1::bigint + $3 - 1) AS g`,

@@ -26,7 +26,7 @@ export interface RedisKeys {
   apiKeyLastUsed: string;
   /** Hash {t: tokens, at: ms}: a publish rate-limit token bucket of one publisher or room. */
   rateBucket(scope: 'publisher' | 'room', id: string): string;
-  /** String: the dedup record of a publisher-chosen event id (event-ledger.ts), under a 128-bit digest of room id, publisher client id and event id. */
+  /** String: the dedup record of a publisher-chosen event id (event-ledger.ts), under a 96-bit digest of room id, publisher client id and event id. */
   eventRecord(roomId: string, publisher: string, eventId: string): string;
   /** String: present when the publisher cancelled the event; the dispatcher reads it before each attempt. */
   eventCancelled(roomId: string, publisher: string, eventId: string): string;
@@ -49,7 +49,7 @@ export function redisKeys(prefix: string): RedisKeys {
     routingChannel: `${prefix}:routing:changed`,
     apiKeyLastUsed: `${prefix}:api-keys:last-used`,
     rateBucket: (scope, id) => `${prefix}:rate:${scope}:${id}`,
-    eventRecord: (roomId, publisher, eventId) => `${prefix}:eid:${createHash('sha256').update(`${roomId}\u0000${publisher}\u0000${eventId}`).digest('base64url').slice(0, 22)}`,
+    eventRecord: (roomId, publisher, eventId) => `${prefix}:eid:${createHash('sha256').update(`${roomId}\u0000${publisher}\u0000${eventId}`).digest('base64url').slice(0, 16)}`,
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
     eventCancelledChannel: `${prefix}:event-cancelled`,
     dataPlaneFeedback: `${prefix}:feedback:data-plane`,

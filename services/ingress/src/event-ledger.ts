@@ -3,9 +3,9 @@
  * dedup window (decision 0020 — Redis holds nothing per event for generated ids):
  *
  * - a publisher-supplied id is reserved atomically (Lua: GET, else SET with a short TTL) before
- *   producing. Once produced the reservation becomes a compact record — a 128-bit digest of the
+ *   producing. Once produced the reservation becomes a compact record — a 96-bit digest of the
  *   payload fingerprint, the partition and the offset — under a key hashed from room, publisher
- *   and id (about 150 bytes of Redis per event). The same id with the same fingerprint answers
+ *   and id (under 200 bytes of Redis per event). The same id with the same fingerprint answers
  *   the original result without producing again; with a different fingerprint 409
  *   `publish.id_conflict`. A duplicate that arrives while the first is still producing waits up
  *   to `waitMs` for its result, then gets 409 `publish.id_in_progress` (Retry-After). A failed
@@ -25,7 +25,7 @@ import { withTimeout } from './timeout.ts';
 /** A reservation while its publish is under way (JSON in Redis, for seconds). */
 interface PendingRecord {
   state: 'pending';
-  /** 128-bit digest of the payload fingerprint (`digestOf`). */
+  /** 96-bit digest of the payload fingerprint (`digestOf`). */
   hash: string;
   /** Tells this reservation from a later one. */
   token: string;
@@ -39,9 +39,9 @@ interface DoneRecord {
   sequence: number;
 }
 
-/** The first 128 bits of the payload fingerprint (event-id.ts `payloadHash`, hex), base64url: enough to tell two payloads apart. */
+/** The first 96 bits of the payload fingerprint (event-id.ts `payloadHash`, hex), base64url: enough to tell two payloads of one id apart. */
 export function digestOf(hashHex: string): string {
-  return Buffer.from(hashHex.slice(0, 32), 'hex').toString('base64url');
+  return Buffer.from(hashHex.slice(0, 24), 'hex').toString('base64url');
 }
 
 function parseRecord(raw: string): PendingRecord | DoneRecord | undefined {
