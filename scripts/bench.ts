@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'error' });
 
   const subscriber = await startSubscriber();
-  const tp = await startTestPlatform('bench');
+  // BENCH_LOG_SINK=false: the same platform without the in-process log sink (to see what the sink costs the publish path).
+  const tp = await startTestPlatform('bench', process.env.BENCH_LOG_SINK === 'false' ? { ROOMCAST_PLATFORM_LOG_SINK: 'false' } : {});
   const bare = await startBareHono();
   const producer = await startBareProducer({
     brokers: infraEndpoints().kafkaBrokers,

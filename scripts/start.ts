@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { platformConfigSpec, startPlatform } from '@roomcast/all';
 import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
+import { generateSigningKey } from '@roomcast/log';
 import { runMain, stopOnSignals } from '@roomcast/runtime';
 import { infraEndpoints, infraUp } from './infra/index.ts';
 import { DEMO, publish, type SeededDemo, seedDemo } from './lib/demo.ts';
@@ -37,6 +38,14 @@ function masterKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The message log's checkpoint signing key, likewise kept in .local/demo so proofs verify across runs. */
+function logSigningKey(): string {
+  if (process.env.ROOMCAST_LOG_SIGNING_KEY) return process.env.ROOMCAST_LOG_SIGNING_KEY;
+  const file = join(stateDir, 'log-signing-key');
+  if (!existsSync(file)) writeFileSync(file, `${generateSigningKey().privateKey}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 await runMain(async () => {
   mkdirSync(stateDir, { recursive: true });
   const ep = await infraUp();
@@ -51,6 +60,7 @@ await runMain(async () => {
     ...process.env,
     ROOMCAST_BOOTSTRAP_ADMIN_KEY: adminKey,
     ROOMCAST_MASTER_KEY: masterKey(),
+    ROOMCAST_LOG_SIGNING_KEY: logSigningKey(),
   });
   const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: 'roomcast' } });
   const platform = await startPlatform(config, logger);

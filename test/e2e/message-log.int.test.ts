@@ -20,6 +20,7 @@ import { caller, pointers } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 
 const VERIFIER = fileURLToPath(new URL('../../scripts/log-verify-proof.mjs', import.meta.url));
+const LOG_TOOL = fileURLToPath(new URL('../../scripts/log.ts', import.meta.url));
 
 let t: TestPlatform;
 let sub: Subscriber;
@@ -166,6 +167,11 @@ describe('message log', () => {
     }
     const report = await verifyLog(t.platform.log.store, { publicKeys: keys });
     expect(report.breaks).toContainEqual({ stream: `${victim.topic}/${victim.kpartition}`, offset: String(victim.koffset), problem: expect.stringMatching(/altered/) });
+
+    // The operator's tool says the same, with the keys the platform publishes, and exits 1.
+    const env = { PATH: process.env.PATH ?? '', ROOMCAST_LOG_DATABASE_URL: t.config.ROOMCAST_LOG_DATABASE_URL, ROOMCAST_LOG_SCHEMA: t.config.ROOMCAST_LOG_SCHEMA, ROOMCAST_NAME_PREFIX: t.prefix };
+    const cli = promisify(execFile)(process.execPath, [LOG_TOOL, 'verify', '--room', 'DEV/GOV/MOH/births', '--keys-url', `${t.platform.url}/api/v1/log/keys`], { env });
+    await expect(cli).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining(`BREAK ${victim.topic}/${victim.kpartition} at offset ${victim.koffset}: row content altered`) });
   });
 
   it('searches events and deliveries in scope, with cursor paging', async () => {

@@ -225,5 +225,18 @@ describe('limits and metrics', () => {
     for (const deadline = Date.now() + 20_000; !seen.some((h) => h['rc-id'] === id) && Date.now() < deadline; ) await pause(200);
     await consumer.disconnect();
     expect(seen.find((h) => h['rc-id'] === id)).toMatchObject({ 'rc-dead-reason': 'delivery_limit', 'rc-subscription': seeded.subscriptionId });
+    // In the message log: two hand-outs, then the dead letter, final.
+    let rows: { outcome: string; state: string; attempt: number; errorClass: string | null }[] = [];
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await pause(200)) {
+      const h = await fetch(`${t.platform.url}/api/v1/log/events/${id}`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+      rows = h.status === 200 ? ((await h.json()) as { deliveries: typeof rows }).deliveries : [];
+      if (rows.some((r) => r.outcome === 'dead-lettered')) break;
+    }
+    expect(rows.map((r) => [r.outcome, r.state, r.attempt])).toEqual([
+      ['leased', 'SENT', 1],
+      ['leased', 'SENT', 2],
+      ['dead-lettered', 'FAILED', 2],
+    ]);
+    expect(rows.at(-1)?.errorClass).toBe('delivery_limit');
   }, 60_000);
 });

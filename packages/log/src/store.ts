@@ -165,11 +165,13 @@ export class LogStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('INSERT INTO heads (stream, koffset, row_koffset, entry_hash) VALUES ($1, -1, -1, $2) ON CONFLICT (stream) DO NOTHING', [stream, genesisHash(stream)]);
+      // Creates the head on first use and locks it either way, in one round trip.
       const head = (
         await client.query<{ koffset: string; row_koffset: string; entry_hash: Buffer; since_checkpoint: number; checkpoint_at: Date }>(
-          'SELECT koffset, row_koffset, entry_hash, since_checkpoint, checkpoint_at FROM heads WHERE stream = $1 FOR UPDATE',
-          [stream],
+          `INSERT INTO heads (stream, koffset, row_koffset, entry_hash) VALUES ($1, -1, -1, $2)
+           ON CONFLICT (stream) DO UPDATE SET stream = EXCLUDED.stream
+           RETURNING koffset, row_koffset, entry_hash, since_checkpoint, checkpoint_at`,
+          [stream, genesisHash(stream)],
         )
       ).rows[0];
       if (!head) throw new Error(`no head for ${stream}`);

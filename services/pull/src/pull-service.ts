@@ -17,7 +17,7 @@ import type { DeliveryStatusStore, DeliveryStatusWrite } from '@roomcast/redis';
 import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import { DEAD_CLAIM_MS, type DeadLetters } from './dead-letter.ts';
 import { eventItemText, fromBlob } from './pull-item.ts';
-import type { LeasedEntry, PullStore, SettleResult } from './pull-queue.ts';
+import type { DeadEntry, LeasedEntry, PullStore, SettleResult } from './pull-queue.ts';
 import type { PullMetrics } from './queue-metrics.ts';
 import type { WakeBoard } from './wake.ts';
 
@@ -81,7 +81,10 @@ export class PullService {
         deadClaimMs: DEAD_CLAIM_MS,
       });
       if (r.expired > 0) metrics.leaseExpiries.inc({ subscription: t.sub.id }, r.expired);
-      if (r.dead.length > 0) await this.#o.deadLetters.send(t.sub, t.room, r.dead);
+      if (r.dead.length > 0) {
+        await this.#o.deadLetters.send(t.sub, t.room, r.dead);
+        this.#recordDead(t, r.dead);
+      }
       const handed: DeliveryStatusWrite[] = [];
       const items = r.items.flatMap((e) => this.#open(t, e, o.receipts, handed));
       this.#recordStatus(t, handed);
@@ -97,7 +100,16 @@ export class PullService {
   }
 
   /** Status writes are bookkeeping: a failure is logged, never answered to the puller. */
-  #recordStatus(t: Target, writes: DeliveryStatusWrite[]): void {
+  /** Dead-lettered entries (delivery limit or TTL): FAILED, final. */
+  #recordDead(t: Target, dead: DeadEntry[]): void {
+    const writes = dead.flatMap((d) => {
+      const id = d.blob ? decodeHeaders(fromBlob(d.blob).h)?.id : undefined;
+      return id ? [{ ...this.#statusWrite(t, id, 'FAILED', t.sub.retry.maxAttempts), reason: d.reason }] : [];
+    });
+    this.#recordStatus(t, writes, 'dead-lettered');
+  }
+
+  #recordStatus(t: Target, writes: Array<DeliveryStatusWrite & { reason?: string }>, outcome?: 'leased' | 'acked' | 'dead-lettered'): void {
     if (writes.length === 0) return;
     this.#o.status?.recordMany(writes).catch((err: unknown) => this.#o.logger.warn('pull delivery status not recorded', { count: writes.length, error: err }));
     const records = writes.map((w) => ({
@@ -108,10 +120,10 @@ export class PullService {
       subscriber: t.sub.clientId,
       mode: 'pull',
       attempt: w.entry.attempts,
-      outcome: w.entry.state === 'DELIVERED' ? 'acked' : 'leased',
+      outcome: outcome ?? (w.entry.state === 'DELIVERED' ? 'acked' : 'leased'),
       state: w.entry.state,
       httpStatus: null,
-      errorClass: null,
+      errorClass: w.reason ?? null,
       latencyMs: null,
       time: w.entry.updatedAt,
       nextAttemptAt: null,
@@ -119,7 +131,7 @@ export class PullService {
     this.#o.deliveryLog?.(records).catch((err: unknown) => this.#o.logger.warn('pull deliveries not written to the delivery log', { count: records.length, error: err }));
   }
 
-  #statusWrite(t: Target, eventId: string, state: 'SENT' | 'DELIVERED', attempts: number): DeliveryStatusWrite {
+  #statusWrite(t: Target, eventId: string, state: 'SENT' | 'DELIVERED' | 'FAILED', attempts: number): DeliveryStatusWrite {
     return { roomId: t.room.id, eventId, subscriptionId: t.sub.id, entry: { state, attempts, lastStatus: null, lastError: null, updatedAt: new Date().toISOString() } };
   }
 
@@ -180,6 +192,7 @@ export class PullService {
       if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: sub.id }, expired);
       const dead = await this.#o.store.claimDead(sub.id, Date.now(), DEAD_CLAIM_MS, 100);
       await this.#o.deadLetters.send(sub, room, dead);
+      this.#recordDead({ sub, room }, dead);
     }
   }
 }

@@ -37,6 +37,10 @@ CREATE TABLE events (
 CREATE INDEX events_event_id ON events (event_id);
 CREATE INDEX events_room_time ON events (room_id, logged_at DESC, event_id DESC);
 CREATE INDEX events_publisher_time ON events (publisher, logged_at DESC, event_id DESC);
+-- A room's event type or classification: without these, a filter that matches none of a busy
+-- room's newest rows walks all of them before the first match.
+CREATE INDEX events_room_type_time ON events (room_id, event_type, logged_at DESC, event_id DESC);
+CREATE INDEX events_room_class_time ON events (room_id, classification, logged_at DESC, event_id DESC);
 CREATE TABLE events_default PARTITION OF events DEFAULT;
 
 -- One row per record of the delivery-log topic: an attempt or a transition of one event for one
