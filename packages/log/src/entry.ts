@@ -67,6 +67,11 @@ export interface DeliveryEntry {
 
 export type LogKind = 'event' | 'delivery';
 
+/** An event id as the ingress accepts it: any UUID (generated ids are v7, publishers may choose any). */
+export function isEventId(v: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+}
+
 type Value = string | number | boolean | Date | Buffer | null;
 
 const str = (v: Value): string | null => {

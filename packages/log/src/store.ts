@@ -41,9 +41,8 @@ export interface AppendResult {
   written: number;
   /** Rows already in the log (a batch read again after a crash). */
   skipped: number;
-  /** Checkpoints signed in this transaction; `checkpoint` is the last. */
+  /** Checkpoints signed in this transaction. */
   checkpoints: number;
-  checkpoint?: Checkpoint;
 }
 
 export interface EventRow {
@@ -183,7 +182,6 @@ export class LogStore {
       const now = new Date();
       let since = head.since_checkpoint;
       let checkpointAt = head.checkpoint_at;
-      let checkpoint: Checkpoint | undefined;
       // A checkpoint every `every` rows (so a proof carries at most that many links)…
       const due: Array<{ offset: string; hash: Buffer }> = [];
       for (const r of fresh) {
@@ -207,7 +205,7 @@ export class LogStore {
         due.push({ offset: rowOffset, hash: prev });
         since = 0;
       }
-      for (const d of due) checkpoint = await insertCheckpoint(client, policy.signer, stream, d.offset, d.hash, now);
+      for (const d of due) await insertCheckpoint(client, policy.signer, stream, d.offset, d.hash, now);
       if (due.length > 0) checkpointAt = now;
       const last = BigInt(batch.lastOffset) > headOffset ? batch.lastOffset : head.koffset;
       await client.query('UPDATE heads SET koffset = $2, row_koffset = $3, entry_hash = $4, since_checkpoint = $5, checkpoint_at = $6, updated_at = now() WHERE stream = $1', [
@@ -219,7 +217,7 @@ export class LogStore {
         checkpointAt,
       ]);
       await client.query('COMMIT');
-      return { written: rows.length, skipped: batch.rows.length - rows.length, checkpoints: due.length, ...(checkpoint ? { checkpoint } : {}) };
+      return { written: rows.length, skipped: batch.rows.length - rows.length, checkpoints: due.length };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;

@@ -8,10 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { RoomcastError } from '@roomcast/core';
+import { isEventId } from '@roomcast/log';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (v: string): boolean => UUID.test(v);
+/** Any UUID: the event ids the ingress accepts (one definition with the message log's). */
+export const isUuid = isEventId;
 
 /** The id the publisher asked for (lower-cased), undefined when it named none; 400 when malformed. */
 export function requestedEventId(body: Record<string, unknown>, idempotencyKey: string | undefined): string | undefined {

@@ -12,7 +12,7 @@
  */
 import { RoomcastError } from '@roomcast/core';
 import type { ApiRouter, JsonSchema } from '@roomcast/http';
-import { type LogSigner, type LogStore, proofOf } from '@roomcast/log';
+import { isEventId, type LogSigner, type LogStore, proofOf } from '@roomcast/log';
 import type { RoutingFollower } from '@roomcast/routing';
 import { inScope, scopeOf } from './scope.ts';
 
@@ -65,7 +65,7 @@ export function proofRoutes(router: ApiRouter, deps: { store: LogStore; routing:
     handler: async (c, { params, principal }) => {
       const missing = new RoomcastError('event.not_found', { detail: 'No such event in the log visible to this caller' });
       const id = (params.eventId ?? '').toLowerCase();
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw missing;
+      if (!isEventId(id)) throw missing;
       const scope = scopeOf(principal, deps.routing.current());
       const event = await deps.store.event(id);
       if (!event) throw missing;

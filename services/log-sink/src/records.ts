@@ -5,7 +5,7 @@
  * neither (no Roomcast headers, unreadable JSON) gives no row; the sink counts it and moves on.
  */
 import { decodeHeaders, type IHeaders } from '@roomcast/kafka';
-import { type DeliveryEntry, type EventEntry, sha256 } from '@roomcast/log';
+import { type DeliveryEntry, type EventEntry, isEventId, sha256 } from '@roomcast/log';
 
 export interface SinkRecord {
   topic: string;
@@ -20,7 +20,6 @@ export interface SinkRecord {
 const STATES = new Set(['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED']);
 const OUTCOMES = new Set(['delivered', 'retry', 'failed', 'cancelled', 'dead-lettered', 'leased', 'acked', 'nacked', 'lease-expired']);
 const MODES = new Set(['push', 'pull', 'stream']);
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function date(v: unknown): Date | null {
   if (typeof v !== 'string') return null;
@@ -30,7 +29,7 @@ function date(v: unknown): Date | null {
 
 export function eventEntry(r: SinkRecord, roomId: string, urgent: boolean): EventEntry | undefined {
   const h = decodeHeaders(r.headers);
-  if (!h || !UUID_RE.test(h.id) || r.value === null) return undefined;
+  if (!h || !isEventId(h.id) || r.value === null) return undefined;
   const publishedAt = date(h.time);
   if (!publishedAt) return undefined;
   return {
@@ -71,7 +70,7 @@ export function deliveryEntry(r: SinkRecord): DeliveryEntry | undefined {
   const mode = text('mode') ?? 'push';
   const outcome = text('outcome');
   if (!outcome || !OUTCOMES.has(outcome)) return undefined;
-  if (!eventId || !UUID_RE.test(eventId) || !state || !STATES.has(state) || !occurredAt || !MODES.has(mode)) return undefined;
+  if (!eventId || !isEventId(eventId) || !state || !STATES.has(state) || !occurredAt || !MODES.has(mode)) return undefined;
   const latency = typeof j.latencyMs === 'number' && Number.isFinite(j.latencyMs) ? Math.round(j.latencyMs * 1000) : null;
   return {
     loggedAt: new Date(Number(r.timestamp)),

@@ -13,8 +13,8 @@
  * `/query/<name>`. Scoping (scope.ts) is part of every query.
  */
 import { RoomcastError, roomKey } from '@roomcast/core';
-import type { ApiRouter, JsonSchema } from '@roomcast/http';
-import type { DeliveryRow, EventRow, LogStore } from '@roomcast/log';
+import type { ApiRouter, JsonSchema, Principal } from '@roomcast/http';
+import { type DeliveryRow, type EventRow, isEventId, type LogStore } from '@roomcast/log';
 import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
 import { inScope, scopeOf, scopeSql } from './scope.ts';
 
@@ -24,6 +24,7 @@ const TAGS = ['roomcast', 'log'];
 const STATES = ['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED'];
 const CLASSIFICATIONS = ['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'PII', 'PHI'];
 
+const roomSchema = { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$', description: 'INSTANCE/CLASS/MEMBER/ROOM' };
 const clientIdSchema = { type: 'string', minLength: 3, maxLength: 255, pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$', description: 'INSTANCE/CLASS/MEMBER/APPLICATION' };
 const window = {
   from: { type: 'string', format: 'date-time', description: 'Start of the time range (inclusive), ISO-8601; required' },
@@ -87,6 +88,34 @@ async function bounded<R>(run: () => Promise<R>): Promise<R> {
     if ((err as { code?: string }).code === '57014') throw new RoomcastError('log.query_too_wide', { detail: 'Narrow the time range or add filters (room, event type, publisher, subscription)' });
     throw err;
   }
+}
+
+/**
+ * The WHERE of a search: the time range, the caller's scope on `clientColumn`, then equality
+ * filters and the keyset cursor added by the route; `params` in step.
+ */
+function searchFilter(principal: Principal, index: RoutingIndex, q: Window, clientColumn: string) {
+  const { from, to } = timeRange(q);
+  const params: unknown[] = [from, to];
+  const where = ['logged_at >= $1', 'logged_at < $2', scopeSql(scopeOf(principal, index), 'room_id', clientColumn, params)];
+  return {
+    params,
+    where,
+    eq(column: string, value: unknown) {
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    },
+    /** `(columns) < (cursor values)`, each cast as given. */
+    after(columns: string, casts: string[], values: unknown[]) {
+      params.push(...values);
+      const first = params.length - values.length + 1;
+      where.push(`(${columns}) < (${casts.map((c, i) => `$${first + i}::${c}`).join(', ')})`);
+    },
+    limit(n: number) {
+      params.push(n + 1);
+      return `$${params.length}`;
+    },
+  };
 }
 
 export interface SearchDeps {
@@ -223,7 +252,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
       required: ['from'],
       properties: {
         ...window,
-        room: { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$', description: 'INSTANCE/CLASS/MEMBER/ROOM' },
+        room: roomSchema,
         eventType: { type: 'string', minLength: 1, maxLength: 100 },
         publisher: clientIdSchema,
         classification: { type: 'string', enum: CLASSIFICATIONS },
@@ -233,24 +262,15 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
     responses: { 200: { description: 'A page of events', schema: page(eventItemSchema) } },
     handler: async (c, { query: q, principal }) => {
       const index = routing.current();
-      const { from, to } = timeRange(q);
       const cursor = decodeCursor(q.cursor, 2);
-      const params: unknown[] = [from, to];
-      const where = ['logged_at >= $1', 'logged_at < $2', scopeSql(scopeOf(principal, index), 'room_id', 'publisher', params)];
-      const eq = (column: string, value: unknown) => {
-        params.push(value);
-        where.push(`${column} = $${params.length}`);
-      };
-      if (q.room) eq('room_id', roomIdOf(index, q.room));
-      if (q.eventType) eq('event_type', q.eventType);
-      if (q.publisher) eq('publisher', q.publisher);
-      if (q.classification) eq('classification', q.classification);
-      if (cursor) {
-        params.push(cursor[0], cursor[1]);
-        where.push(`(logged_at, event_id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-      }
-      params.push(q.limit + 1);
-      const rows = await bounded(() => store.query<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY logged_at DESC, event_id DESC LIMIT $${params.length}`, params));
+      const f = searchFilter(principal, index, q, 'publisher');
+      if (q.room) f.eq('room_id', roomIdOf(index, q.room));
+      if (q.eventType) f.eq('event_type', q.eventType);
+      if (q.publisher) f.eq('publisher', q.publisher);
+      if (q.classification) f.eq('classification', q.classification);
+      if (cursor) f.after('logged_at, event_id', ['timestamptz', 'uuid'], cursor);
+      const limit = f.limit(q.limit);
+      const rows = await bounded(() => store.query<EventRow>(`SELECT * FROM events WHERE ${f.where.join(' AND ')} ORDER BY logged_at DESC, event_id DESC LIMIT ${limit}`, f.params));
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       return c.json({ items: items.map((r) => eventJson(index, r)), next: rows.length > q.limit && last ? encodeCursor([last.logged_at.toISOString(), last.event_id]) : null }, 200);
@@ -276,7 +296,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
       const index = routing.current();
       const id = (params.eventId ?? '').toLowerCase();
       const missing = new RoomcastError('event.not_found', { detail: 'No such event in the log visible to this caller' });
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw missing;
+      if (!isEventId(id)) throw missing;
       const scope = scopeOf(principal, index);
       const event = await store.event(id);
       if (!event) throw missing;
@@ -303,7 +323,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
         ...window,
         subscription: { type: 'string', minLength: 1, maxLength: 64 },
         subscriber: clientIdSchema,
-        room: { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$' },
+        room: roomSchema,
         state: { type: 'string', enum: STATES },
         httpStatus: { type: 'integer', minimum: 100, maximum: 599 },
         ...paging,
@@ -312,26 +332,16 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
     responses: { 200: { description: 'A page of deliveries', schema: page(deliveryItemSchema) } },
     handler: async (c, { query: q, principal }) => {
       const index = routing.current();
-      const { from, to } = timeRange(q);
       const cursor = decodeCursor(q.cursor, 3);
-      const params: unknown[] = [from, to];
-      const where = ['logged_at >= $1', 'logged_at < $2', scopeSql(scopeOf(principal, index), 'room_id', 'subscriber', params)];
-      const eq = (column: string, value: unknown) => {
-        params.push(value);
-        where.push(`${column} = $${params.length}`);
-      };
-      if (q.subscription) eq('subscription_id', q.subscription);
-      if (q.subscriber) eq('subscriber', q.subscriber);
-      if (q.room) eq('room_id', roomIdOf(index, q.room));
-      if (q.state) eq('state', q.state);
-      if (q.httpStatus !== undefined) eq('http_status', q.httpStatus);
-      if (cursor) {
-        params.push(cursor[0], cursor[1], cursor[2]);
-        const n = params.length;
-        where.push(`(logged_at, kpartition, koffset) < ($${n - 2}::timestamptz, $${n - 1}::int, $${n}::bigint)`);
-      }
-      params.push(q.limit + 1);
-      const rows = await bounded(() => store.query<DeliveryRow>(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY logged_at DESC, kpartition DESC, koffset DESC LIMIT $${params.length}`, params));
+      const f = searchFilter(principal, index, q, 'subscriber');
+      if (q.subscription) f.eq('subscription_id', q.subscription);
+      if (q.subscriber) f.eq('subscriber', q.subscriber);
+      if (q.room) f.eq('room_id', roomIdOf(index, q.room));
+      if (q.state) f.eq('state', q.state);
+      if (q.httpStatus !== undefined) f.eq('http_status', q.httpStatus);
+      if (cursor) f.after('logged_at, kpartition, koffset', ['timestamptz', 'int', 'bigint'], cursor);
+      const limit = f.limit(q.limit);
+      const rows = await bounded(() => store.query<DeliveryRow>(`SELECT * FROM deliveries WHERE ${f.where.join(' AND ')} ORDER BY logged_at DESC, kpartition DESC, koffset DESC LIMIT ${limit}`, f.params));
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       return c.json(
@@ -373,21 +383,21 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
     },
   });
 
-  const report = async (table: 'events' | 'deliveries', groups: Record<string, string>, q: Window & { bucket: string; groupBy?: string }, principal: Parameters<typeof scopeOf>[0]) => {
+  const report = async (table: 'events' | 'deliveries', groups: Record<string, string>, q: Window & { bucket: string; groupBy?: string }, principal: Principal) => {
     const index = routing.current();
-    const { from, to } = timeRange(q);
     const names = groupColumns(q.groupBy, groups);
-    const params: unknown[] = [from, to, q.bucket];
-    const scope = scopeSql(scopeOf(principal, index), 'room_id', table === 'events' ? 'publisher' : 'subscriber', params);
+    const f = searchFilter(principal, index, q, table === 'events' ? 'publisher' : 'subscriber');
+    f.params.push(q.bucket);
+    const bucket = `$${f.params.length}`;
     const cols = names.map((n, i) => `${groups[n]} AS g${i}`);
     const latency =
       table === 'deliveries'
         ? `, percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM occurred_at - published_at) * 1000) FILTER (WHERE state = 'DELIVERED' AND published_at IS NOT NULL) AS latency`
         : '';
-    const sql = `SELECT date_trunc($3, logged_at) AS t${cols.map((c) => `, ${c}`).join('')}, count(*)::bigint AS n${latency}
-      FROM ${table} WHERE logged_at >= $1 AND logged_at < $2 AND ${scope}
+    const sql = `SELECT date_trunc(${bucket}, logged_at) AS t${cols.map((c) => `, ${c}`).join('')}, count(*)::bigint AS n${latency}
+      FROM ${table} WHERE ${f.where.join(' AND ')}
       GROUP BY 1${names.map((_, i) => `, ${i + 2}`).join('')} ORDER BY 1${names.map((_, i) => `, ${i + 2}`).join('')} LIMIT 5000`;
-    const rows = await bounded(() => store.query<Record<string, unknown>>(sql, params));
+    const rows = await bounded(() => store.query<Record<string, unknown>>(sql, f.params));
     return {
       bucket: q.bucket,
       groupBy: names,
