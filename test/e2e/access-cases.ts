@@ -268,6 +268,12 @@ export const ACCESS_CASES: AccessCase[] = [
     prepare: (ctx) => logged(ctx, `/api/v1/log/events/${ctx.state.eventId}/proof`, () => true),
     request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}/proof`)(ctx, p),
   },
+  {
+    op: 'getLogDeliveryProofs',
+    expect: [401, 200, 200, 200, 200, 200],
+    prepare: (ctx) => logged(ctx, `/api/v1/log/events/${ctx.state.eventId}/deliveries/proof`, (b) => (b.bundles as unknown[]).length > 0),
+    request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}/deliveries/proof`)(ctx, p),
+  },
   { op: 'getLogKeys', expect: [200, 200, 200, 200, 200, 200], request: get('/api/v1/log/keys') },
   {
     op: 'publishEventBatch',

@@ -61,7 +61,7 @@ describe('creating and reading event types', () => {
     const res = await call('POST', types, { eventType: 'newBirth', schema: closed, ...extensions }, asOwner());
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ eventType: 'newBirth', schema: closed, ...extensions, schemaVersion: 1 });
-    await expect.poll(() => routedType('newBirth'), { timeout: 5000 }).toEqual({ name: 'newBirth', schemaId: res.body.schemaId, keyPointer: '/motherId', classification: 'PHI', priority: 'HIGH' });
+    await expect.poll(() => routedType('newBirth'), { timeout: 5000 }).toEqual({ name: 'newBirth', schemaId: res.body.schemaId, schemaVersion: 1, keyPointer: '/motherId', classification: 'PHI', priority: 'HIGH' });
   });
 
   it('accepts the schema as a JSON string, as in the spec’s example, with default extensions', async () => {
@@ -189,6 +189,7 @@ describe('changing a schema', () => {
     expect(res.body).toMatchObject({ schema: v2, schemaVersion: 2, classification: 'PHI', priority: 'HIGH', keyAttribute: '/motherId', description: 'A birth' });
     expect(res.body.schemaId).not.toBe(before.schemaId);
     await expect.poll(() => routedType('newBirth')?.schemaId, { timeout: 5000 }).toBe(res.body.schemaId);
+    expect(routedType('newBirth')?.schemaVersion).toBe(2);
     expect((await publish({ motherId: 'm1', note: 'twins' })).status).toBe(201);
     expect((await call('GET', `${types}/newBirth`, undefined, asOwner())).body).toMatchObject({ schema: v2, schemaVersion: 2 });
     // The same schema again registers nothing new: only the extension changes.

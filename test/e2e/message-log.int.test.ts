@@ -74,7 +74,8 @@ describe('message log', () => {
     expect(first.body).toMatchObject({ id: res.body.id, event: { motherId: 'log-1' }, status: 'PUBLISHED' });
 
     const row = (await admin.pool.query('SELECT * FROM events WHERE event_id = $1', [id])).rows[0];
-    expect(row).toMatchObject({ publisher: DEMO.publisherClient, event_type: DEMO.eventType, classification: 'INTERNAL' });
+    expect(row).toMatchObject({ publisher: DEMO.publisherClient, event_type: DEMO.eventType, classification: 'INTERNAL', schema_version: 1 });
+    expect(row.schema_id).toEqual(expect.any(Number));
     expect(row.payload_sha256).toHaveLength(32);
     expect(row.key_sha256).toHaveLength(32);
     expect(JSON.stringify(row)).not.toContain('log-2'); // no payload, no plain key
@@ -146,6 +147,26 @@ describe('message log', () => {
     // The subscriber received it: it may fetch the proof; an unrelated member admin may not.
     await until('the delivery to be logged', async () => ((await call('GET', proofPath, asSubscriber)).status === 200 ? true : undefined));
     expect((await call('GET', proofPath)).status).toBe(401);
+
+    // The delivery entry has its own bundle: the subscriber proves what the platform recorded of it.
+    const deliveryProofs = `/api/v1/log/events/${id}/deliveries/proof`;
+    const proofs = await until('a checkpoint covering the delivery', async () => {
+      const a = await call('GET', deliveryProofs, asSubscriber);
+      return a.status === 200 && (a.body.bundles as unknown[]).length > 0 && a.body.notCheckpointed === 0 ? a : undefined;
+    });
+    const delivered = (proofs.body.bundles as ProofBundle[]).at(-1) as ProofBundle;
+    expect(delivered.kind).toBe('delivery');
+    expect(verifyProof(delivered)).toBeUndefined();
+    writeFileSync(join(dir, 'delivery.json'), JSON.stringify(delivered));
+    const okDelivery = await promisify(execFile)(process.execPath, [VERIFIER, join(dir, 'delivery.json')]);
+    expect(okDelivery.stdout).toContain(`PROVEN: delivery ${id}`);
+    const field = (name: string) => delivered.entry[delivered.fields.indexOf(name as never) + 1];
+    expect([field('subscriber'), field('outcome'), field('state'), field('http_status')]).toEqual([DEMO.subscriberClient, 'delivered', 'DELIVERED', '204']);
+    // The publisher sees the subscriber's entries too; a bad limit is a 400 with its pointer.
+    expect(((await call('GET', deliveryProofs, asPublisher)).body.bundles as unknown[]).length).toBe((proofs.body.bundles as unknown[]).length);
+    const bad = await call('GET', `${deliveryProofs}?limit=1000`, asSubscriber);
+    expect([bad.status, pointers(bad)]).toEqual([400, ['/query/limit']]);
+    expect((await call('GET', `/api/v1/log/events/${randomUUID()}/deliveries/proof`, asSubscriber)).status).toBe(404);
   });
 
   it('verify finds a row a superuser altered behind the trigger, naming its offset', async () => {

@@ -37,6 +37,27 @@ const lease = async (body: Record<string, unknown> = {}): Promise<Item[]> => {
 };
 const settle = (op: 'ack' | 'nack' | 'extend', receipts: string[], extra: Record<string, unknown> = {}) => asSubscriber('POST', `${PULL}/${op}`, { receipts, ...extra });
 
+interface LoggedDelivery {
+  outcome: string;
+  state: string;
+  attempt: number;
+  mode: string;
+  subscriptionId: string;
+  errorClass: string | null;
+  publishedAt: string | null;
+  time: string;
+}
+/** An event's delivery rows in the message log (as the central admin sees them), once one has `outcome`. */
+async function loggedUntil(id: string, outcome: string): Promise<LoggedDelivery[]> {
+  let rows: LoggedDelivery[] = [];
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await pause(200)) {
+    const h = await fetch(`${t.platform.url}/api/v1/log/events/${id}`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+    rows = h.status === 200 ? ((await h.json()) as { deliveries: LoggedDelivery[] }).deliveries : [];
+    if (rows.some((r) => r.outcome === outcome)) return rows;
+  }
+  throw new Error(`no ${outcome} row for ${id} in the message log: ${JSON.stringify(rows)}`);
+}
+
 async function birth(motherId: string): Promise<string> {
   const res = await publish(t.platform.url, seeded.publisherKey, { ...DEMO.sampleEvent, motherId });
   expect(res.status).toBe(201);
@@ -162,6 +183,18 @@ describe('the lease route', () => {
     ]);
     const all = await settle('ack', [...again.map((i) => i.receipt), c.receipt]);
     expect(all.body).toMatchObject({ acked: again.length + 1, failed: [] });
+    // The message log has every transition: the lapsed lease, the nack, the acks.
+    const dRows = await loggedUntil(d.id, 'acked');
+    expect(dRows.map((r) => [r.outcome, r.state, r.attempt])).toEqual([
+      ['leased', 'SENT', 1],
+      ['lease-expired', 'QUEUED', 1],
+      ['leased', 'SENT', 2],
+      ['acked', 'DELIVERED', 2],
+    ]);
+    expect(dRows[1]?.errorClass).toBe('lease_expired');
+    expect((await loggedUntil(b.id, 'acked')).map((r) => r.outcome)).toEqual(['leased', 'nacked', 'leased', 'acked']);
+    const acked = (await loggedUntil(a.id, 'acked')).at(-1);
+    expect(Date.parse(acked?.time ?? '') - Date.parse(acked?.publishedAt ?? '')).toBeGreaterThanOrEqual(0); // reports' publish → delivered
   });
 
   it('long-polls: an empty wait lasts its time; a publish wakes the waiting puller', async () => {
@@ -225,18 +258,16 @@ describe('limits and metrics', () => {
     for (const deadline = Date.now() + 20_000; !seen.some((h) => h['rc-id'] === id) && Date.now() < deadline; ) await pause(200);
     await consumer.disconnect();
     expect(seen.find((h) => h['rc-id'] === id)).toMatchObject({ 'rc-dead-reason': 'delivery_limit', 'rc-subscription': seeded.subscriptionId });
-    // In the message log: two hand-outs, then the dead letter, final.
-    let rows: { outcome: string; state: string; attempt: number; errorClass: string | null }[] = [];
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await pause(200)) {
-      const h = await fetch(`${t.platform.url}/api/v1/log/events/${id}`, { headers: { authorization: `Bearer ${t.adminKey}` } });
-      rows = h.status === 200 ? ((await h.json()) as { deliveries: typeof rows }).deliveries : [];
-      if (rows.some((r) => r.outcome === 'dead-lettered')) break;
-    }
+    // In the message log: each hand-out and its nack, then the dead letter, final.
+    const rows = await loggedUntil(id, 'dead-lettered');
     expect(rows.map((r) => [r.outcome, r.state, r.attempt])).toEqual([
       ['leased', 'SENT', 1],
+      ['nacked', 'QUEUED', 1],
       ['leased', 'SENT', 2],
+      ['nacked', 'QUEUED', 2],
       ['dead-lettered', 'FAILED', 2],
     ]);
     expect(rows.at(-1)?.errorClass).toBe('delivery_limit');
+    expect(rows.every((r) => r.mode === 'pull' && r.subscriptionId === seeded.subscriptionId)).toBe(true);
   }, 60_000);
 });

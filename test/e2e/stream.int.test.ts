@@ -32,6 +32,16 @@ afterAll(async () => {
   expect((await lingering.ws.closed).code).toBe(1001);
 });
 
+/** The first delivery row of an event in the message log (as its subscriber sees it) that matches. */
+async function logged(id: string, match: (d: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const h = await request(t.platform.url, 'GET', `/api/v1/log/events/${id}`, sub());
+    const found = h.status === 200 ? (h.body as { deliveries: Record<string, unknown>[] }).deliveries.find(match) : undefined;
+    if (found) return found;
+  }
+  throw new Error(`no matching delivery of ${id} in the message log`);
+}
+
 let serial = 0;
 async function publishMany(n: number, keys: string[]): Promise<string[]> {
   const ids: string[] = [];
@@ -66,6 +76,12 @@ describe('live stream (SSE)', () => {
     expect(events[0]?.data).toMatchObject({ eventType: DEMO.eventType, lane: 'normal', publisherId: { memberCode: 'MOH', applicationCode: 'clinic-a' } });
     expect(events[0]?.id).toMatch(/^1_/);
     s.close();
+    // Every event written to the stream is in the message log, visible to the subscriber.
+    for (const id of ids) {
+      const streamed = await logged(id, (d) => d.mode === 'stream');
+      expect(streamed).toMatchObject({ subscriber: DEMO.subscriberClient, outcome: 'streamed', state: 'SENT', attempt: 1, httpStatus: null });
+      expect(Date.parse(String(streamed.time))).toBeGreaterThanOrEqual(Date.parse(String(streamed.publishedAt)));
+    }
   });
 
   it('resumes after Last-Event-ID with no gap and no repeat, across partitions', async () => {

@@ -12,6 +12,8 @@ export interface EventHeaders {
   priority: string;
   classification: string;
   schemaId: number;
+  /** The schema's version under its registry subject (records written before it was carried have none). */
+  schemaVersion?: number;
   keyId?: string;
   traceparent?: string;
 }
@@ -24,6 +26,7 @@ const NAMES = {
   priority: 'rc-priority',
   classification: 'rc-classification',
   schemaId: 'rc-schema-id',
+  schemaVersion: 'rc-schema-version',
   keyId: 'rc-key-id',
   traceparent: 'traceparent',
 } as const;
@@ -38,6 +41,7 @@ export function encodeHeaders(h: EventHeaders): IHeaders {
     [NAMES.classification]: h.classification,
     [NAMES.schemaId]: String(h.schemaId),
   };
+  if (h.schemaVersion !== undefined) out[NAMES.schemaVersion] = String(h.schemaVersion);
   if (h.keyId) out[NAMES.keyId] = h.keyId;
   if (h.traceparent) out[NAMES.traceparent] = h.traceparent;
   return out;
@@ -67,6 +71,8 @@ export function decodeHeaders(headers: IHeaders | undefined): EventHeaders | und
     classification: text(headers, NAMES.classification) ?? 'INTERNAL',
     schemaId,
   };
+  const schemaVersion = Number(text(headers, NAMES.schemaVersion));
+  if (Number.isInteger(schemaVersion) && schemaVersion > 0) out.schemaVersion = schemaVersion;
   const keyId = text(headers, NAMES.keyId);
   if (keyId) out.keyId = keyId;
   const traceparent = text(headers, NAMES.traceparent);

@@ -38,6 +38,8 @@ export interface EventEntry {
   priority: string;
   schemaId: number;
   traceparent: string | null;
+  /** The schema's version under its subject (null for records written before the header existed). */
+  schemaVersion: number | null;
 }
 
 /** One delivery attempt or transition, for one event and one subscription. */
@@ -85,14 +87,30 @@ const str = (v: Value): string | null => {
 export const EVENT_FIELDS = [
   'logged_at', 'topic', 'kpartition', 'koffset', 'event_id', 'room_id', 'event_type', 'publisher', 'published_at', 'urgent',
   'key_sha256', 'payload_sha256', 'size', 'classification', 'priority', 'schema_id', 'traceparent',
+  // Added later: left out of the canonical form while null (withoutLateNulls).
+  'schema_version',
 ] as const;
+/** Fields every event row has had from the start; those after them are optional in the canonical form. */
+const EVENT_FIELDS_FIRST = 17;
 export const DELIVERY_FIELDS = [
   'logged_at', 'topic', 'kpartition', 'koffset', 'event_id', 'room_id', 'event_type', 'subscription_id', 'subscriber', 'mode',
   'attempt', 'outcome', 'state', 'http_status', 'error_class', 'duration_us', 'next_attempt_at', 'occurred_at', 'published_at',
 ] as const;
 
 export function eventValues(e: EventEntry): Value[] {
-  return [e.loggedAt, e.topic, e.partition, e.offset, e.eventId, e.roomId, e.eventType, e.publisher, e.publishedAt, e.urgent, e.keySha256, e.payloadSha256, e.size, e.classification, e.priority, e.schemaId, e.traceparent];
+  return [e.loggedAt, e.topic, e.partition, e.offset, e.eventId, e.roomId, e.eventType, e.publisher, e.publishedAt, e.urgent, e.keySha256, e.payloadSha256, e.size, e.classification, e.priority, e.schemaId, e.traceparent, e.schemaVersion];
+}
+
+/**
+ * Fields added to a kind after its first rows were written are dropped from the end of its values
+ * while they are null, so a row written before a field existed (NULL in that column) hashes as it
+ * did when it was written. The number of fields is thus part of what a chain link commits to.
+ */
+export function withoutLateNulls(kind: LogKind, values: Value[]): Value[] {
+  const first = kind === 'event' ? EVENT_FIELDS_FIRST : DELIVERY_FIELDS.length;
+  let end = values.length;
+  while (end > first && values[end - 1] === null) end--;
+  return end === values.length ? values : values.slice(0, end);
 }
 
 export function deliveryValues(d: DeliveryEntry): Value[] {
@@ -100,8 +118,8 @@ export function deliveryValues(d: DeliveryEntry): Value[] {
 }
 
 /** The canonical text of a row: its kind, then its fields as strings (or null), as a JSON array. */
-export function canonical(kind: LogKind, values: readonly Value[]): string {
-  return JSON.stringify([kind, ...values.map(str)]);
+export function canonical(kind: LogKind, values: Value[]): string {
+  return JSON.stringify([kind, ...withoutLateNulls(kind, values).map(str)]);
 }
 
 export function streamOf(topic: string, partition: number): string {

@@ -21,6 +21,7 @@ const entry = (offset: number, publisher = 'DEV/GOV/MOH/clinic-a'): EventEntry =
   priority: 'NORMAL',
   schemaId: 7,
   traceparent: null,
+  schemaVersion: null,
 });
 
 describe('log entries', () => {
@@ -44,6 +45,17 @@ describe('log entries', () => {
     expect(a.equals(a2)).toBe(false);
     expect(b.equals(b2)).toBe(false);
     expect(chainHash(g, 'x').equals(linkHash(g, contentHash('x')))).toBe(true);
+  });
+
+  it('a field added later is left out while null (old rows keep their hash) and hashed once set', () => {
+    const old = canonical('event', eventValues(entry(3)));
+    expect(JSON.parse(old)).toHaveLength(18);
+    const withVersion = canonical('event', eventValues({ ...entry(3), schemaVersion: 2 }));
+    expect(JSON.parse(withVersion)).toHaveLength(19);
+    expect(JSON.parse(withVersion).at(-1)).toBe('2');
+    expect(withVersion.startsWith(old.slice(0, -1))).toBe(true);
+    // A null among the first fields is kept: only trailing late fields are optional.
+    expect(JSON.parse(canonical('event', eventValues({ ...entry(3), keySha256: null })))[11]).toBeNull();
   });
 });
 

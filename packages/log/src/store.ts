@@ -63,6 +63,7 @@ export interface EventRow {
   priority: string;
   schema_id: number;
   traceparent: string | null;
+  schema_version: number | null;
   prev_hash: Buffer;
   entry_hash: Buffer;
 }
@@ -100,8 +101,8 @@ export interface CheckpointRow {
   signature: Buffer;
 }
 
-const EVENT_COLUMNS = 'logged_at, topic, kpartition, koffset, event_id, room_id, event_type, publisher, published_at, urgent, key_sha256, payload_sha256, size, classification, priority, schema_id, traceparent, prev_hash, entry_hash';
-const EVENT_TYPES = 'timestamptz[], text[], int[], bigint[], uuid[], text[], text[], text[], timestamptz[], bool[], bytea[], bytea[], int[], text[], text[], int[], text[], bytea[], bytea[]';
+const EVENT_COLUMNS = 'logged_at, topic, kpartition, koffset, event_id, room_id, event_type, publisher, published_at, urgent, key_sha256, payload_sha256, size, classification, priority, schema_id, traceparent, schema_version, prev_hash, entry_hash';
+const EVENT_TYPES = 'timestamptz[], text[], int[], bigint[], uuid[], text[], text[], text[], timestamptz[], bool[], bytea[], bytea[], int[], text[], text[], int[], text[], int[], bytea[], bytea[]';
 const DELIVERY_COLUMNS = 'logged_at, topic, kpartition, koffset, event_id, room_id, event_type, subscription_id, subscriber, mode, attempt, outcome, state, http_status, error_class, duration_us, next_attempt_at, occurred_at, published_at, prev_hash, entry_hash';
 const DELIVERY_TYPES = 'timestamptz[], text[], int[], bigint[], uuid[], text[], text[], text[], text[], text[], int[], text[], text[], int[], text[], bigint[], timestamptz[], timestamptz[], timestamptz[], bytea[], bytea[]';
 

@@ -32,6 +32,8 @@ export interface ApplicationRoute {
 export interface EventTypeRoute {
   name: string;
   schemaId: number;
+  /** Version of the schema under its subject (contracts published before it was carried have none). */
+  schemaVersion?: number;
   keyPointer: string | null;
   classification: string;
   priority: string;

@@ -121,7 +121,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi, stop: () => controlPlane.stop() },
       { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
       ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }] : []),
-      createPull({ routing, streams: { runtime, logger: logger.child({ unit: 'pull' }), masterKeys, settings: streamSettingsFromConfig(config) } }),
+      createPull({ routing, streams: { runtime, logger: logger.child({ unit: 'pull' }), masterKeys, settings: streamSettingsFromConfig(config), retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS } }),
       createPullQueues({ runtime, routing, logger: logger.child({ unit: 'pull' }), masterKeys, settings: pullSettings(config) }),
       createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }) }),
       ...(logSink ? [logSink] : []),

@@ -41,6 +41,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
       eventTypes: r.eventTypes.map((t) => ({
         name: t.name,
         schemaId: t.schemaId,
+        schemaVersion: t.schemaVersion,
         keyPointer: t.keyPointer,
         classification: t.classification,
         priority: t.priority,

@@ -205,6 +205,7 @@ export class PublishPipeline {
               priority: type.priority,
               classification: type.classification,
               schemaId: type.schemaId,
+              ...(type.schemaVersion !== undefined ? { schemaVersion: type.schemaVersion } : {}),
               ...(sealed.keyId ? { keyId: sealed.keyId } : {}),
               ...(r.traceparent ? { traceparent: r.traceparent } : {}),
             }),

@@ -4,14 +4,14 @@ import { deliveryEntry, eventEntry } from './records.ts';
 import { inScope, scopeOf, scopeSql } from './scope.ts';
 import { decodeCursor, encodeCursor, groupColumns, timeRange } from './search-routes.ts';
 
-const headers = encodeHeaders({ id: '0193A5F1-2B3C-7D4E-8F60-123456789ABC', eventType: 'newBirth', publisher: 'DEV/GOV/MOH/clinic-a', time: '2026-12-06T10:00:00.000Z', priority: 'HIGH', classification: 'PHI', schemaId: 3 });
+const headers = encodeHeaders({ id: '0193A5F1-2B3C-7D4E-8F60-123456789ABC', eventType: 'newBirth', publisher: 'DEV/GOV/MOH/clinic-a', time: '2026-12-06T10:00:00.000Z', priority: 'HIGH', classification: 'PHI', schemaId: 3, schemaVersion: 2 });
 const base = { topic: 'rc.room.DEV.GOV.MOH.births', partition: 0, offset: '12', timestamp: String(Date.parse('2026-12-06T10:00:00.005Z')) };
 
 describe('records → log rows', () => {
   it('an event keeps digests of key and value, never the value', () => {
     const value = Buffer.from('secret payload bytes');
     const e = eventEntry({ ...base, key: Buffer.from('mother-1'), value, headers }, 'room_1', true);
-    expect(e).toMatchObject({ eventId: '0193a5f1-2b3c-7d4e-8f60-123456789abc', roomId: 'room_1', urgent: true, classification: 'PHI', priority: 'HIGH', size: value.length, schemaId: 3, traceparent: null });
+    expect(e).toMatchObject({ eventId: '0193a5f1-2b3c-7d4e-8f60-123456789abc', roomId: 'room_1', urgent: true, classification: 'PHI', priority: 'HIGH', size: value.length, schemaId: 3, schemaVersion: 2, traceparent: null });
     expect(e?.payloadSha256).toHaveLength(32);
     expect(e?.loggedAt.toISOString()).toBe('2026-12-06T10:00:00.005Z');
     expect(JSON.stringify(e)).not.toContain('secret payload');

@@ -18,7 +18,7 @@ export interface SinkRecord {
 }
 
 const STATES = new Set(['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED']);
-const OUTCOMES = new Set(['delivered', 'retry', 'failed', 'cancelled', 'dead-lettered', 'leased', 'acked', 'nacked', 'lease-expired']);
+const OUTCOMES = new Set(['delivered', 'retry', 'failed', 'cancelled', 'dead-lettered', 'leased', 'acked', 'nacked', 'lease-expired', 'streamed']);
 const MODES = new Set(['push', 'pull', 'stream']);
 
 function date(v: unknown): Date | null {
@@ -50,6 +50,7 @@ export function eventEntry(r: SinkRecord, roomId: string, urgent: boolean): Even
     priority: h.priority,
     schemaId: h.schemaId,
     traceparent: h.traceparent ?? null,
+    schemaVersion: h.schemaVersion ?? null,
   };
 }
 

@@ -53,7 +53,8 @@ const eventItemSchema: JsonSchema = {
     size: { type: 'integer' },
     classification: { type: 'string' },
     priority: { type: 'string' },
-    schemaId: { type: 'integer' },
+    schemaId: { type: 'integer', description: 'Global id of the schema in the registry' },
+    schemaVersion: { type: ['integer', 'null'], description: 'Version of that schema under the event type\'s subject (null for events logged before it was recorded)' },
     traceparent: { type: ['string', 'null'] },
   },
 };
@@ -184,6 +185,7 @@ export function eventJson(index: RoutingIndex, r: EventRow) {
     classification: r.classification,
     priority: r.priority,
     schemaId: r.schema_id,
+    schemaVersion: r.schema_version ?? null,
     traceparent: r.traceparent,
   };
 }

@@ -14,7 +14,7 @@ export function createPull(o: { routing: RoutingFollower; streams?: StreamOption
   const streams = o.streams ? createStreams(o.routing, o.streams) : undefined;
   return {
     name: 'pull',
-    ...(streams ? { routes: streams.routes, openapi: streams.openapi, drain: streams.drain } : {}),
+    ...(streams ? { routes: streams.routes, openapi: streams.openapi, start: streams.start, stop: streams.stop, drain: streams.drain } : {}),
     checks: {
       routing: async () => {
         if (o.routing.current().contract.generation === 0) throw new Error('no routing contract loaded yet');

@@ -44,9 +44,10 @@ describe('pull queue', () => {
     // The first is acked; the second's lease runs out and it is handed out again.
     const acked = await store.settle(sub, 'ack', [first.items[0]?.receipt as string], 0, T0 + 2000);
     // An ack answers the event it finished (for the event status) and how often it was handed out.
-    expect(acked.results).toEqual([{ outcome: 'ok', eventId: '00000000-0000-4000-8000-000000000001', deliveryCount: 1 }]);
+    expect(acked.results).toEqual([{ outcome: 'ok', eventId: '00000000-0000-4000-8000-000000000001', deliveryCount: 1, publishedMs: T0 }]);
     const again = await lease(sub, T0 + 10_001);
-    expect(again.expired).toBe(1);
+    // The lapsed lease is named (the message log records it as lease-expired).
+    expect(again.expired).toEqual([{ eventId: '00000000-0000-4000-8000-000000000002', deliveryCount: 1, publishedMs: T0 }]);
     expect(again.items.map((i) => [i.blob, i.deliveryCount])).toEqual([['blob-n0-2', 2]]);
     // The old receipt is refused as expired; a forged one is not held.
     const late = await store.settle(sub, 'ack', [first.items[1]?.receipt as string, 'nonsense', `${PullStore.tag('other')}.n0:2.2.x`], 0, T0 + 10_002);
@@ -70,12 +71,13 @@ describe('pull queue', () => {
     const sub = newSub();
     await store.feed(sub, [rec('n', 0, 1), rec('n', 0, 2)], { bufferMax: 100, fifo: false });
     const [a, b] = (await lease(sub, T0, 2, { leaseMs: 5000 })).items;
-    await store.settle(sub, 'nack', [a?.receipt as string], 0, T0 + 10);
+    const nacked = await store.settle(sub, 'nack', [a?.receipt as string], 0, T0 + 10);
+    expect(nacked.results).toEqual([{ outcome: 'ok', eventId: '00000000-0000-4000-8000-000000000001', deliveryCount: 1, publishedMs: T0 }]);
     await store.settle(sub, 'nack', [b?.receipt as string], 3000, T0 + 10);
     const now = await lease(sub, T0 + 20);
     expect(now.items.map((i) => i.blob)).toEqual(['blob-n0-1']);
     const ext = await store.settle(sub, 'extend', [now.items[0]?.receipt as string], 60_000, T0 + 4000);
-    expect(ext.results[0]).toEqual({ outcome: 'ok', expiresAt: T0 + 64_000 });
+    expect(ext.results[0]).toEqual({ outcome: 'ok', expiresAt: T0 + 64_000, eventId: '00000000-0000-4000-8000-000000000001', deliveryCount: 2, publishedMs: T0 });
     // After the delay only the delayed one comes back; the extended lease still holds.
     const later = await lease(sub, T0 + 30_000);
     expect(later.items.map((i) => i.blob)).toEqual(['blob-n0-2']);

@@ -71,10 +71,21 @@ export interface SettleResult {
   outcome: SettleOutcome;
   /** extend: the new lease expiry. */
   expiresAt?: number;
-  /** ack: the event acknowledged, and how many times it had been handed out. */
+  /** A settled lease (outcome ok): its event, how many times it had been handed out, when it was published (ms). */
   eventId?: string;
   deliveryCount?: number;
+  publishedMs?: number;
 }
+
+/** A lease that ran out before it was settled: the event goes back to ready. */
+export interface ExpiredLease {
+  eventId: string;
+  deliveryCount: number;
+  publishedMs: number;
+}
+
+type RawExpired = [string, string, string][];
+const expiredOf = (raw: RawExpired): ExpiredLease[] => raw.map(([eventId, dc, published]) => ({ eventId, deliveryCount: Number(dc), publishedMs: Number(published) }));
 
 export interface QueueStats {
   /** Events in the buffer: ready, leased, delayed, waiting behind a FIFO head or being dead-lettered. */
@@ -97,7 +108,7 @@ export interface LeaseRequest {
 }
 
 export interface LeaseResult {
-  expired: number;
+  expired: ExpiredLease[];
   items: LeasedEntry[];
   dead: DeadEntry[];
   /** When nothing was handed out: the earliest moment a lease or delay ends. */
@@ -134,7 +145,7 @@ export class PullStore {
   async lease(sub: string, r: LeaseRequest): Promise<LeaseResult> {
     const token = randomBytes(9).toString('base64url');
     const raw = (await scripts.lease.run(this.redis, [this.#base(sub)], [r.now, r.max, r.leaseMs, token, r.maxDeliveries, r.ttlMs, r.deadClaimMs])) as [
-      number,
+      RawExpired,
       Triple[],
       Triple[],
       string,
@@ -142,7 +153,7 @@ export class PullStore {
     const tag = PullStore.tag(sub);
     const expiresAt = r.now + r.leaseMs;
     return {
-      expired: raw[0],
+      expired: expiredOf(raw[0]),
       items: raw[1].map(([entry, dc, blob]) => ({ entry, deliveryCount: Number(dc), blob: blob ?? '', receipt: `${tag}.${entry}.${dc}.${token}`, expiresAt })),
       dead: raw[2].map(([entry, reason, blob]) => ({ entry, reason, blob })),
       nextAt: raw[3] === '' ? undefined : Number(raw[3]),
@@ -150,7 +161,7 @@ export class PullStore {
   }
 
   /** Acks, nacks (param: delay ms) or extends (param: lease ms) leases named by receipts, in order. */
-  async settle(sub: string, op: 'ack' | 'nack' | 'extend', receipts: string[], param: number, now: number): Promise<{ results: SettleResult[]; expired: number }> {
+  async settle(sub: string, op: 'ack' | 'nack' | 'extend', receipts: string[], param: number, now: number): Promise<{ results: SettleResult[]; expired: ExpiredLease[] }> {
     const tag = PullStore.tag(sub);
     const parsed = receipts.map((r) => {
       const parts = r.split('.');
@@ -159,31 +170,35 @@ export class PullStore {
     const args: Array<string | number> = [now, op, param];
     for (const p of parsed) if (p) args.push(...p);
     const valid = parsed.some(Boolean);
-    const raw = valid ? ((await scripts.settle.run(this.redis, [this.#base(sub)], args)) as [[string, string][], number, number]) : [[], 0, 0];
-    const [settled, released, expired] = raw as [[string, string][], number, number];
+    type Raw = [[string, string, string, string][], number, RawExpired];
+    const raw: Raw = valid ? ((await scripts.settle.run(this.redis, [this.#base(sub)], args)) as Raw) : [[], 0, []];
+    const [settled, released, expired] = raw;
     if (released > 0) await this.wake(sub);
     let i = 0;
     const results = parsed.map((p): SettleResult => {
       if (!p) return { outcome: 'not_held' };
-      const [outcome, at] = settled[i++] ?? ['not_held', ''];
-      if (!at) return { outcome: outcome as SettleOutcome };
-      return op === 'ack' ? { outcome: outcome as SettleOutcome, eventId: at, deliveryCount: Number(p[1]) } : { outcome: outcome as SettleOutcome, expiresAt: Number(at) };
+      const [outcome, at, eventId, published] = settled[i++] ?? ['not_held', '', '', ''];
+      const r: SettleResult = { outcome: outcome as SettleOutcome };
+      if (outcome !== 'ok') return r;
+      if (op === 'extend') r.expiresAt = Number(at);
+      if (eventId) Object.assign(r, { eventId, deliveryCount: Number(p[1]), publishedMs: Number(published) });
+      return r;
     });
-    return { results, expired };
+    return { results, expired: expiredOf(expired) };
   }
 
   /** GovStack confirm: finishes the event if it is leased now. */
-  async confirm(sub: string, eventId: string, now: number): Promise<{ outcome: 'ok' | 'unknown' | 'not_leased'; expired: number; deliveryCount: number }> {
-    const [outcome, released, expired, dc] = (await scripts.confirm.run(this.redis, [this.#base(sub)], [now, eventId])) as ['ok' | 'unknown' | 'not_leased', number, number, string?];
+  async confirm(sub: string, eventId: string, now: number): Promise<{ outcome: 'ok' | 'unknown' | 'not_leased'; expired: ExpiredLease[]; deliveryCount: number; publishedMs: number }> {
+    const [outcome, released, expired, dc, published] = (await scripts.confirm.run(this.redis, [this.#base(sub)], [now, eventId])) as ['ok' | 'unknown' | 'not_leased', number, RawExpired, string?, string?];
     if (released > 0) await this.wake(sub);
-    return { outcome, expired, deliveryCount: Number(dc ?? 1) };
+    return { outcome, expired: expiredOf(expired), deliveryCount: Number(dc ?? 1), publishedMs: Number(published) };
   }
 
   /** Expired leases and due delays become ready again; wakes waiting pullers when some did. */
-  async sweep(sub: string, now: number): Promise<{ expired: number; promoted: number }> {
-    const [expired, promoted] = (await scripts.sweep.run(this.redis, [this.#base(sub)], [now])) as [number, number];
-    if (expired + promoted > 0) await this.wake(sub);
-    return { expired, promoted };
+  async sweep(sub: string, now: number): Promise<{ expired: ExpiredLease[]; promoted: number }> {
+    const [expired, promoted] = (await scripts.sweep.run(this.redis, [this.#base(sub)], [now])) as [RawExpired, number];
+    if (expired.length + promoted > 0) await this.wake(sub);
+    return { expired: expiredOf(expired), promoted };
   }
 
   async claimDead(sub: string, now: number, claimMs: number, n: number): Promise<DeadEntry[]> {

@@ -17,7 +17,8 @@ import type { DeliveryStatusStore, DeliveryStatusWrite } from '@roomcast/redis';
 import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import { DEAD_CLAIM_MS, type DeadLetters } from './dead-letter.ts';
 import { eventItemText, fromBlob } from './pull-item.ts';
-import type { DeadEntry, LeasedEntry, PullStore, SettleResult } from './pull-queue.ts';
+import type { PullDeliveryRecord, PullOutcome } from './delivery-log.ts';
+import type { DeadEntry, ExpiredLease, LeasedEntry, PullStore, SettleResult } from './pull-queue.ts';
 import type { PullMetrics } from './queue-metrics.ts';
 import type { WakeBoard } from './wake.ts';
 
@@ -33,8 +34,18 @@ export interface PullServiceOptions {
   ready(subscriptionId: string): Promise<void>;
   /** The event status per subscriber (decision 0016): SENT when handed out, DELIVERED when acknowledged. */
   status?: DeliveryStatusStore;
-  /** Appends hand-outs and acknowledgements to the delivery-log topic (the message log's deliveries). */
-  deliveryLog?: (records: Record<string, unknown>[]) => Promise<void>;
+  /** Appends every transition (hand-out, ack, nack, lease expiry, dead letter) to the delivery-log topic (delivery-log.ts). */
+  deliveryLog?: { write(records: PullDeliveryRecord[]): void };
+}
+
+/** One transition of one event in one subscription, for the status store and the message log. */
+interface Transition {
+  eventId: string;
+  outcome: PullOutcome;
+  state: 'SENT' | 'DELIVERED' | 'FAILED' | 'QUEUED';
+  attempt: number;
+  publishedMs?: number | undefined;
+  reason?: string;
 }
 
 export interface Target {
@@ -80,14 +91,14 @@ export class PullService {
         ttlMs: t.sub.ttlSeconds * 1000,
         deadClaimMs: DEAD_CLAIM_MS,
       });
-      if (r.expired > 0) metrics.leaseExpiries.inc({ subscription: t.sub.id }, r.expired);
+      this.#expired(t, r.expired);
       if (r.dead.length > 0) {
         await this.#o.deadLetters.send(t.sub, t.room, r.dead);
         this.#recordDead(t, r.dead);
       }
-      const handed: DeliveryStatusWrite[] = [];
+      const handed: Transition[] = [];
       const items = r.items.flatMap((e) => this.#open(t, e, o.receipts, handed));
-      this.#recordStatus(t, handed);
+      this.#record(t, handed);
       // Everything found was dead-lettered: look again at once (a few times) before answering or sleeping.
       if (items.length === 0 && r.dead.length > 0 && pass < 5) continue;
       if (items.length > 0 || Date.now() >= deadline || o.signal?.aborted) {
@@ -99,50 +110,77 @@ export class PullService {
     }
   }
 
-  /** Status writes are bookkeeping: a failure is logged, never answered to the puller. */
+  /**
+   * Status writes and log records are bookkeeping: a failure is logged, never answered to the
+   * puller. The status store (decision 0016) keeps only what is not final; the message log
+   * (delivery-log.ts) gets every transition.
+   */
+  #record(t: Target, transitions: Transition[]): void {
+    if (transitions.length === 0) return;
+    const time = new Date().toISOString();
+    const writes: Array<DeliveryStatusWrite & { reason?: string }> = transitions
+      .filter((x) => x.outcome !== 'lease-expired' && x.outcome !== 'nacked')
+      .map((x) => ({
+        roomId: t.room.id,
+        eventId: x.eventId,
+        subscriptionId: t.sub.id,
+        entry: { state: x.state as 'SENT' | 'DELIVERED' | 'FAILED', attempts: x.attempt, lastStatus: null, lastError: null, updatedAt: time },
+        ...(x.reason ? { reason: x.reason } : {}),
+      }));
+    if (writes.length > 0) this.#o.status?.recordMany(writes).catch((err: unknown) => this.#o.logger.warn('pull delivery status not recorded', { count: writes.length, error: err }));
+    this.#o.deliveryLog?.write(
+      transitions.map((x) => {
+        const published = x.publishedMs !== undefined && Number.isFinite(x.publishedMs) && x.publishedMs > 0 ? x.publishedMs : undefined;
+        return {
+          eventId: x.eventId,
+          subscriptionId: t.sub.id,
+          roomId: t.room.id,
+          eventType: t.sub.eventType,
+          subscriber: t.sub.clientId,
+          mode: 'pull',
+          attempt: x.attempt,
+          outcome: x.outcome,
+          state: x.state,
+          httpStatus: null,
+          errorClass: x.reason ?? null,
+          latencyMs: null,
+          time,
+          nextAttemptAt: null,
+          publishedAt: published === undefined ? null : new Date(published).toISOString(),
+        };
+      }),
+    );
+  }
+
+  /** Leases that ran out: the events are ready again (QUEUED), counted and logged. */
+  #expired(t: Target, expired: ExpiredLease[]): void {
+    if (expired.length === 0) return;
+    this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired.length);
+    this.#record(
+      t,
+      expired.map((x) => ({ eventId: x.eventId, outcome: 'lease-expired', state: 'QUEUED', attempt: x.deliveryCount, publishedMs: x.publishedMs, reason: 'lease_expired' })),
+    );
+  }
+
   /** Dead-lettered entries (delivery limit or TTL): FAILED, final. */
   #recordDead(t: Target, dead: DeadEntry[]): void {
-    const writes = dead.flatMap((d) => {
-      const id = d.blob ? decodeHeaders(fromBlob(d.blob).h)?.id : undefined;
-      return id ? [{ ...this.#statusWrite(t, id, 'FAILED', t.sub.retry.maxAttempts), reason: d.reason }] : [];
-    });
-    this.#recordStatus(t, writes, 'dead-lettered');
+    this.#record(
+      t,
+      dead.flatMap((d) => {
+        const h = d.blob ? decodeHeaders(fromBlob(d.blob).h) : undefined;
+        return h ? [{ eventId: h.id, outcome: 'dead-lettered' as const, state: 'FAILED' as const, attempt: t.sub.retry.maxAttempts, publishedMs: Date.parse(h.time), reason: d.reason }] : [];
+      }),
+    );
   }
 
-  #recordStatus(t: Target, writes: Array<DeliveryStatusWrite & { reason?: string }>, outcome?: 'leased' | 'acked' | 'dead-lettered'): void {
-    if (writes.length === 0) return;
-    this.#o.status?.recordMany(writes).catch((err: unknown) => this.#o.logger.warn('pull delivery status not recorded', { count: writes.length, error: err }));
-    const records = writes.map((w) => ({
-      eventId: w.eventId,
-      subscriptionId: t.sub.id,
-      roomId: t.room.id,
-      eventType: t.sub.eventType,
-      subscriber: t.sub.clientId,
-      mode: 'pull',
-      attempt: w.entry.attempts,
-      outcome: outcome ?? (w.entry.state === 'DELIVERED' ? 'acked' : 'leased'),
-      state: w.entry.state,
-      httpStatus: null,
-      errorClass: w.reason ?? null,
-      latencyMs: null,
-      time: w.entry.updatedAt,
-      nextAttemptAt: null,
-    }));
-    this.#o.deliveryLog?.(records).catch((err: unknown) => this.#o.logger.warn('pull deliveries not written to the delivery log', { count: records.length, error: err }));
-  }
-
-  #statusWrite(t: Target, eventId: string, state: 'SENT' | 'DELIVERED' | 'FAILED', attempts: number): DeliveryStatusWrite {
-    return { roomId: t.room.id, eventId, subscriptionId: t.sub.id, entry: { state, attempts, lastStatus: null, lastError: null, updatedAt: new Date().toISOString() } };
-  }
-
-  #open(t: Target, e: LeasedEntry, withReceipt: boolean, handed: DeliveryStatusWrite[]): string[] {
+  #open(t: Target, e: LeasedEntry, withReceipt: boolean, handed: Transition[]): string[] {
     try {
       const rec = fromBlob(e.blob);
       const headers = decodeHeaders(rec.h);
       const wire = decodeWire(Buffer.from(rec.v, 'base64'));
       if (!headers || !wire) throw new Error('not a Roomcast event');
       const payload = openEventPayload(this.#o.dataKeys, t.room, headers, wire.payload).toString('utf8');
-      handed.push(this.#statusWrite(t, headers.id, 'SENT', e.deliveryCount));
+      handed.push({ eventId: headers.id, outcome: 'leased', state: 'SENT', attempt: e.deliveryCount, publishedMs: Date.parse(headers.time) });
       return [
         eventItemText(t.room, {
           headers,
@@ -165,18 +203,30 @@ export class PullService {
 
   async settle(t: Target, op: 'ack' | 'nack' | 'extend', receipts: string[], paramMs: number): Promise<SettleResult[]> {
     const { results, expired } = await this.#o.store.settle(t.sub.id, op, receipts, paramMs, Date.now());
-    if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
+    this.#expired(t, expired);
     for (const r of results) this.#o.metrics.settled.inc({ subscription: t.sub.id, op, outcome: r.outcome });
-    if (op === 'ack') this.#recordStatus(t, results.flatMap((r) => (r.outcome === 'ok' && r.eventId ? [this.#statusWrite(t, r.eventId, 'DELIVERED', r.deliveryCount ?? 1)] : [])));
+    if (op !== 'extend') {
+      const done = results.filter((r) => r.outcome === 'ok' && r.eventId);
+      this.#record(
+        t,
+        done.map((r) => ({
+          eventId: r.eventId as string,
+          outcome: op === 'ack' ? 'acked' : 'nacked',
+          state: op === 'ack' ? 'DELIVERED' : 'QUEUED',
+          attempt: r.deliveryCount ?? 1,
+          publishedMs: r.publishedMs,
+        })),
+      );
+    }
     return results;
   }
 
   /** GovStack confirm: 204 when leased now, 404 unknown, 409 not leased (lease expired or never handed out). */
   async confirm(t: Target, eventId: string): Promise<void> {
     await this.#o.ready(t.sub.id);
-    const { outcome, expired, deliveryCount } = await this.#o.store.confirm(t.sub.id, eventId.toLowerCase(), Date.now());
-    if (outcome === 'ok') this.#recordStatus(t, [this.#statusWrite(t, eventId.toLowerCase(), 'DELIVERED', deliveryCount)]);
-    if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: t.sub.id }, expired);
+    const { outcome, expired, deliveryCount, publishedMs } = await this.#o.store.confirm(t.sub.id, eventId.toLowerCase(), Date.now());
+    this.#expired(t, expired);
+    if (outcome === 'ok') this.#record(t, [{ eventId: eventId.toLowerCase(), outcome: 'acked', state: 'DELIVERED', attempt: deliveryCount, publishedMs }]);
     this.#o.metrics.settled.inc({ subscription: t.sub.id, op: 'ack', outcome: outcome === 'not_leased' ? 'expired' : outcome });
     if (outcome === 'unknown') throw new RoomcastError('event.not_found', { detail: 'No such event waiting in this subscription (unknown, or already confirmed)' });
     if (outcome === 'not_leased') throw new RoomcastError('pull.lease_expired', { detail: 'The event is not handed out now (its lease expired); pull it again' });
@@ -189,7 +239,7 @@ export class PullService {
       const room = index.roomById(sub.roomId);
       if (!room) continue;
       const { expired } = await this.#o.store.sweep(sub.id, Date.now());
-      if (expired > 0) this.#o.metrics.leaseExpiries.inc({ subscription: sub.id }, expired);
+      this.#expired({ sub, room }, expired);
       const dead = await this.#o.store.claimDead(sub.id, Date.now(), DEAD_CLAIM_MS, 100);
       await this.#o.deadLetters.send(sub, room, dead);
       this.#recordDead({ sub, room }, dead);

@@ -33,12 +33,17 @@ local function make_ready(entry)
   local seq = info(entry)
   if seq then redis.call('ZADD', k('ready:' .. string.sub(entry, 1, 1)), seq, entry) end
 end
--- Expired leases and due delays become ready again (in their original order).
+-- Expired leases and due delays become ready again (in their original order). Returns the
+-- expired leases as {eventId, deliveryCount, publishedMs} (for the message log) and how many
+-- delays were due.
 local function reclaim(now)
   local expired = redis.call('ZRANGEBYSCORE', k('leases'), '-inf', now, 'LIMIT', 0, 1000)
+  local out = {}
   for _, e in ipairs(expired) do
     redis.call('ZREM', k('leases'), e)
     redis.call('HDEL', k('lease'), e)
+    local _, published, id = info(e)
+    if id then table.insert(out, {id, redis.call('HGET', k('dc'), e) or '0', tostring(published)}) end
     make_ready(e)
   end
   local due = redis.call('ZRANGEBYSCORE', k('delayed'), '-inf', now, 'LIMIT', 0, 1000)
@@ -46,7 +51,7 @@ local function reclaim(now)
     redis.call('ZREM', k('delayed'), e)
     make_ready(e)
   end
-  return #expired, #due
+  return out, #due
 end
 -- Removes an entry everywhere, leaves a tombstone for its offset (so a re-feed after a
 -- rebalance skips it) and releases the next entry of its FIFO key. Returns 1 when one was released.
@@ -169,8 +174,8 @@ return {expired, out, dead, nextAt}`;
 
 /**
  * ARGV: now, op (ack|nack|extend), param (nack: delayMs; extend: leaseMs), then per receipt:
- * entry, dc, token. Returns {{outcome, at}..., released, expired}: outcome ok | expired | not_held;
- * at: the new lease expiry (extend) or the event id (ack).
+ * entry, dc, token. Returns {{outcome, at, eventId, publishedMs}..., released, expired}: outcome
+ * ok | expired | not_held; at: the new lease expiry (extend); eventId and publishedMs of a settled one.
  */
 export const SETTLE = `${PRELUDE}
 local now, op, param = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
@@ -178,7 +183,7 @@ local expired = reclaim(now)
 local results, released = {}, 0
 for i = 4, #ARGV, 3 do
   local e, dc, tok = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local outcome, at = 'not_held', ''
+  local outcome, at, id, published = 'not_held', '', '', ''
   local cur = redis.call('HGET', k('lease'), e)
   if cur and cur == dc .. '.' .. tok then
     outcome = 'ok'
@@ -186,9 +191,9 @@ for i = 4, #ARGV, 3 do
     outcome = 'expired'
   end
   if outcome == 'ok' then
+    local _, p, eid = info(e)
+    id, published = eid or '', tostring(p or '')
     if op == 'ack' then
-      local _, _, id = info(e)
-      at = id or ''
       released = released + finish(e, true)
     elseif op == 'nack' then
       redis.call('HDEL', k('lease'), e)
@@ -199,11 +204,11 @@ for i = 4, #ARGV, 3 do
       at = tostring(now + param)
     end
   end
-  table.insert(results, {outcome, at})
+  table.insert(results, {outcome, at, id, published})
 end
 return {results, released, expired}`;
 
-/** GovStack confirm by event id. ARGV: now, eventId. Returns {outcome, released, expired, deliveryCount}: ok | unknown | not_leased. */
+/** GovStack confirm by event id. ARGV: now, eventId. Returns {outcome, released, expired, deliveryCount, publishedMs}: ok | unknown | not_leased. */
 export const CONFIRM = `${PRELUDE}
 local now, id = tonumber(ARGV[1]), ARGV[2]
 local expired = reclaim(now)
@@ -211,9 +216,10 @@ local e = redis.call('HGET', k('ids'), id)
 if not e then return {'unknown', 0, expired} end
 if not redis.call('HGET', k('lease'), e) then return {'not_leased', 0, expired} end
 local dc = redis.call('HGET', k('dc'), e) or '1'
-return {'ok', finish(e, true), expired, dc}`;
+local _, published = info(e)
+return {'ok', finish(e, true), expired, dc, tostring(published or '')}`;
 
-/** ARGV: now. Returns {expired, promoted}: expired leases and due delays made ready. */
+/** ARGV: now. Returns {expired, promoted}: the expired leases (as reclaim gives them) and how many due delays became ready. */
 export const SWEEP = `${PRELUDE}
 local a, b = reclaim(tonumber(ARGV[1]))
 return {a, b}`;

@@ -5,11 +5,12 @@
  */
 import type { Logger, MasterKey } from '@roomcast/core';
 import { ApiRouter } from '@roomcast/http';
-import { ACKS_ALL, createDurableProducer, ensureTopics } from '@roomcast/kafka';
+import { createDurableProducer, ensureTopics } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
 import { deliveryStatusStore } from '@roomcast/redis';
 import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
 import { DeadLetters } from './dead-letter.ts';
+import { DeliveryLogWriter } from './delivery-log.ts';
 import { Feeder } from './feeder.ts';
 import { PullStore } from './pull-queue.ts';
 import { pullRoutes } from './pull-routes.ts';
@@ -53,6 +54,7 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     return Promise.all(subs.map(async (s) => ({ subscription: s.id, stats: await store.stats(s.id) })));
   });
   const producer = createDurableProducer(runtime.kafka);
+  const deliveryLog = new DeliveryLogWriter({ kafka: runtime.kafka, names: runtime.names, logger, retentionMs: settings.retentionMs, registry: runtime.metrics });
   const deadLetterTopic = runtime.names.deadLetterTopic();
   const wake = new WakeBoard(runtime.redis, runtime.keys.pullWake, logger);
   const feeder = new Feeder({ runtime, routing, store, metrics, logger, bufferEvents: settings.bufferEvents, commitIntervalMs: settings.commitIntervalMs });
@@ -66,9 +68,7 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     logger,
     ready: (id) => feeder.ready(id),
     status: deliveryStatusStore(runtime.redis, runtime.keys),
-    deliveryLog: async (records) => {
-      await producer.send({ topic: runtime.names.deliveryLogTopic(), acks: ACKS_ALL, messages: records.map((r) => ({ key: String(r.eventId), value: JSON.stringify(r) })) });
-    },
+    deliveryLog,
   });
   const router = new ApiRouter(contractResolvers(routing, runtime.keyUsage));
   pullRoutes(router, service, { defaultLeaseSeconds: settings.leaseSeconds });
@@ -82,8 +82,8 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     async start() {
       await ensureTopics(runtime.kafka, [
         { topic: deadLetterTopic, partitions: 3, retentionMs: settings.retentionMs },
-        { topic: runtime.names.deliveryLogTopic(), partitions: 3, retentionMs: settings.retentionMs },
       ]);
+      await deliveryLog.start();
       await producer.connect();
       await wake.start();
       await feeder.start();
@@ -102,6 +102,7 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
       clearInterval(sweeper);
       await feeder.stop();
       await wake.close();
+      await deliveryLog.stop();
       await producer.disconnect();
     },
   };

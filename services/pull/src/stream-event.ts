@@ -51,7 +51,7 @@ export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => PreparedEv
       ...(p ? { publisherId: { instanceId: p.instance, memberClass: p.memberClass, memberCode: p.memberCode, applicationCode: p.application } } : {}),
     };
     // The payload is JSON already (validated at publish): spliced in, not parsed again.
-    return { data: `${JSON.stringify(meta).slice(0, -1)},"event":${payload}}`, publisher: headers.publisher, eventId: headers.id };
+    return { data: `${JSON.stringify(meta).slice(0, -1)},"event":${payload}}`, publisher: headers.publisher, eventId: headers.id, publishedAt: headers.time };
   };
 }
 

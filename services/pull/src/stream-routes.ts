@@ -20,11 +20,12 @@ import { contractResolvers, type Runtime } from '@roomcast/runtime';
 import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import { decodeCursor, type LanePositions } from './cursor.ts';
-import { type EventStream, EventStream as Stream, type StreamSettings } from './stream.ts';
+import type { DeliveryLogWriter } from './delivery-log.ts';
+import { type EventStream, EventStream as Stream, type StreamEvent, type StreamSettings } from './stream.ts';
 import { cancellationCheck, recordPreparer } from './stream-event.ts';
 import type { OpenStream, StreamHub, Transport } from './stream-hub.ts';
 import type { StreamMetrics } from './stream-metrics.ts';
-import { pumpWebSocket, sseBody } from './stream-transports.ts';
+import { pumpWebSocket, sseBody, type TransportHooks } from './stream-transports.ts';
 
 export const STREAM_PATH = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/stream/v1/{eventType}';
 
@@ -36,6 +37,8 @@ export interface StreamRouteDeps {
   settings: StreamSettings;
   dataKeys: DataKeyRing | undefined;
   logger: Logger;
+  /** Every event written to a stream is logged (mode stream, outcome streamed). */
+  deliveryLog?: Pick<DeliveryLogWriter, 'write'>;
 }
 
 interface StreamQuery {
@@ -125,7 +128,29 @@ async function openStream(d: StreamRouteDeps, c: Context, role: string, client: 
     });
     const transport: Transport = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? 'websocket' : 'sse';
     const entry: Omit<OpenStream, 'closed'> = { stream, subscriptionId: sub.id, roomId: room.id, eventType, clientId: client, partitions: room.partitions, transport };
-    const written = (n: number) => d.metrics.events.inc({ subscription: sub.id, transport }, n);
+    const written = (events: StreamEvent[]) => {
+      d.metrics.events.inc({ subscription: sub.id, transport }, events.length);
+      const time = new Date().toISOString();
+      d.deliveryLog?.write(
+        events.map((e) => ({
+          eventId: e.eventId,
+          subscriptionId: sub.id,
+          roomId: room.id,
+          eventType: sub.eventType,
+          subscriber: sub.clientId,
+          mode: 'stream',
+          attempt: 1,
+          outcome: 'streamed',
+          state: 'SENT',
+          httpStatus: null,
+          errorClass: null,
+          latencyMs: null,
+          time,
+          nextAttemptAt: null,
+          publishedAt: e.publishedAt,
+        })),
+      );
+    };
     if (query.maxSeconds !== undefined) {
       const timer = setTimeout(() => stream.end('max_duration'), query.maxSeconds * 1000);
       void stream.ended.then(() => clearTimeout(timer));
@@ -165,7 +190,7 @@ interface Opened {
   closed: Promise<void>;
 }
 
-function sse(c: Context, stream: EventStream, written: (n: number) => void): Opened {
+function sse(c: Context, stream: EventStream, written: TransportHooks['written']): Opened {
   const outgoing = (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing;
   const closed = new Promise<void>((resolve) => {
     if (!outgoing) return void stream.ended.then(() => resolve());
@@ -187,7 +212,7 @@ function sse(c: Context, stream: EventStream, written: (n: number) => void): Ope
   return { response, closed };
 }
 
-async function websocket(c: Context, stream: EventStream, written: (n: number) => void): Promise<Opened> {
+async function websocket(c: Context, stream: EventStream, written: TransportHooks['written']): Promise<Opened> {
   let opened: (ws: WebSocket) => void = () => {};
   const socket = new Promise<WebSocket>((resolve) => {
     opened = resolve;

@@ -38,8 +38,8 @@ function sseEvent(e: StreamEvent): string {
 }
 
 export interface TransportHooks {
-  /** Called with the number of events just written. */
-  written(n: number): void;
+  /** Called with the events just written (handed to the socket). */
+  written(events: StreamEvent[]): void;
 }
 
 export function sseBody(stream: EventStream, hooks: TransportHooks, retryMs: number): ReadableStream<Uint8Array> {
@@ -64,7 +64,7 @@ export function sseBody(stream: EventStream, hooks: TransportHooks, retryMs: num
         }
         const events = [item, ...stream.takeBuffered(CHUNK_BYTES)];
         controller.enqueue(encoder.encode(events.map(sseEvent).join('')));
-        hooks.written(events.length);
+        hooks.written(events);
       },
       cancel() {
         stream.end('client_closed');
@@ -93,7 +93,7 @@ export async function pumpWebSocket(stream: EventStream, ws: WebSocket, hooks: T
     } else {
       const events = [item, ...stream.takeBuffered(CHUNK_BYTES)];
       for (const e of events) pending = send(ws, `{"type":"event","id":${JSON.stringify(e.id)},"data":${e.data}}`);
-      hooks.written(events.length);
+      hooks.written(events);
     }
     // Back-pressure: with too much unsent, wait until the socket took it (or the stream ended).
     if (ws.bufferedAmount > WS_HIGH_WATER) await Promise.race([pending, stream.ended]);

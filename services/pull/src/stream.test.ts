@@ -38,7 +38,7 @@ function streamOf(reader: unknown, settings: Partial<StreamSettings> = {}) {
     room,
     start: { normal: [0n, 0n], urgent: [0n, 0n] },
     settings: { ...DEFAULT_STREAM_SETTINGS, ...settings },
-    prepare: (r) => (r.value?.toString() === 'wanted' ? { data: JSON.stringify({ at: `${r.topic}/${r.partition}/${r.offset}` }), publisher: 'p', eventId: r.offset } : undefined),
+    prepare: (r) => (r.value?.toString() === 'wanted' ? { data: JSON.stringify({ at: `${r.topic}/${r.partition}/${r.offset}` }), publisher: 'p', eventId: r.offset, publishedAt: '2026-12-06T10:00:00.000Z' } : undefined),
     logger: createLogger({ level: 'silent' }),
   });
 }

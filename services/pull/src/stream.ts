@@ -51,6 +51,9 @@ export interface StreamEvent {
   id: string;
   /** The event as JSON text. */
   data: string;
+  /** For the message log: which event, published when (ISO). */
+  eventId: string;
+  publishedAt: string;
 }
 
 export type StreamItem = StreamEvent | { kind: 'heartbeat' };
@@ -61,6 +64,8 @@ export interface PreparedEvent {
   data: string;
   publisher: string;
   eventId: string;
+  /** The publish time (ISO), from the record's headers. */
+  publishedAt: string;
 }
 
 export interface EventStreamOptions {
@@ -236,7 +241,7 @@ export class EventStream {
       laneOf(r.topic)[r.partition] = BigInt(r.offset) + 1n;
       const p = prepared[i];
       if (p === undefined || cancelled.has(p)) continue;
-      this.#buffer.push({ kind: 'event', id: encodeCursor(room.id, this.#progress), data: p.data });
+      this.#buffer.push({ kind: 'event', id: encodeCursor(room.id, this.#progress), data: p.data, eventId: p.eventId, publishedAt: p.publishedAt });
       this.#bufferedBytes += p.data.length;
     }
     // Control records and passed-over records at the end advance the next event's cursor.

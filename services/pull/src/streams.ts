@@ -4,6 +4,7 @@ import type { OpenApiPaths } from '@roomcast/http';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
+import { DeliveryLogWriter } from './delivery-log.ts';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream.ts';
 import { type StreamLimits, StreamHub } from './stream-hub.ts';
 import { StreamMetrics } from './stream-metrics.ts';
@@ -15,12 +16,16 @@ export interface StreamOptions {
   /** Master keys unwrapping room data keys: classified payloads are decrypted before streaming. */
   masterKeys?: MasterKey[];
   settings?: Partial<StreamSettings & StreamLimits>;
+  /** Retention of the delivery-log topic, should this process create it. */
+  retentionMs: number;
 }
 
 export interface StreamsUnit {
   routes: Hono[];
   openapi: OpenApiPaths;
   hub: StreamHub;
+  start(): Promise<void>;
+  stop(): Promise<void>;
   drain(): Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export function createStreams(routing: RoutingFollower, o: StreamOptions): Strea
   const settings: StreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...rest };
   const metrics = new StreamMetrics(o.runtime.metrics);
   const hub = new StreamHub({ routing, limits: { perSubscription, perProcess }, metrics, logger: o.logger });
-  const router = streamRoutes({ runtime: o.runtime, routing, hub, metrics, settings, dataKeys: followDataKeys(routing, o.masterKeys ?? [], o.logger), logger: o.logger });
-  return { routes: [router.hono()], openapi: router.openapi(), hub, drain: () => hub.drain() };
+  const deliveryLog = new DeliveryLogWriter({ kafka: o.runtime.kafka, names: o.runtime.names, logger: o.logger, retentionMs: o.retentionMs, registry: o.runtime.metrics });
+  const router = streamRoutes({ runtime: o.runtime, routing, hub, metrics, settings, dataKeys: followDataKeys(routing, o.masterKeys ?? [], o.logger), logger: o.logger, deliveryLog });
+  return { routes: [router.hono()], openapi: router.openapi(), hub, start: () => deliveryLog.start(), stop: () => deliveryLog.stop(), drain: () => hub.drain() };
 }
