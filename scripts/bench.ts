@@ -39,6 +39,7 @@ const PULL_CONCURRENCY = Number(process.env.BENCH_PULL_CONCURRENCY ?? '4');
 /** Publishes per id kind in the `log` section (Redis bytes per event, sink lag), and seeded rows for its search figures. */
 const LOG_EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? '200000');
 const LOG_SEARCH_ROWS = Number(process.env.BENCH_LOG_SEARCH_ROWS ?? '1000000');
+const LOG_OPEN_SECONDS = Number(process.env.BENCH_LOG_OPEN_SECONDS ?? '120');
 
 const run = (concurrency: number, op: () => Promise<boolean>): Promise<LoopResult> =>
   closedLoop({ concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxOps: MAX_OPS, op });
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
       try {
         const ls = await seedDemo(lp.platform.url, lp.adminKey, subscriber.url);
         await lp.platform.routing.waitFor(ls.generation);
-        logged = await benchLog({ tp: lp, seeded: ls, events: LOG_EVENTS, searchRows: LOG_SEARCH_ROWS, progress: (line) => console.error(`  ${line}`) });
+        logged = await benchLog({ tp: lp, seeded: ls, events: LOG_EVENTS, searchRows: LOG_SEARCH_ROWS, openSeconds: LOG_OPEN_SECONDS, progress: (line) => console.error(`  ${line}`) });
       } finally {
         await lp.cleanup().catch((err: unknown) => console.error('bench: log platform cleanup failed', err));
       }
