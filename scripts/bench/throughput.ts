@@ -19,6 +19,7 @@ import { createPublishBatcher, DEFAULT_BATCHING } from '../../services/ingress/s
 import { IngressMetrics } from '../../services/ingress/src/metrics.ts';
 import { PublishPipeline } from '../../services/ingress/src/pipeline.ts';
 import { ValidatorCache } from '../../services/ingress/src/validators.ts';
+import { DEFAULT_VALIDATION, SchemaValidation } from '../../services/ingress/src/validation.ts';
 import type { TestPlatform } from '../../test/support/platform.ts';
 
 type Registry = TestPlatform['platform']['runtime']['metrics'];
@@ -210,12 +211,15 @@ async function directPipeline(tp: TestPlatform) {
   const producer = createDurableProducer(tp.platform.runtime.kafka);
   await producer.connect();
   const batcher = createPublishBatcher(producer, DEFAULT_BATCHING, metrics);
-  const validators = new ValidatorCache(tp.platform.runtime.registry, createLogger({ level: 'error' }));
-  const pipeline = new PublishPipeline({ routing: tp.platform.routing, producer, batcher, validators, metrics });
+  const logger = createLogger({ level: 'error' });
+  const validators = new ValidatorCache(tp.platform.runtime.registry, logger);
+  const validation = new SchemaValidation(DEFAULT_VALIDATION, logger, metrics);
+  const pipeline = new PublishPipeline({ routing: tp.platform.routing, producer, batcher, validators, validation, metrics });
   return {
     pipeline,
     registry,
     async close() {
+      await validation.stop();
       await batcher.close();
       await producer.disconnect();
     },

@@ -24,6 +24,8 @@ export const ERROR_CATALOG = {
   'publish.forbidden_key': { status: 400, title: 'Event uses a forbidden property name (__proto__, constructor)' },
   'publish.unsafe_number': { status: 400, title: 'Event contains a number that is not finite or beyond 2^53' },
   'publish.string_too_long': { status: 400, title: 'Event contains a string longer than the limit' },
+  'publish.validation_too_costly': { status: 422, title: 'Validating this event against its schema would take longer than the ingress allows; simplify the schema or the payload' },
+  'publish.validation_busy': { status: 503, title: 'Too many costly validations are waiting; retry after Retry-After', retryable: true },
   'publish.batch_too_large': { status: 400, title: 'Batch has more events than the limit' },
   'publish.kafka_unavailable': { status: 503, title: 'The event could not be stored; retry', retryable: true },
   'publish.encryption_unavailable': { status: 503, title: 'The room key for this classified event is not available; retry', retryable: true },

@@ -12,7 +12,11 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readJsonBody(c: Context, limit: number = DEFAULT_BODY_LIMIT): Promise<unknown> {
+/**
+ * `onSize`, when given, is told the body's size once it is read and before it is decoded and
+ * parsed (the costly part); it may throw to refuse the request (the ingress's byte budget).
+ */
+export async function readJsonBody(c: Context, limit: number = DEFAULT_BODY_LIMIT, onSize?: (bytes: number) => void): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
     throw new RoomcastError('request.unsupported_media_type', { detail: `Content-Type was "${type || '(none)'}"; send application/json` });
@@ -23,6 +27,7 @@ export async function readJsonBody(c: Context, limit: number = DEFAULT_BODY_LIMI
   }
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   const bytes = incoming instanceof Readable && !incoming.readableDidRead ? await readIncoming(incoming, limit) : await readWebBody(c, limit);
+  onSize?.(bytes.byteLength);
   let text: string;
   try {
     // Strict decoding: a lone continuation byte or an overlong sequence is refused instead of

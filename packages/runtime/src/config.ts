@@ -162,6 +162,48 @@ export const ingressConfigSpec = {
     check: (v) => (v >= 16 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 16 and 67108864'),
     help: 'Longest string value or property name accepted in a published event, in characters (UTF-16 code units).',
   },
+  ROOMCAST_VALIDATION_INLINE_COST: {
+    kind: 'int',
+    default: '50000',
+    check: (v) => (v >= 0 && v <= 100_000_000 ? undefined : 'must be between 0 and 100000000'),
+    help: "Largest validation cost (the schema's unfolded size × the event's values and characters) checked on the event loop; costlier validations run in a worker thread with a time budget (decision 0021). 0 sends every validation to the workers.",
+  },
+  ROOMCAST_VALIDATION_WORKERS: {
+    kind: 'int',
+    default: '1',
+    check: (v) => (v >= 1 && v <= 64 ? undefined : 'must be between 1 and 64'),
+    help: 'Worker threads for costly schema validations (started when first needed).',
+  },
+  ROOMCAST_VALIDATION_BUDGET_MS: {
+    kind: 'int',
+    default: '200',
+    check: (v) => (v >= 10 && v <= 10_000 ? undefined : 'must be between 10 and 10000'),
+    help: 'Longest one costly validation may run in a worker; past it the worker is restarted and the publish refused with 422 publish.validation_too_costly.',
+  },
+  ROOMCAST_VALIDATION_MAX_QUEUE: {
+    kind: 'int',
+    default: '256',
+    check: (v) => (v >= 1 && v <= 100_000 ? undefined : 'must be between 1 and 100000'),
+    help: 'Costly validations waiting or running at once; beyond it publishes answer 503 publish.validation_busy.',
+  },
+  ROOMCAST_VALIDATION_PER_PUBLISHER: {
+    kind: 'int',
+    default: '64',
+    check: (v) => (v >= 1 && v <= 100_000 ? undefined : 'must be between 1 and 100000'),
+    help: 'Costly validations one publisher may have waiting or running at once; beyond it its publishes answer 503 publish.validation_busy. Workers serve the waiting publishers round-robin.',
+  },
+  ROOMCAST_PUBLISH_BYTES_PER_SEC: {
+    kind: 'int',
+    default: String(4 * 1024 * 1024),
+    check: (v) => (v >= 0 ? undefined : 'must be 0 (no budget) or more'),
+    help: 'Request body bytes per second one publisher may have parsed by one ingress process (single and batch publishes); beyond it 429 publish.rate_limited. Protects the shared event loop from a publisher sending the largest bodies non-stop. 0 disables it.',
+  },
+  ROOMCAST_PUBLISH_BYTES_BURST: {
+    kind: 'int',
+    default: String(8 * 1024 * 1024),
+    check: (v) => (v >= 1024 ? undefined : 'must be at least 1024'),
+    help: 'Bucket size of the byte budget: body bytes a publisher may send at once before the rate applies. Keep it at least ROOMCAST_PUBLISH_BATCH_BODY_LIMIT_BYTES.',
+  },
   ROOMCAST_PUBLISH_TIMEOUT_MS: {
     kind: 'int',
     default: '5000',

@@ -5,7 +5,7 @@
  * scalar property of that schema.
  */
 import { parsePointer, RoomcastError } from '@roomcast/core';
-import { jsonSchemaProblem } from '@roomcast/registry';
+import { eventSchemaProblem } from '@roomcast/registry';
 
 /** RFC 6901: "/"-separated tokens; `~` only as `~0` or `~1`. The whole document is not a key. */
 const POINTER_RE = /^(\/([^~/]|~[01])*)+$/;
@@ -19,6 +19,13 @@ function invalid(pointer: string, message: string, code: 'request.validation_fai
 }
 
 export const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
+
+/**
+ * Largest schema (as JSON text) an owner may register. Event schemas run to a few kilobytes;
+ * the ingress compiles every schema a publisher names, and a schema's size bounds the work of
+ * compiling it and of walking it for its cost (decision 0021).
+ */
+export const MAX_SCHEMA_BYTES = 64 * 1024;
 
 /**
  * The schema as an object: parsed when it came as a string, compiled once as the ingress would,
@@ -35,8 +42,10 @@ export function parseSchemaInput(value: unknown): Record<string, unknown> {
     }
   }
   if (!isObject(schema)) throw invalid('/schema', 'must be a JSON Schema object');
-  const problem = jsonSchemaProblem(schema);
-  if (problem) throw invalid('/schema', `is not a usable JSON Schema: ${problem}`, 'event_type.schema_invalid');
+  const bytes = Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(schema));
+  if (bytes > MAX_SCHEMA_BYTES) throw invalid('/schema', `is ${bytes} bytes of JSON; at most ${MAX_SCHEMA_BYTES} are accepted`);
+  const problem = eventSchemaProblem(schema);
+  if (problem) throw invalid(`/schema${problem.pointer}`, `is not a usable JSON Schema: ${problem.message}`, 'event_type.schema_invalid');
   return schema.$schema === undefined ? { $schema: DRAFT_07, ...schema } : schema;
 }
 

@@ -17,6 +17,7 @@
  * answered, pointers made absolute: `/events/{index}/…`). A batch in which some item met a
  * retryable failure (Kafka unavailable) also carries `Retry-After`.
  */
+import type { ByteBudget } from './byte-budget.ts';
 import { type FieldError, type Logger, RoomcastError, toProblem } from '@roomcast/core';
 import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
@@ -32,6 +33,8 @@ export interface BatchDeps {
   logger: Logger;
   /** Largest batch request body, in bytes. */
   bodyLimit: number;
+  /** Body bytes per publisher per second this process parses. */
+  byteBudget: ByteBudget;
   /** Most events in one batch. */
   maxItems: number;
 }
@@ -87,10 +90,10 @@ export function batchRoutes(deps: BatchDeps): Hono {
     if (principalOf(c).role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
     const address = roomAddressOf(c);
     const pathType = c.req.param('eventType');
-    deps.pipeline.resolve(publisher, address, pathType);
+    const { room } = deps.pipeline.resolve(publisher, address, pathType);
     let items: unknown[];
     try {
-      items = batchItems(await readJsonBody(c, deps.bodyLimit), deps.maxItems);
+      items = batchItems(await readJsonBody(c, deps.bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)), deps.maxItems);
     } catch (err) {
       recordValidationFailure(deps.pipeline.deps.metrics, err);
       throw err;

@@ -2,6 +2,7 @@
  * The ingress as a mountable unit: it follows the routing contract, warms schema validators
  * for every event type it names, and serves the publish route with one durable producer.
  */
+import { ByteBudget, type ByteBudgetSettings, DEFAULT_BYTE_BUDGET } from './byte-budget.ts';
 import type { Logger, MasterKey } from '@roomcast/core';
 import type { LogStore } from '@roomcast/log';
 import { createDurableProducer } from '@roomcast/kafka';
@@ -19,6 +20,7 @@ import { publishRoutes } from './publish.ts';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, type PublishLimits } from './publish-guard.ts';
 import { RateLimiter, type RateLimitSettings } from './rate-limit.ts';
 import { statusRoutes } from './status-routes.ts';
+import { DEFAULT_VALIDATION, SchemaValidation, type ValidationSettings } from './validation.ts';
 import { ValidatorCache } from './validators.ts';
 
 export { ingressOpenApi } from './openapi.ts';
@@ -69,6 +71,8 @@ export function ingressSettings(config: {
 
 export interface IngressHardening {
   limits: PublishLimits;
+  validation: ValidationSettings;
+  byteBudget: ByteBudgetSettings;
   batchMaxItems: number;
   batchBodyLimit: number;
 }
@@ -80,6 +84,13 @@ export function ingressHardening(config: {
   ROOMCAST_PUBLISH_TIMEOUT_MS: number;
   ROOMCAST_PUBLISH_BATCH_MAX_ITEMS: number;
   ROOMCAST_PUBLISH_BATCH_BODY_LIMIT_BYTES: number;
+  ROOMCAST_VALIDATION_INLINE_COST: number;
+  ROOMCAST_VALIDATION_WORKERS: number;
+  ROOMCAST_VALIDATION_BUDGET_MS: number;
+  ROOMCAST_VALIDATION_MAX_QUEUE: number;
+  ROOMCAST_VALIDATION_PER_PUBLISHER: number;
+  ROOMCAST_PUBLISH_BYTES_PER_SEC: number;
+  ROOMCAST_PUBLISH_BYTES_BURST: number;
 }): IngressHardening {
   return {
     limits: {
@@ -87,6 +98,14 @@ export function ingressHardening(config: {
       timeoutMs: config.ROOMCAST_PUBLISH_TIMEOUT_MS,
       retryAfterSeconds: 1,
     },
+    validation: {
+      inlineCost: config.ROOMCAST_VALIDATION_INLINE_COST,
+      workers: config.ROOMCAST_VALIDATION_WORKERS,
+      budgetMs: config.ROOMCAST_VALIDATION_BUDGET_MS,
+      maxQueue: config.ROOMCAST_VALIDATION_MAX_QUEUE,
+      perPublisher: config.ROOMCAST_VALIDATION_PER_PUBLISHER,
+    },
+    byteBudget: { bytesPerSec: config.ROOMCAST_PUBLISH_BYTES_PER_SEC, burstBytes: config.ROOMCAST_PUBLISH_BYTES_BURST },
     batchMaxItems: config.ROOMCAST_PUBLISH_BATCH_MAX_ITEMS,
     batchBodyLimit: config.ROOMCAST_PUBLISH_BATCH_BODY_LIMIT_BYTES,
   };
@@ -94,6 +113,8 @@ export function ingressHardening(config: {
 
 const DEFAULT_HARDENING: IngressHardening = {
   limits: { payload: DEFAULT_PAYLOAD_LIMITS, timeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS, retryAfterSeconds: 1 },
+  validation: DEFAULT_VALIDATION,
+  byteBudget: DEFAULT_BYTE_BUDGET,
   batchMaxItems: 500,
   batchBodyLimit: 8 * 1024 * 1024,
 };
@@ -106,8 +127,11 @@ export interface IngressUnit {
 
 export function createIngress(o: IngressOptions): IngressUnit {
   const producer = createDurableProducer(o.runtime.kafka);
-  const validators = new ValidatorCache(o.runtime.registry, o.logger);
+  const hardening = o.hardening ?? DEFAULT_HARDENING;
+  const validators = new ValidatorCache(o.runtime.registry, o.logger, hardening.limits.payload.maxDepth);
   const metrics = new IngressMetrics(o.runtime.metrics);
+  const validation = new SchemaValidation(hardening.validation, o.logger, metrics);
+  const byteBudget = new ByteBudget(hardening.byteBudget, metrics);
   const { redis, keys } = o.runtime;
   const ledger = new EventLedger({
     redis,
@@ -119,13 +143,13 @@ export function createIngress(o: IngressOptions): IngressUnit {
   });
   const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], o.logger);
   const limiter = o.rateLimits ? new RateLimiter({ redis, keys, settings: o.rateLimits, logger: o.logger, metrics }) : undefined;
-  const hardening = o.hardening ?? DEFAULT_HARDENING;
   const batcher = createPublishBatcher(producer, o.batching ?? DEFAULT_BATCHING, metrics);
   const pipeline = new PublishPipeline({
     routing: o.routing,
     producer,
     batcher,
     validators,
+    validation,
     metrics,
     limits: hardening.limits,
     dataKeys,
@@ -136,8 +160,8 @@ export function createIngress(o: IngressOptions): IngressUnit {
   const warm = () => validators.warm(o.routing.current().contract.rooms.flatMap((r) => r.eventTypes.map((t) => t.schemaId)));
   return {
     routes: [
-      publishRoutes({ pipeline, authenticate, bodyLimit: o.bodyLimit }),
-      batchRoutes({ pipeline, authenticate, logger: o.logger, bodyLimit: hardening.batchBodyLimit, maxItems: hardening.batchMaxItems }),
+      publishRoutes({ pipeline, authenticate, bodyLimit: o.bodyLimit, byteBudget }),
+      batchRoutes({ pipeline, authenticate, logger: o.logger, bodyLimit: hardening.batchBodyLimit, maxItems: hardening.batchMaxItems, byteBudget }),
       statusRoutes({
         routing: o.routing,
         ledger,
@@ -156,6 +180,7 @@ export function createIngress(o: IngressOptions): IngressUnit {
       await warm();
     },
     async stop() {
+      await validation.stop();
       await batcher.close();
       await producer.disconnect();
     },

@@ -11,6 +11,8 @@ export class IngressMetrics {
   readonly batchRecords: Histogram;
   readonly batchBytes: Histogram;
   readonly produceErrors: Counter<'reason'>;
+  readonly validations: Counter<'path'>;
+  readonly validationRefusals: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -24,6 +26,18 @@ export class IngressMetrics {
       help: 'Time from request received to Kafka acknowledgement for accepted events',
       labelNames: ['room', 'event_type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
+    this.validations = new Counter({
+      name: 'roomcast_publish_validations_total',
+      help: 'Schema validations by where they ran: inline (on the event loop, cost within ROOMCAST_VALIDATION_INLINE_COST) or worker (a validation worker thread with a time budget)',
+      labelNames: ['path'],
+      registers: [registry],
+    });
+    this.validationRefusals = new Counter({
+      name: 'roomcast_publish_validation_refusals_total',
+      help: 'Costly validations refused: budget_spent (the worker ran out of ROOMCAST_VALIDATION_BUDGET_MS; 422), memory_spent (the worker ran out of heap; 422), schema_struck_out (the schema spent the budget repeatedly; 422), busy (queue full; 503)',
+      labelNames: ['reason'],
       registers: [registry],
     });
     this.validationFailures = new Counter({
@@ -40,7 +54,7 @@ export class IngressMetrics {
     });
     this.rateLimited = new Counter({
       name: 'roomcast_publish_rate_limited_total',
-      help: 'Publishes refused with 429, by room and by the limit that refused them (publisher, room)',
+      help: 'Publishes refused with 429, by room and by the limit that refused them (publisher, room, publisher_bytes: the per-process byte budget)',
       labelNames: ['room', 'scope'],
       registers: [registry],
     });

@@ -10,6 +10,9 @@
  *   - strings (values or property names) longer than `maxStringLength` UTF-16 code units
  *                                                                   → 400 `publish.string_too_long`
  *
+ * The same walk measures the body (`PayloadSize`: values and string characters), which tells
+ * the validator how much work the event's schema may cost on it (validation.ts).
+ *
  * The walk is iterative (an explicit stack), so a 10 000-level document cannot exhaust the call
  * stack, and it stops descending at `maxDepth + 1`. Pointers are built only for findings. Every
  * finding is listed (up to `MAX_FINDINGS`) with its JSON pointer; the error code is the one of
@@ -66,8 +69,14 @@ export function unsafeNumber(v: number): boolean {
   return !Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER;
 }
 
+/** How big a body is, for the validation cost: JSON values, and UTF-16 code units of strings and property names. */
+export interface PayloadSize {
+  nodes: number;
+  chars: number;
+}
+
 /** Walks the body and lists every finding (at most MAX_FINDINGS + 1, the last one cut off). */
-export function findPayloadProblems(body: unknown, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): Finding[] {
+export function findPayloadProblems(body: unknown, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS, size: PayloadSize = { nodes: 0, chars: 0 }): Finding[] {
   const findings: Finding[] = [];
   const add = (reason: PayloadReason, node: Node, message: string): boolean => {
     findings.push({ reason, pointer: pointerOf(node), message });
@@ -77,7 +86,10 @@ export function findPayloadProblems(body: unknown, limits: PayloadLimits = DEFAU
   while (stack.length > 0) {
     const node = stack.pop() as Node;
     const v = node.value;
+    size.nodes++;
+    size.chars += node.token.length;
     if (typeof v === 'string') {
+      size.chars += v.length;
       if (v.length > limits.maxStringLength && add('string_too_long', node, `is ${v.length} characters; the limit is ${limits.maxStringLength}`)) break;
       continue;
     }
@@ -108,10 +120,11 @@ export function findPayloadProblems(body: unknown, limits: PayloadLimits = DEFAU
   return findings;
 }
 
-/** Throws the catalog error for the findings, or returns when the body passes. */
-export function checkPayload(body: unknown, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): void {
-  const findings = findPayloadProblems(body, limits);
-  if (findings.length === 0) return;
+/** Throws the catalog error for the findings, or returns the body's size when it passes. */
+export function checkPayload(body: unknown, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): PayloadSize {
+  const size: PayloadSize = { nodes: 0, chars: 0 };
+  const findings = findPayloadProblems(body, limits, size);
+  if (findings.length === 0) return size;
   const reason = ORDER.find((r) => findings.some((f) => f.reason === r)) as PayloadReason;
   const errors: FieldError[] = findings.slice(0, MAX_FINDINGS).map(({ pointer, message }) => ({ pointer, message }));
   const more = findings.length > MAX_FINDINGS ? '; further problems not listed' : '';

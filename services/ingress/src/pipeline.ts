@@ -11,7 +11,10 @@
  *      hardening (payload-checks.ts: depth, forbidden keys, unsafe numbers, string lengths), and
  *      a supplied event id is a UUID (400);
  *   3b. rate limits per publisher and per room (429 `publish.rate_limited`, rate-limit.ts);
- *   4. JSON Schema validation with a validator cached by schema id (400 `publish.schema_violation`);
+ *   4. JSON Schema validation with a validator cached by schema id (400 `publish.schema_violation`),
+ *      inline or — when the schema × payload could cost more than the event loop may spend — in a
+ *      worker with a time budget (validation.ts: 422 `publish.validation_too_costly`, 503
+ *      `publish.validation_busy`);
  *   5. FIFO key and lane (urgent lane for HIGH and CRITICAL);
  *   6. claim the event id (event-ledger.ts): a replay answers the original result, a reused id
  *      with another payload 409; then produce with acks=all, answered only once Kafka has the
@@ -33,6 +36,7 @@ import { DEFAULT_PUBLISH_TIMEOUT_MS, kafkaUnavailable, type PublishLimits, recor
 import { payloadHash, requestedEventId } from './event-id.ts';
 import type { BeginInput, Claim, EventLedger } from './event-ledger.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { SchemaValidation } from './validation.ts';
 import type { ValidatorCache } from './validators.ts';
 
 export interface PipelineDeps {
@@ -41,6 +45,8 @@ export interface PipelineDeps {
   /** Gathers concurrent produces into one acks=all request (batching.ts). */
   batcher: ProduceBatcher;
   validators: ValidatorCache;
+  /** Decides where each validation runs (inline or a worker with a time budget; validation.ts). */
+  validation: SchemaValidation;
   metrics: IngressMetrics;
   /** Room data keys for classified payloads; undefined without a master key (classified publishes are refused). */
   dataKeys?: DataKeyRing | undefined;
@@ -128,7 +134,7 @@ export class PublishPipeline {
       if (event === null || typeof event !== 'object' || Array.isArray(event)) {
         throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/event', message: 'must be a JSON object' }] });
       }
-      checkPayload(body, this.deps.limits?.payload);
+      const size = checkPayload(body, this.deps.limits?.payload);
       const requestedId = requestedEventId(body as Record<string, unknown>, input.idempotencyKey);
       const ledgerInput = this.deps.ledger ? this.#ledgerInput(input, room, type, requestedId, body as Record<string, unknown>) : undefined;
       // A chosen id is reserved in the same Redis call as the rate-limit tokens (one round trip);
@@ -136,8 +142,9 @@ export class PublishPipeline {
       const prepared = ledgerInput ? this.deps.ledger?.prepare(ledgerInput) : undefined;
       const reserved = await this.deps.limiter?.take(input.publisher, room.id, 1, prepared);
       try {
-        const validate = this.deps.validators.peek(type.schemaId) ?? (await this.deps.validators.get(type.schemaId));
-        const problems = validate(event);
+        const schema = this.deps.validators.peek(type.schemaId) ?? (await this.deps.validators.get(type.schemaId));
+        const checked = this.deps.validation.check(input.publisher, schema, event, size);
+        const problems = Array.isArray(checked) ? checked : await checked;
         if (problems.length > 0) {
           throw new RoomcastError('publish.schema_violation', { errors: problems.map((p) => ({ pointer: `/event${p.pointer}`, message: p.message })) });
         }

@@ -10,6 +10,7 @@
 import { RoomcastError } from '@roomcast/core';
 import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
 import { Hono, type MiddlewareHandler } from 'hono';
+import type { ByteBudget } from './byte-budget.ts';
 import type { PublishPipeline } from './pipeline.ts';
 import { recordValidationFailure } from './publish-guard.ts';
 
@@ -20,6 +21,8 @@ export interface PublishDeps {
   /** API key or client certificate, resolved from the routing contract. */
   authenticate: MiddlewareHandler;
   bodyLimit: number;
+  /** Body bytes per publisher per second this process parses. */
+  byteBudget: ByteBudget;
 }
 
 export function publishRoutes(deps: PublishDeps): Hono {
@@ -33,8 +36,8 @@ export function publishRoutes(deps: PublishDeps): Hono {
     const address = roomAddressOf(c);
     const pathType = c.req.param('eventType');
     // Room, contract and event type are checked before the body is read.
-    deps.pipeline.resolve(publisher, address, pathType);
-    const body = await readJsonBody(c, deps.bodyLimit).catch((err: unknown) => {
+    const { room } = deps.pipeline.resolve(publisher, address, pathType);
+    const body = await readJsonBody(c, deps.bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)).catch((err: unknown) => {
       recordValidationFailure(deps.pipeline.deps.metrics, err);
       throw err;
     });

@@ -3,45 +3,52 @@
  * compiled when a routing-contract generation names a new id (warm), so the publish path only
  * looks a validator up; a miss (a schema id seen before its warm-up finished) fetches once and
  * every concurrent request waits on that one fetch.
+ *
+ * Each entry also holds what validation.ts needs to decide where a payload is checked: the
+ * schema's unfolded cost (schema-cost.ts in the registry package) and its text, sent to the
+ * validation worker. A schema larger than INLINE_SCHEMA_BYTES is not compiled on the event loop
+ * at all (compiling is itself work proportional to its size): only the worker runs it.
  */
 import type { FieldError, Logger } from '@roomcast/core';
-import type { Registry } from '@roomcast/registry';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-
-// ajv-formats is CommonJS with a default export; under ESM its callable sits on .default.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as <T extends Ajv>(ajv: T) => T;
+import { eventSchemaCompiler, type Registry, schemaCost } from '@roomcast/registry';
+import { toFieldErrors } from './validation-errors.ts';
 
 export type Validate = (payload: unknown) => FieldError[];
 
-function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
-  return (errors ?? []).map((e) => {
-    const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty ?? '')}` : '';
-    const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty?: string }).additionalProperty ?? '')}` : '';
-    return { pointer: `${e.instancePath}${missing}${extra}`, message: e.message ?? e.keyword };
-  });
+/** Schemas whose JSON text is larger than this are compiled and run only in the validation worker. */
+export const INLINE_SCHEMA_BYTES = 16 * 1024;
+
+export interface CachedSchema {
+  schemaId: number;
+  /** Inline validator; undefined when the schema is too large to compile on the event loop. */
+  validate: Validate | undefined;
+  /** Upper bound of subschema applications per payload value (Infinity: unbounded). */
+  unfolded: number;
+  /** The schema's JSON text, for the worker. */
+  text: string;
 }
 
 export class ValidatorCache {
   readonly #registry: Registry;
   readonly #logger: Logger;
-  readonly #draft7 = addFormats(new Ajv({ allErrors: true, strict: false }));
-  readonly #draft2020 = addFormats(new Ajv2020({ allErrors: true, strict: false }) as unknown as Ajv) as unknown as Ajv2020;
-  readonly #compiled = new Map<number, Validate>();
-  readonly #pending = new Map<number, Promise<Validate>>();
+  readonly #maxDepth: number;
+  readonly #compiler = eventSchemaCompiler();
+  readonly #compiled = new Map<number, CachedSchema>();
+  readonly #pending = new Map<number, Promise<CachedSchema>>();
 
-  constructor(registry: Registry, logger: Logger) {
+  /** `maxDepth`: the deepest payload the ingress accepts, the horizon of the cost bound. */
+  constructor(registry: Registry, logger: Logger, maxDepth = 32) {
     this.#registry = registry;
     this.#logger = logger;
+    this.#maxDepth = maxDepth;
   }
 
   /** Synchronous lookup for the hot path. */
-  peek(schemaId: number): Validate | undefined {
+  peek(schemaId: number): CachedSchema | undefined {
     return this.#compiled.get(schemaId);
   }
 
-  get(schemaId: number): Promise<Validate> {
+  get(schemaId: number): Promise<CachedSchema> {
     const ready = this.#compiled.get(schemaId);
     if (ready) return Promise.resolve(ready);
     let pending = this.#pending.get(schemaId);
@@ -61,15 +68,17 @@ export class ValidatorCache {
     );
   }
 
-  async #load(schemaId: number): Promise<Validate> {
+  async #load(schemaId: number): Promise<CachedSchema> {
     const schema = await this.#registry.getJsonSchema(schemaId);
-    const ajv = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12') ? this.#draft2020 : this.#draft7;
-    // Registry ids are global and immutable, so the schema's own $id must not collide across
-    // subjects inside one Ajv instance: compile without registering it by $id.
-    const { $id: _ignored, ...anonymous } = schema;
-    const fn: ValidateFunction = ajv.compile(anonymous);
-    const validate: Validate = (payload) => (fn(payload) ? [] : toFieldErrors(fn.errors));
-    this.#compiled.set(schemaId, validate);
-    return validate;
+    const text = JSON.stringify(schema);
+    const { unfolded } = schemaCost(schema, this.#maxDepth);
+    let validate: Validate | undefined;
+    if (text.length <= INLINE_SCHEMA_BYTES) {
+      const fn = this.#compiler.compile(schema);
+      validate = (payload) => (fn(payload) ? [] : toFieldErrors(fn.errors));
+    }
+    const entry: CachedSchema = { schemaId, validate, unfolded, text };
+    this.#compiled.set(schemaId, entry);
+    return entry;
   }
 }
