@@ -274,7 +274,7 @@ export async function benchPush(progress: (line: string) => void): Promise<PushR
   const load = () => loadavg()[0] ?? Number.NaN;
   const report: PushReport = { throughput: [], latency: [], fanout: [], bodyBytes: 0, load: [load(), Number.NaN] };
   const sink = await startPushSink();
-  const tp = await startTestPlatform('push', { ROOMCAST_RATE_PUBLISHER_PER_SEC: '0', ROOMCAST_RATE_ROOM_PER_SEC: '0', ...s.platformEnv });
+  const tp = await startTestPlatform('push', { ROOMCAST_RATE_PUBLISHER_PER_SEC: '0', ROOMCAST_RATE_ROOM_PER_SEC: '0', ROOMCAST_PUBLISH_BYTES_PER_SEC: '0', ...s.platformEnv });
   const agent = dispatcherLikeAgent();
   let world: PushWorld | undefined;
   try {
