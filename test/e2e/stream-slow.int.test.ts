@@ -27,6 +27,8 @@ beforeAll(async () => {
     ROOMCAST_STREAM_BUFFER_EVENTS: '20',
     ROOMCAST_STREAM_BUFFER_BYTES: String(BUFFER_BYTES),
     ROOMCAST_STREAM_SLOW_READER_SECONDS: '2',
+    // ~18 MB published in a few seconds by one publisher, beyond the default byte budget.
+    ROOMCAST_PUBLISH_BYTES_PER_SEC: '0',
   });
   seeded = await seedDemo(t.platform.url, t.adminKey, 'http://127.0.0.1:9/unused');
   const call = (method: string, path: string, key: string, body?: unknown, client?: string) => request(t.platform.url, method, path, { key, body, ...(client ? { client } : {}) });

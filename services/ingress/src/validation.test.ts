@@ -9,11 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkPayload } from './payload-checks.ts';
 import { toFieldErrors } from './validation-errors.ts';
 import { SchemaValidation, type ValidationSettings } from './validation.ts';
-import type { CachedSchema } from './validators.ts';
+import { type CachedSchema, scansStrings } from './validators.ts';
 
 function entry(schemaId: number, schema: Record<string, unknown>): CachedSchema {
   const fn = eventSchemaCompiler().compile(schema);
-  return { schemaId, validate: (p) => (fn(p) ? [] : toFieldErrors(fn.errors)), unfolded: schemaCost(schema, EVENT_MAX_DEPTH).unfolded, text: JSON.stringify(schema) };
+  return { schemaId, validate: (p) => (fn(p) ? [] : toFieldErrors(fn.errors)), unfolded: schemaCost(schema, EVENT_MAX_DEPTH).unfolded, text: JSON.stringify(schema), scansStrings: scansStrings(JSON.stringify(schema)) };
 }
 
 /**
@@ -28,7 +28,7 @@ function nested(depth: number, inner: unknown[] = []): unknown {
 }
 const flat = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 
-const settings: ValidationSettings = { inlineCost: 250_000, workers: 1, budgetMs: 150, maxQueue: 8, perPublisher: 4 };
+const settings: ValidationSettings = { inlineCost: 50_000, workers: 1, budgetMs: 150, maxQueue: 8, perPublisher: 4 };
 let pool: SchemaValidation | undefined;
 afterEach(async () => pool?.stop());
 
@@ -43,11 +43,18 @@ async function refusal(p: FieldError[] | Promise<FieldError[]>): Promise<Roomcas
 }
 
 describe('SchemaValidation', () => {
-  it('validates a flat schema inline, synchronously', () => {
+  it('validates a flat schema inline, synchronously', async () => {
     pool = new SchemaValidation(settings, silentLogger);
     const e = entry(1, flat);
     expect(pool.check('a', e, { id: 'x' }, checkPayload({ id: 'x' }))).toEqual([]);
     expect(pool.check('a', e, {}, checkPayload({}))).toEqual([{ pointer: '/id', message: "must have required property 'id'" }]);
+    // A long string costs one step when no keyword reads it character by character.
+    const long = { id: 'x'.repeat(60_000) };
+    expect(pool.check('a', e, long, checkPayload(long))).toEqual([]);
+    const scanned = entry(7, { type: 'object', properties: { id: { type: 'string', maxLength: 10 } } });
+    const offloaded = pool.check('a', scanned, long, checkPayload(long));
+    expect(offloaded).toBeInstanceOf(Promise);
+    expect((await offloaded)[0]?.pointer).toBe('/id');
   });
 
   it('sends a costly validation to a worker and answers its errors', async () => {

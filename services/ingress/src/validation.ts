@@ -95,7 +95,7 @@ export class SchemaValidation {
 
   /** The cost bound of validating a payload of this size against this schema. */
   cost(entry: CachedSchema, size: PayloadSize): number {
-    return entry.unfolded * (size.nodes + size.chars);
+    return entry.unfolded * (size.nodes + (entry.scansStrings ? size.chars : 0));
   }
 
   /**

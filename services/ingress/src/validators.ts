@@ -26,6 +26,18 @@ export interface CachedSchema {
   unfolded: number;
   /** The schema's JSON text, for the worker. */
   text: string;
+  /**
+   * Whether validating may read strings character by character (patterns, formats, lengths,
+   * equality). Without such keywords a string costs one step whatever its length.
+   */
+  scansStrings: boolean;
+}
+
+/** Keywords whose work grows with a string's length (a property so named counts too: conservative). */
+const STRING_SCANNING = /"(pattern|patternProperties|format|minLength|maxLength|uniqueItems|const|enum|propertyNames|contentEncoding|contentMediaType)"/;
+
+export function scansStrings(text: string): boolean {
+  return STRING_SCANNING.test(text);
 }
 
 export class ValidatorCache {
@@ -77,7 +89,7 @@ export class ValidatorCache {
       const fn = this.#compiler.compile(schema);
       validate = (payload) => (fn(payload) ? [] : toFieldErrors(fn.errors));
     }
-    const entry: CachedSchema = { schemaId, validate, unfolded, text };
+    const entry: CachedSchema = { schemaId, validate, unfolded, text, scansStrings: scansStrings(text) };
     this.#compiled.set(schemaId, entry);
     return entry;
   }
