@@ -109,14 +109,14 @@ export function eventSchemaProblem(schema: Record<string, unknown>): SchemaProbl
     const message = (err as Error).message;
     // RE2's refusals name the construct; say where the pattern is.
     if (/error parsing regexp/.test(message)) {
-      return { pointer: patternPointer(schema, message) ?? '', message: `pattern not supported (patterns run on a linear-time engine: no backreferences or lookaround): ${message.slice(0, 300)}` };
+      return { pointer: patternPointer(schema) ?? '', message: `pattern not supported (patterns run on a linear-time engine: no backreferences or lookaround): ${message.slice(0, 300)}` };
     }
     return { pointer: '', message: message.slice(0, 500) };
   }
 }
 
 /** The pointer of the first pattern (or patternProperties name) RE2 refuses. */
-function patternPointer(schema: unknown, _message: string): string | undefined {
+function patternPointer(schema: unknown): string | undefined {
   const stack: Array<{ node: unknown; pointer: string }> = [{ node: schema, pointer: '' }];
   const refused = (p: string) => {
     try {

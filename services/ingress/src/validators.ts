@@ -10,7 +10,7 @@
  * at all (compiling is itself work proportional to its size): only the worker runs it.
  */
 import type { FieldError, Logger } from '@roomcast/core';
-import { eventSchemaCompiler, type Registry, schemaCost } from '@roomcast/registry';
+import { EVENT_MAX_DEPTH, eventSchemaCompiler, type Registry, schemaCost } from '@roomcast/registry';
 import { toFieldErrors } from './validation-errors.ts';
 
 export type Validate = (payload: unknown) => FieldError[];
@@ -49,7 +49,7 @@ export class ValidatorCache {
   readonly #pending = new Map<number, Promise<CachedSchema>>();
 
   /** `maxDepth`: the deepest payload the ingress accepts, the horizon of the cost bound. */
-  constructor(registry: Registry, logger: Logger, maxDepth = 32) {
+  constructor(registry: Registry, logger: Logger, maxDepth = EVENT_MAX_DEPTH) {
     this.#registry = registry;
     this.#logger = logger;
     this.#maxDepth = maxDepth;
