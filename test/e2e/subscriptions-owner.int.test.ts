@@ -212,4 +212,23 @@ describe('endpoint allowlist', () => {
     expectProblem(await call('DELETE', `${base}/${String(added.body.id)}`, { key: t.adminKey }), 404, 'allowlist.not_found');
     expectProblem(await subscribe('http://10.20.30.40/hook'), 400, 'subscription.endpoint_rejected', ['/options/pushUrl']);
   });
+
+  it('refuses a block that would switch the guard off unless forced, and audits the override', async () => {
+    for (const pattern of ['0.0.0.0/0', '::/0', '::/96', '64:ff9b::/96', '2002::/16', '8.0.0.0/5']) {
+      const res = await call('POST', base, { key: t.adminKey, body: { pattern, reason: 'everything' } });
+      expectProblem(res, 422, 'allowlist.pattern_too_broad');
+    }
+    expect((await call('GET', base, { key: t.adminKey })).body).toEqual({ entries: [] });
+    // NAT64 and 6to4 spellings of a private address are refused like the address itself.
+    for (const pushUrl of ['http://[64:ff9b::10.20.30.40]/hook', 'http://[2002:a14:1e28::1]/hook', 'http://[::10.20.30.40]/hook', 'http://[fec0::1]/hook']) {
+      expectProblem(await subscribe(pushUrl), 400, 'subscription.endpoint_rejected', ['/options/pushUrl']);
+    }
+
+    const forced = await call('POST', base, { key: t.adminKey, body: { pattern: '0.0.0.0/0', reason: 'lab network', force: true } });
+    expect([forced.status, forced.body.pattern]).toEqual([201, '0.0.0.0/0']);
+    const audit = await call('GET', `${ADMIN}/audit?action=allowlist.add&outcome=SUCCESS`, { key: t.adminKey });
+    const entry = (audit.body.entries as { target: string; detail?: Record<string, unknown> }[]).find((e) => e.target === '0.0.0.0/0');
+    expect(entry?.detail).toMatchObject({ forced: true, why: expect.stringMatching(/wider than \/8/) });
+    expect((await call('DELETE', `${base}/${String(forced.body.id)}`, { key: t.adminKey })).status).toBe(204);
+  });
 });

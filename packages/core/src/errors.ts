@@ -63,6 +63,7 @@ export const ERROR_CATALOG = {
   'stream.limit_reached': { status: 429, title: 'Too many live streams open for this subscription or on this process; retry after Retry-After', retryable: true },
   'allowlist.not_found': { status: 404, title: 'Endpoint allowlist entry not found' },
   'allowlist.already_exists': { status: 409, title: 'Endpoint allowlist entry already exists' },
+  'allowlist.pattern_too_broad': { status: 422, title: 'Allowlist pattern would switch the address guard off; send force: true to add it anyway' },
   'directory.unknown_service': { status: 400, title: 'No such service for this provider' },
   'config.invalid': { status: 400, title: 'The configuration cannot be applied' },
   'config.not_configured': { status: 409, title: 'The instance is not configured yet (POST /api/v1/config)' },

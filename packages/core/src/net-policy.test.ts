@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowlistMatches, checkEndpointUrl, classifyAddress, normaliseAllowPattern } from './net-policy.ts';
+import { allowlistMatches, allowPatternTooBroad, checkEndpointUrl, classifyAddress, normaliseAllowPattern } from './net-policy.ts';
 
 describe('classifyAddress', () => {
   it.each([
@@ -19,6 +19,44 @@ describe('classifyAddress', () => {
     ['fe80::1', 'link-local'],
     ['fd12::1', 'private'],
     ['2001:4860:4860::8888', 'public'],
+    // Documentation and other special-purpose IPv4 blocks.
+    ['192.0.2.10', 'reserved'],
+    ['198.51.100.7', 'reserved'],
+    ['203.0.113.200', 'reserved'],
+    ['192.88.99.1', 'reserved'],
+    ['203.0.114.1', 'public'],
+  ])('%s is %s', (ip, cls) => {
+    expect(classifyAddress(ip)).toBe(cls);
+  });
+
+  // IPv6 forms that carry an IPv4 address are judged by the address they carry.
+  it.each([
+    ['64:ff9b::10.0.0.1', 'private'], // NAT64 well-known prefix
+    ['64:ff9b::7f00:1', 'loopback'],
+    ['64:ff9b::a9fe:a9fe', 'metadata'],
+    ['64:ff9b::808:808', 'public'],
+    ['64:ff9b:1::a00:1', 'private'], // NAT64 local use: refused whatever it carries
+    ['64:ff9b:1:ffff::808:808', 'private'],
+    ['::10.0.0.1', 'private'], // IPv4-compatible
+    ['::127.0.0.1', 'loopback'],
+    ['::8.8.8.8', 'public'],
+    ['::2', 'unspecified'],
+    ['::ffff:0:10.1.2.3', 'private'], // IPv4-translated
+    ['2002:a00:1::', 'private'], // 6to4 of 10.0.0.1
+    ['2002:7f00:1::1', 'loopback'],
+    ['2002:a9fe:a9fe::', 'metadata'],
+    ['2002:808:808::1', 'public'],
+    ['fec0::1', 'private'], // site-local
+    ['feff::1', 'private'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved'], // Teredo
+    ['2001:db8::1', 'reserved'],
+    ['3fff::1', 'reserved'],
+    ['100::1', 'reserved'],
+    ['ff02::1', 'reserved'],
+    ['4000::1', 'reserved'], // outside global unicast
+    ['::1:0:0:1', 'reserved'],
+    ['fd00:ec2::254', 'metadata'],
+    ['not-an-ip', 'reserved'],
   ])('%s is %s', (ip, cls) => {
     expect(classifyAddress(ip)).toBe(cls);
   });
@@ -45,6 +83,23 @@ describe('checkEndpointUrl', () => {
     expect(checkEndpointUrl('https://2130706433/x', prod)).toMatch(/loopback/);
     expect(checkEndpointUrl('https://0x7f.1/x', prod)).toMatch(/loopback/);
     expect(checkEndpointUrl('https://012.0.0.1/x', prod)).toMatch(/private/);
+  });
+  it('refuses IPv4 addresses spelled as IPv6 (NAT64, 6to4, compatible, site-local)', () => {
+    expect(checkEndpointUrl('https://[64:ff9b::10.0.0.1]/x', prod)).toMatch(/private/);
+    expect(checkEndpointUrl('https://[64:ff9b:1::a00:1]/x', prod)).toMatch(/private/);
+    expect(checkEndpointUrl('https://[::127.0.0.1]/x', prod)).toMatch(/loopback/);
+    expect(checkEndpointUrl('https://[2002:a9fe:a9fe::]/x', dev)).toMatch(/metadata/);
+    expect(checkEndpointUrl('https://[fec0::1]/x', prod)).toMatch(/private/);
+    expect(checkEndpointUrl('https://[2001:db8::1]/x', prod)).toMatch(/reserved/);
+    expect(checkEndpointUrl('https://[64:ff9b::808:808]/x', prod)).toBeUndefined();
+  });
+  it('refuses loopback names in every spelling outside dev mode', () => {
+    for (const host of ['localhost.', 'LOCALHOST..', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback', 'a.localhost.', 'box.localdomain']) {
+      expect(checkEndpointUrl(`https://${host}/x`, prod), host).toMatch(/loopback/);
+      expect(checkEndpointUrl(`http://${host}/x`, dev), host).toBeUndefined();
+    }
+    expect(checkEndpointUrl('https://127.0.0.1./x', prod)).toMatch(/loopback/);
+    expect(checkEndpointUrl('https://example.org./x', prod)).toBeUndefined();
   });
   it('refuses credentials and garbage', () => {
     expect(checkEndpointUrl('https://u:p@example.org/', prod)).toMatch(/credentials/);
@@ -94,5 +149,16 @@ describe('endpoint allowlist', () => {
     expect(checkEndpointUrl('https://169.254.169.254/x', prod)).toBeUndefined();
     expect(checkEndpointUrl('https://192.168.0.1/hook', prod)).toMatch(/private/);
     expect(checkEndpointUrl('http://10.9.8.7/hook', prod)).toBe('must use https');
+  });
+
+  it('marks blocks that would switch the guard off as too broad', () => {
+    for (const raw of ['0.0.0.0/0', '10.0.0.0/7', '::/0', '::/6', '::/8', '::/96', '::/95', '64:ff9b::/32', '2002::/16', '2000::/3', '2000::/8']) {
+      const pattern = normaliseAllowPattern(raw) as string;
+      expect(allowPatternTooBroad(pattern), raw).toBeDefined();
+    }
+    for (const raw of ['10.0.0.0/8', '172.16.0.0/12', '192.168.1.0/24', 'fc00::/7', 'fd12::/16', '64:ff9b::a00:0/104', '2002:a00::/24', 'partner.internal', '10.1.2.3']) {
+      const pattern = normaliseAllowPattern(raw) as string;
+      expect(allowPatternTooBroad(pattern), raw).toBeUndefined();
+    }
   });
 });

@@ -7,40 +7,100 @@ import { isIP } from 'node:net';
 
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified' | 'reserved';
 
-function v4Class(ip: string): AddressClass {
-  const [a = 0, b = 0, c = 0, d = 0] = ip.split('.').map(Number);
-  if (a === 169 && b === 254 && c === 169 && d === 254) return 'metadata';
+/** Documentation, benchmarking, 6to4-relay and other special-purpose IPv4 blocks (RFC 6890). */
+function v4Class(v: number): AddressClass {
+  const a = v >>> 24;
+  const b = (v >>> 16) & 255;
+  const c = (v >>> 8) & 255;
+  if (v === 0xa9fea9fe) return 'metadata'; // 169.254.169.254
   if (a === 127) return 'loopback';
   if (a === 0) return 'unspecified';
   if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private';
   if (a === 100 && b >= 64 && b <= 127) return 'private'; // carrier-grade NAT
   if (a === 169 && b === 254) return 'link-local';
-  if (a >= 224) return 'reserved'; // multicast and class E, broadcast
-  if ((a === 192 && b === 0 && c === 0) || (a === 198 && (b === 18 || b === 19))) return 'reserved';
+  if (a >= 224) return 'reserved'; // multicast, class E, broadcast
+  if (a === 192 && b === 0 && (c === 0 || c === 2)) return 'reserved'; // IETF protocol assignments, TEST-NET-1
+  if (a === 192 && b === 88 && c === 99) return 'reserved'; // 6to4 relay anycast
+  if (a === 198 && (b === 18 || b === 19)) return 'reserved'; // benchmarking
+  if ((a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)) return 'reserved'; // TEST-NET-2, -3
   return 'public';
 }
 
-/** Classifies an IP literal; IPv4-mapped IPv6 addresses are classified as their IPv4 address. */
+interface V6Block {
+  net: bigint;
+  prefix: number;
+  /** A class, or where the carried IPv4 address sits (bit offset from the right) when the block embeds one. */
+  is: AddressClass | { carriesV4At: number };
+}
+
+const v6 = (text: string): bigint => parseIp(text)?.value ?? 0n;
+
+/**
+ * Special-purpose IPv6 blocks (RFC 6890 and its updates), most specific first. Blocks that
+ * embed an IPv4 address are judged by that address, so a NAT64 or 6to4 spelling of 10.0.0.1
+ * is as private as 10.0.0.1 itself. Outside 2000::/3 nothing is global unicast.
+ */
+const V6_BLOCKS: readonly V6Block[] = [
+  { net: v6('fd00:ec2::254'), prefix: 128, is: 'metadata' },
+  { net: 0n, prefix: 128, is: 'unspecified' },
+  { net: 1n, prefix: 128, is: 'loopback' },
+  { net: v6('::ffff:0:0'), prefix: 96, is: { carriesV4At: 0 } }, // IPv4-mapped
+  { net: v6('::ffff:0:0:0'), prefix: 96, is: { carriesV4At: 0 } }, // IPv4-translated (SIIT)
+  { net: 0n, prefix: 96, is: { carriesV4At: 0 } }, // IPv4-compatible (deprecated)
+  { net: v6('64:ff9b::'), prefix: 96, is: { carriesV4At: 0 } }, // NAT64 well-known prefix
+  { net: v6('64:ff9b:1::'), prefix: 48, is: 'private' }, // NAT64 local-use prefixes
+  { net: v6('100::'), prefix: 64, is: 'reserved' }, // discard-only
+  { net: v6('2001:db8::'), prefix: 32, is: 'reserved' }, // documentation
+  { net: v6('2001::'), prefix: 32, is: 'reserved' }, // Teredo: carries an obfuscated IPv4 address
+  { net: v6('2001::'), prefix: 23, is: 'reserved' }, // IETF protocol assignments (ORCHID, benchmarking…)
+  { net: v6('2002::'), prefix: 16, is: { carriesV4At: 80 } }, // 6to4
+  { net: v6('3fff::'), prefix: 20, is: 'reserved' }, // documentation (RFC 9637)
+  { net: v6('2000::'), prefix: 3, is: 'public' },
+  { net: v6('fe80::'), prefix: 10, is: 'link-local' },
+  { net: v6('fec0::'), prefix: 10, is: 'private' }, // site-local (deprecated)
+  { net: v6('fc00::'), prefix: 7, is: 'private' }, // unique local
+  { net: v6('ff00::'), prefix: 8, is: 'reserved' }, // multicast
+];
+
+const within = (value: bigint, net: bigint, prefix: number, width: number): boolean =>
+  prefix === 0 || value >> BigInt(width - prefix) === net >> BigInt(width - prefix);
+
+/**
+ * Classifies an IP literal. IPv6 forms that carry an IPv4 address (mapped, translated,
+ * compatible, NAT64, 6to4) are classified as the address they carry; every other IPv6 address
+ * outside global unicast (2000::/3) is reserved.
+ */
 export function classifyAddress(ip: string): AddressClass {
-  const family = isIP(ip);
-  if (family === 4) return v4Class(ip);
-  if (family !== 6) return 'reserved';
-  const lower = ip.toLowerCase();
-  const mapped = /^(?:0{0,4}:){0,5}(?:0{0,4}:)?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped?.[1]) return v4Class(mapped[1]);
-  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hexMapped) {
-    const hi = Number.parseInt(hexMapped[1] ?? '0', 16);
-    const lo = Number.parseInt(hexMapped[2] ?? '0', 16);
-    return v4Class(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  const parsed = parseIp(ip);
+  if (!parsed) return 'reserved';
+  if (parsed.family === 4) return v4Class(Number(parsed.value));
+  for (const block of V6_BLOCKS) {
+    if (!within(parsed.value, block.net, block.prefix, 128)) continue;
+    if (typeof block.is === 'string') return block.is;
+    return v4Class(Number((parsed.value >> BigInt(block.is.carriesV4At)) & 0xffffffffn));
   }
-  if (lower === '::1') return 'loopback';
-  if (lower === '::') return 'unspecified';
-  if (lower.startsWith('fd00:ec2::254')) return 'metadata';
-  if (/^fe[89ab]/.test(lower)) return 'link-local';
-  if (/^f[cd]/.test(lower)) return 'private';
-  if (/^ff/.test(lower)) return 'reserved';
-  return 'public';
+  return 'reserved';
+}
+
+/** IPv6 blocks whose addresses carry IPv4 ones: an allowlist block that covers one allows all of IPv4 through it. */
+const CARRIER_BLOCKS = V6_BLOCKS.filter((b) => typeof b.is !== 'string');
+
+/**
+ * Why an allowlist CIDR block would switch the address guard off (and so needs an explicit,
+ * audited `force`), or undefined when it is narrow enough: IPv4 blocks wider than /8, IPv6 blocks
+ * wider than /7 (the unique-local block), and IPv6 blocks that contain a whole range carrying
+ * IPv4 addresses (::/96, 64:ff9b::/96, 2002::/16 …).
+ */
+export function allowPatternTooBroad(pattern: string): string | undefined {
+  const slash = pattern.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = ipValue(pattern.slice(0, slash));
+  const prefix = Number(pattern.slice(slash + 1));
+  if (!ip) return undefined;
+  if (ip.family === 4) return prefix < 8 ? 'an IPv4 block wider than /8 would exempt most of the address space from the guard' : undefined;
+  if (prefix < 7) return 'an IPv6 block wider than /7 would exempt most of the address space from the guard';
+  const carrier = CARRIER_BLOCKS.find((b) => prefix <= b.prefix && within(b.net, ip.value, prefix, 128));
+  return carrier ? `the block contains ${ipText(6, carrier.net)}/${carrier.prefix}, whose addresses carry every IPv4 address` : undefined;
 }
 
 export interface EndpointPolicy {
@@ -52,6 +112,9 @@ export interface EndpointPolicy {
    */
   allowlist?: readonly string[];
 }
+
+/** Names that resolve to the machine itself on common systems (RFC 6761 and /etc/hosts defaults). */
+const LOOPBACK_NAMES = new Set(['localhost', 'localhost.localdomain', 'localdomain', 'ip6-localhost', 'ip6-loopback', 'loopback']);
 
 /** Returns why an endpoint URL is refused, or undefined when it is acceptable. */
 export function checkEndpointUrl(raw: string, policy: EndpointPolicy): string | undefined {
@@ -65,7 +128,8 @@ export function checkEndpointUrl(raw: string, policy: EndpointPolicy): string | 
     return policy.devMode ? 'must use http or https' : 'must use https';
   }
   if (url.username || url.password) return 'must not carry credentials';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A trailing dot names the same host (an absolute DNS name): `localhost.` is localhost.
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '');
   // Odd IPv4 notations (decimal, octal, hex, short forms) are normalised by URL; an all-numeric
   // or hex-looking host that did not become a dotted quad is refused outright.
   if (/^(0x[0-9a-f]+|\d+)(\.(0x[0-9a-f]+|\d+)){0,3}$/i.test(host) && isIP(host) !== 4) return 'uses an unusual IP notation';
@@ -76,7 +140,9 @@ export function checkEndpointUrl(raw: string, policy: EndpointPolicy): string | 
     if (cls === 'loopback' && policy.devMode) return undefined;
     return `points at a ${cls} address`;
   }
-  if (host === 'localhost' || host.endsWith('.localhost')) return policy.devMode ? undefined : 'points at a loopback address';
+  if (LOOPBACK_NAMES.has(host) || host.endsWith('.localhost') || host.endsWith('.localdomain')) {
+    return policy.devMode ? undefined : 'points at a loopback address';
+  }
   return undefined;
 }
 
@@ -102,7 +168,8 @@ function canonicalIp(ip: string): string | undefined {
   }
 }
 
-function ipValue(ip: string): IpValue | undefined {
+/** An IP literal as a number, exactly as written (IPv4-mapped IPv6 stays IPv6). */
+function parseIp(ip: string): IpValue | undefined {
   const canonical = canonicalIp(ip);
   if (canonical === undefined) return undefined;
   if (isIP(canonical) === 4) {
@@ -113,10 +180,14 @@ function ipValue(ip: string): IpValue | undefined {
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  const value = groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
-  // IPv4-mapped addresses (::ffff:a.b.c.d) are matched as the IPv4 address they carry.
-  if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
-  return { family: 6, value };
+  return { family: 6, value: groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n) };
+}
+
+/** An IP literal as a number for allowlist matching: IPv4-mapped addresses (::ffff:a.b.c.d) count as the IPv4 address they carry. */
+function ipValue(ip: string): IpValue | undefined {
+  const parsed = parseIp(ip);
+  if (parsed?.family === 6 && parsed.value >> 32n === 0xffffn) return { family: 4, value: parsed.value & 0xffffffffn };
+  return parsed;
 }
 
 function ipText(family: 4 | 6, value: bigint): string {

@@ -4,7 +4,7 @@
  * metadata). Patterns are stored normalised. The list is consulted when a subscription's
  * endpoint is written; removing an entry does not touch existing subscriptions.
  */
-import { newId, normaliseAllowPattern, RoomcastError } from '@roomcast/core';
+import { allowPatternTooBroad, newId, normaliseAllowPattern, RoomcastError } from '@roomcast/core';
 import { Prisma } from '@roomcast/db';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import { ADMIN_BASE } from './admin-routes.ts';
@@ -52,7 +52,7 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
     },
   });
 
-  router.add<{ pattern: string; reason?: string }>({
+  router.add<{ pattern: string; reason?: string; force?: boolean }>({
     method: 'post',
     path: BASE,
     operationId: 'addEndpointAllowlistEntry',
@@ -65,10 +65,18 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
       properties: {
         pattern: { type: 'string', minLength: 1, maxLength: 300, description: 'partner.internal, 10.1.2.3, 10.0.0.0/8, fd00::/8' },
         reason: { type: 'string', minLength: 1, maxLength: 500 },
+        force: {
+          type: 'boolean',
+          description: 'Required to add a block so wide it switches the guard off (IPv4 wider than /8, IPv6 wider than /7, or one containing a range that carries IPv4 addresses); the override is recorded in the audit log',
+        },
       },
     },
     audit: 'allowlist.add',
-    responses: { 201: { description: 'The entry', schema: entrySchema }, 409: problem('The pattern is already listed') },
+    responses: {
+      201: { description: 'The entry', schema: entrySchema },
+      409: problem('The pattern is already listed'),
+      422: problem('The pattern would switch the address guard off and `force` was not set'),
+    },
     handler: async (c, { body, principal }) => {
       requireGlobalAdmin(principal);
       const pattern = normaliseAllowPattern(body.pattern);
@@ -76,9 +84,11 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
       if (!pattern) {
         throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/pattern', message: 'must be a host name, an IP address or a CIDR block' }] });
       }
+      const tooBroad = allowPatternTooBroad(pattern);
+      if (tooBroad && body.force !== true) throw new RoomcastError('allowlist.pattern_too_broad', { detail: `${pattern}: ${tooBroad}` });
       try {
         const entry = await db.endpointAllowlist.create({ data: { id: newId('alw'), pattern, reason: body.reason ?? null, createdBy: actorOf(principal) } });
-        setAuditTarget(c, pattern, undefined, { id: entry.id });
+        setAuditTarget(c, pattern, undefined, tooBroad ? { id: entry.id, forced: true, why: tooBroad } : { id: entry.id });
         // Dispatchers check resolved addresses against the allowlist at connect time.
         await cp.deps.routing.republish(`endpoint allowlist: ${pattern} added`);
         return c.json(render(entry), 201);

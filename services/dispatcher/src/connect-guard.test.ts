@@ -41,7 +41,8 @@ async function post(url: string, p: GuardPolicy, resolve?: Resolver): Promise<{ 
 describe('connect guard', () => {
   it('refuses names that resolve to private, metadata, link-local or mapped addresses, before any socket', async () => {
     const before = connections;
-    for (const bad of ['10.0.0.5', '169.254.169.254', '169.254.10.1', '::ffff:10.0.0.1', 'fd00::1', '0.0.0.0', '192.168.1.1', '172.16.0.1']) {
+    const embedded = ['64:ff9b::a00:1', '64:ff9b:1::a00:1', '::a00:1', '::7f00:1', '2002:a9fe:a9fe::1', 'fec0::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '::ffff:0:a00:1'];
+    for (const bad of ['10.0.0.5', '169.254.169.254', '169.254.10.1', '::ffff:10.0.0.1', 'fd00::1', '0.0.0.0', '192.168.1.1', '172.16.0.1', ...embedded]) {
       expect(await post(`http://hooks.test:${port}/`, policy(), fixed(bad)), bad).toEqual({ code: 'SSRF_BLOCKED' });
     }
     // One bad address among good ones is enough to refuse: the connection could land on it.
@@ -60,6 +61,10 @@ describe('connect guard', () => {
       `http://127.1:${port}/`,
       `http://[::ffff:127.0.0.1]:${port}/`,
       `http://[::1]:${port}/`,
+      `http://[64:ff9b::127.0.0.1]:${port}/`,
+      `http://[::127.0.0.1]:${port}/`,
+      `http://[2002:7f00:1::]:${port}/`,
+      `http://[64:ff9b::a9fe:a9fe]/latest/meta-data/`,
     ]) {
       expect(await post(url, policy()), url).toEqual({ code: 'SSRF_BLOCKED' });
     }
