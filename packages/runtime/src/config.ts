@@ -375,6 +375,12 @@ export const streamConfigSpec = {
     check: (v) => (v >= 1 && v <= 100_000 ? undefined : 'must be between 1 and 100000'),
     help: 'Concurrent streams on one pull process (each holds its own Kafka connection); one more is refused with 429 stream.limit_reached.',
   },
+  ROOMCAST_STREAM_MAX_SECONDS: {
+    kind: 'int',
+    default: '3600',
+    check: (v) => (v >= 1 && v <= 604_800 ? undefined : 'must be between 1 and 604800'),
+    help: 'A live stream ends (reason max_duration) after this many seconds, or sooner if the client asked with maxSeconds; clients resume with their last event id, nothing missed.',
+  },
 } satisfies ConfigSpec;
 
 /** Pull queues (services/pull): leases, the per-subscription buffer in Redis, offset commits. */

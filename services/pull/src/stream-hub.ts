@@ -1,7 +1,11 @@
 /**
  * The open streams of this process: counts them per subscription for the limits, ends those
- * whose subscription stopped being ACTIVE (paused, rejected, deleted) or whose room changed its
- * partitions as the routing contract changes, and ends them all when the process stops.
+ * whose subscription stopped being ACTIVE (paused, rejected, deleted, sent back to PENDING when
+ * its grant was withdrawn), whose credential stopped authenticating (the API key revoked, its
+ * application or member suspended; for a client certificate, the application no longer
+ * approved) or whose room changed its partitions — each as soon as the routing contract
+ * announcing it arrives (an announcement on Redis, or the follower's poll) — and ends them all
+ * when the process stops.
  */
 import type { Logger } from '@roomcast/core';
 import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
@@ -18,6 +22,8 @@ export interface OpenStream {
   clientId: string;
   partitions: number;
   transport: Transport;
+  /** The API key that opened it; undefined when a client certificate did. */
+  keyId: string | undefined;
   /** Resolves once the client connection is closed. */
   closed: Promise<void>;
 }
@@ -86,11 +92,15 @@ export class StreamHub {
   }
 
   #reconcile(index: RoutingIndex): void {
+    if (this.#open.size === 0) return;
     const subs = new Map(index.contract.subscriptions.map((s) => [s.id, s]));
+    const keys = new Set(index.contract.principals.flatMap((p) => (p.keyId && p.clientId ? [`${p.keyId} ${p.clientId}`] : [])));
     for (const entry of this.#open) {
       const sub = subs.get(entry.subscriptionId);
       const room = index.roomById(entry.roomId);
-      if (!sub || !room || sub.status !== 'ACTIVE' || sub.eventType !== entry.eventType || sub.clientId !== entry.clientId) entry.stream.end('subscription_gone');
+      const authenticates = entry.keyId !== undefined ? keys.has(`${entry.keyId} ${entry.clientId}`) : index.application(entry.clientId) !== undefined;
+      if (!authenticates) entry.stream.end('credential_revoked');
+      else if (!sub || !room || sub.status !== 'ACTIVE' || sub.eventType !== entry.eventType || sub.clientId !== entry.clientId) entry.stream.end('subscription_gone');
       else if (room.partitions !== entry.partitions) entry.stream.end('room_changed');
     }
   }

@@ -34,7 +34,7 @@ export class StreamMetrics {
     });
     this.disconnects = new Counter({
       name: 'roomcast_stream_disconnects_total',
-      help: 'Live streams ended, by reason (client_closed, slow_reader, max_duration, subscription_gone, room_changed, server_stopping, kafka_error, handshake_failed) and transport',
+      help: 'Live streams ended, by reason (client_closed, slow_reader, max_duration, subscription_gone, credential_revoked, room_changed, server_stopping, kafka_error, handshake_failed) and transport',
       labelNames: ['reason', 'transport'],
       registers: [registry],
     });

@@ -12,7 +12,7 @@
  */
 import { type DataKeyRing, type Logger, RoomcastError } from '@roomcast/core';
 import { upgradeWebSocket } from '@hono/node-server';
-import { ApiRouter, roomAddressOf } from '@roomcast/http';
+import { ApiRouter, type Principal, roomAddressOf } from '@roomcast/http';
 import { eventMarks } from '@roomcast/redis';
 import { type GrouplessReader, GrouplessReader as Reader, type PartitionPosition } from '@roomcast/kafka';
 import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
@@ -53,9 +53,9 @@ const HANDSHAKE_MS = 10_000;
 
 const DESCRIPTION = `Live events of the caller's subscription to this event type, as Server-Sent Events (text/event-stream), or as a WebSocket when the request carries \`Upgrade: websocket\`.
 
-Each SSE event has \`id:\` = an opaque cursor and \`data:\` = the event item (GovStack EventItem fields plus partition, lane and key). Reconnecting with \`Last-Event-ID: <cursor>\` (or \`?cursor=\`) resumes right after that event: nothing missed, nothing repeated. The first message carries the start cursor alone. Heartbeat comment lines come when idle; \`event: end\` names the reason when the server ends the stream (max_duration, subscription_gone, room_changed, server_stopping, kafka_error). A client that reads too slowly is disconnected (slow_reader) and may resume with its last id.
+Each SSE event has \`id:\` = an opaque cursor and \`data:\` = the event item (GovStack EventItem fields plus partition, lane and key). Reconnecting with \`Last-Event-ID: <cursor>\` (or \`?cursor=\`) resumes right after that event: nothing missed, nothing repeated. The first message carries the start cursor alone. Heartbeat comment lines come when idle; \`event: end\` names the reason when the server ends the stream (max_duration, subscription_gone, credential_revoked, room_changed, server_stopping, kafka_error). Every stream ends after the process's maximum duration (ROOMCAST_STREAM_MAX_SECONDS, default one hour) or the client's maxSeconds, whichever is shorter; it ends within seconds when its API key is revoked, its application or member suspended, or its subscription paused, deleted or sent back for approval. A client that reads too slowly is disconnected (slow_reader) and may resume with its last id.
 
-WebSocket messages are JSON: {type:"open",id}, {type:"event",id,data}, {type:"heartbeat",time}; the close code tells why the server ended it (1000 max_duration, 1001 server_stopping, 1011 kafka_error, 4001 slow_reader, 4002 subscription_gone, 4003 room_changed). Any ACTIVE subscription may stream (PUSH, PULL or STREAM); streaming never moves its consumer group. Only the subscribing application itself may stream (admins get 403).`;
+WebSocket messages are JSON: {type:"open",id}, {type:"event",id,data}, {type:"heartbeat",time}; the close code tells why the server ended it (1000 max_duration, 1001 server_stopping, 1011 kafka_error, 4001 slow_reader, 4002 subscription_gone, 4003 room_changed, 4004 credential_revoked). Any ACTIVE subscription may stream (PUSH, PULL or STREAM); streaming never moves its consumer group. Only the subscribing application itself may stream (admins get 403).`;
 
 export function streamRoutes(d: StreamRouteDeps): ApiRouter {
   const router = new ApiRouter(contractResolvers(d.routing, d.runtime.keyUsage));
@@ -74,7 +74,12 @@ export function streamRoutes(d: StreamRouteDeps): ApiRouter {
       properties: {
         from: { type: 'string', maxLength: 40, description: 'Where to start without a cursor: now (default), earliest, or an RFC 3339 date-time' },
         cursor: { type: 'string', maxLength: 4096, description: 'Resume after this cursor (the Last-Event-ID header takes precedence)' },
-        maxSeconds: { type: 'integer', minimum: 1, maximum: 86_400, description: 'End the stream after this many seconds (event: end, reason max_duration)' },
+        maxSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 604_800,
+          description: 'End the stream after this many seconds (event: end, reason max_duration); the process maximum (ROOMCAST_STREAM_MAX_SECONDS) applies when it is shorter',
+        },
       },
     },
     responses: {
@@ -84,14 +89,14 @@ export function streamRoutes(d: StreamRouteDeps): ApiRouter {
       409: { description: 'The subscription is PAUSED (subscription.invalid_state)' },
       429: { description: 'Too many streams of this subscription, or on this process (stream.limit_reached); see Retry-After' },
     },
-    handler: (c, input) => openStream(d, c, input.principal.role, input.client as string, input.params.eventType ?? '', input.query),
+    handler: (c, input) => openStream(d, c, input.principal, input.client as string, input.params.eventType ?? '', input.query),
   });
   return router;
 }
 
-async function openStream(d: StreamRouteDeps, c: Context, role: string, client: string, eventType: string, query: StreamQuery): Promise<Response> {
+async function openStream(d: StreamRouteDeps, c: Context, principal: Principal, client: string, eventType: string, query: StreamQuery): Promise<Response> {
   // Events are read by the subscribing application itself, as they are published by one.
-  if (role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only the subscribing application may stream its events' });
+  if (principal.role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only the subscribing application may stream its events' });
   const index = d.routing.current();
   const room = index.room(roomAddressOf(c));
   const sub = room ? index.contract.subscriptions.find((s) => s.roomId === room.id && s.eventType === eventType && s.clientId === client) : undefined;
@@ -127,7 +132,7 @@ async function openStream(d: StreamRouteDeps, c: Context, role: string, client: 
       logger: d.logger,
     });
     const transport: Transport = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? 'websocket' : 'sse';
-    const entry: Omit<OpenStream, 'closed'> = { stream, subscriptionId: sub.id, roomId: room.id, eventType, clientId: client, partitions: room.partitions, transport };
+    const entry: Omit<OpenStream, 'closed'> = { stream, subscriptionId: sub.id, roomId: room.id, eventType, clientId: client, partitions: room.partitions, transport, keyId: principal.keyId };
     const written = (events: StreamEvent[]) => {
       d.metrics.events.inc({ subscription: sub.id, transport }, events.length);
       const time = new Date().toISOString();
@@ -151,10 +156,10 @@ async function openStream(d: StreamRouteDeps, c: Context, role: string, client: 
         })),
       );
     };
-    if (query.maxSeconds !== undefined) {
-      const timer = setTimeout(() => stream.end('max_duration'), query.maxSeconds * 1000);
-      void stream.ended.then(() => clearTimeout(timer));
-    }
+    // The client may ask for less than the process's maximum, never more.
+    const lifetimeMs = Math.min(d.settings.maxDurationMs, (query.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000);
+    const timer = setTimeout(() => stream.end('max_duration'), lifetimeMs);
+    void stream.ended.then(() => clearTimeout(timer));
     const res = transport === 'websocket' ? await websocket(c, stream, written) : sse(c, stream, written);
     d.hub.add({ ...entry, closed: res.closed }, slot.release);
     stream.start();

@@ -29,6 +29,7 @@ export const CLOSE_CODES: Record<EndReason, number> = {
   slow_reader: 4001,
   subscription_gone: 4002,
   room_changed: 4003,
+  credential_revoked: 4004,
   handshake_failed: 1011,
 };
 

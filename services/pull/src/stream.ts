@@ -32,6 +32,8 @@ export interface StreamSettings {
   fetchMaxBytes: number;
   /** Longest wait of one fetch for a record (the long poll). */
   fetchWaitMs: number;
+  /** A stream ends (max_duration) after this long whatever the client asked; it may resume with its last id. */
+  maxDurationMs: number;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
@@ -41,9 +43,19 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   slowReaderMs: 30_000,
   fetchMaxBytes: 1024 * 1024,
   fetchWaitMs: 1000,
+  maxDurationMs: 3_600_000,
 };
 
-export type EndReason = 'client_closed' | 'slow_reader' | 'max_duration' | 'subscription_gone' | 'room_changed' | 'server_stopping' | 'kafka_error' | 'handshake_failed';
+export type EndReason =
+  | 'client_closed'
+  | 'slow_reader'
+  | 'max_duration'
+  | 'subscription_gone'
+  | 'credential_revoked'
+  | 'room_changed'
+  | 'server_stopping'
+  | 'kafka_error'
+  | 'handshake_failed';
 
 export interface StreamEvent {
   kind: 'event';

@@ -37,6 +37,7 @@ export function streamSettingsFromConfig(config: {
   ROOMCAST_STREAM_SLOW_READER_SECONDS: number;
   ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION: number;
   ROOMCAST_STREAM_MAX_OPEN: number;
+  ROOMCAST_STREAM_MAX_SECONDS: number;
 }): Partial<StreamSettings & StreamLimits> {
   return {
     heartbeatMs: config.ROOMCAST_STREAM_HEARTBEAT_SECONDS * 1000,
@@ -45,6 +46,7 @@ export function streamSettingsFromConfig(config: {
     slowReaderMs: config.ROOMCAST_STREAM_SLOW_READER_SECONDS * 1000,
     perSubscription: config.ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION,
     perProcess: config.ROOMCAST_STREAM_MAX_OPEN,
+    maxDurationMs: config.ROOMCAST_STREAM_MAX_SECONDS * 1000,
   };
 }
 
