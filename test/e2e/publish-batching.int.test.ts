@@ -97,3 +97,60 @@ describe('produce batching', () => {
     expect(sequences.every((s, i) => i === 0 || s > (sequences[i - 1] ?? 0))).toBe(true);
   });
 });
+
+describe('events larger than a Kafka record may be', () => {
+  const BLOB = 'scan';
+  const parts = (bytes: number) => Array.from({ length: Math.ceil(bytes / 60_000) }, (_, i) => 'x'.repeat(Math.min(60_000, bytes - i * 60_000)));
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${t.platform.url}${DEMO.roomPath}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.publisherKey}`, 'x-govstack-client': DEMO.publisherClient, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    const admin = (method: string, path: string, body: unknown, client?: string) =>
+      fetch(`${t.platform.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json', ...(client ? { 'x-govstack-client': client } : {}) },
+        body: JSON.stringify(body),
+      });
+    const schema = { type: 'object', required: ['parts'], properties: { parts: { type: 'array', maxItems: 200, items: { type: 'string' } } } };
+    expect((await admin('POST', `${DEMO.roomPath}/api/v1/eventType`, { eventType: BLOB, schema }, DEMO.publisherClient)).status).toBeLessThan(300);
+    const granted = await admin('POST', `/api/admin/v1/rooms/${seeded.roomId}/publishers`, { clientId: DEMO.publisherClient, eventTypes: [DEMO.eventType, BLOB] });
+    expect(granted.status).toBeLessThan(300);
+    const { generation } = (await granted.json()) as { generation: number };
+    await t.platform.routing.waitFor(generation);
+  });
+
+  it('answers 413 for that batch item alone, never a retryable 503, and stores the others', async () => {
+    const small = { parts: ['fits'] };
+    const res = await post(`/pub/v1/${BLOB}/batch`, { events: [{ eventType: BLOB, event: small }, { eventType: BLOB, event: { parts: parts(1_500_000) } }, { eventType: BLOB, event: small }] });
+    expect(res.status).toBe(200);
+    const results = res.body.results as { status: number; code?: string; errors?: { pointer: string }[] }[];
+    expect(results.map((r) => r.status)).toEqual([201, 413, 201]);
+    expect(results[1]).toMatchObject({ code: 'publish.event_too_large', errors: [{ pointer: '/events/1/event' }] });
+    expect(res.retryAfter).toBeNull();
+  });
+
+  it('answers 413 for a single event that fits the body limit but not a Kafka record', async () => {
+    // Just under the 1 MiB body limit: the record adds headers and the wire-format prefix.
+    const res = await post(`/pub/v1/${BLOB}`, { eventType: BLOB, event: { parts: parts(1024 * 1024 - 200) } });
+    expect([res.status, res.body.code, res.retryAfter]).toEqual([413, 'publish.event_too_large', null]);
+    const ok = await post(`/pub/v1/${BLOB}`, { eventType: BLOB, event: { parts: parts(1024 * 1024 - 4000) } });
+    expect(ok.status).toBe(201);
+  });
+
+  it('creates the dead-letter topic with room for a copy of the largest record plus its headers', async () => {
+    const admin = t.platform.runtime.kafka.admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: t.platform.runtime.names.deadLetterTopic(), configNames: ['max.message.bytes'] }] });
+      expect(resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue).toBe(String(8 * 1024 * 1024));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});

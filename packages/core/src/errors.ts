@@ -28,6 +28,7 @@ export const ERROR_CATALOG = {
   'publish.validation_busy': { status: 503, title: 'Too many costly validations are waiting; retry after Retry-After', retryable: true },
   'publish.batch_too_large': { status: 400, title: 'Batch has more events than the limit' },
   'publish.kafka_unavailable': { status: 503, title: 'The event could not be stored; retry', retryable: true },
+  'publish.event_too_large': { status: 413, title: 'The event is larger than one Kafka record may be; retrying cannot help' },
   'publish.encryption_unavailable': { status: 503, title: 'The room key for this classified event is not available; retry', retryable: true },
   'encryption.not_configured': { status: 409, title: 'Classified event types need a master key (ROOMCAST_MASTER_KEY)' },
   'publish.rate_limited': { status: 429, title: 'Too many events from this publisher or into this room; retry after Retry-After', retryable: true },

@@ -1,6 +1,6 @@
 import type { RecordMetadata, TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { type BatcherOptions, BatcherClosedError, BatcherOverloadedError, ProduceBatcher } from './batcher.ts';
+import { type BatcherOptions, BatcherClosedError, BatcherOverloadedError, ProduceBatcher, RECORD_BATCH_OVERHEAD, RecordTooLargeError, recordBytes } from './batcher.ts';
 
 /** A fake broker: partitions by key length like a partitioner would (stamping `partition`), appends, answers base offsets. */
 function fakeKafka(partitions = 2) {
@@ -188,6 +188,18 @@ describe('ProduceBatcher', () => {
     expect(b.queued).toBe(1);
     await b.close();
     await expect(first).resolves.toMatchObject({ offset: '0' });
+  });
+
+  it('refuses a record larger than maxRecordBytes at once, sending nothing, while others go on', async () => {
+    const k = fakeKafka();
+    const { b } = batcher(k, { lingerMs: 0, maxRecordBytes: 2000 });
+    const big = msg('a', 'x'.repeat(2000));
+    const refused = b.add('t', big);
+    await expect(refused).rejects.toBeInstanceOf(RecordTooLargeError);
+    await expect(refused).rejects.toMatchObject({ bytes: recordBytes(big) + RECORD_BATCH_OVERHEAD, limit: 2000 });
+    const fits = msg('a', 'y'.repeat(2000 - RECORD_BATCH_OVERHEAD - recordBytes(msg('a', ''))));
+    await expect(b.add('t', fits)).resolves.toMatchObject({ offset: '0' });
+    expect(k.calls.flat().flatMap((c) => c.messages).map((m) => String(m.value).slice(0, 1))).toEqual(['y']);
   });
 
   it('rejects a caller whose partition the answer does not name', async () => {

@@ -30,6 +30,12 @@ export interface BatcherOptions {
   /** Records waiting for a flush (not counting the one in flight) beyond which `add()` refuses. */
   maxQueuedRecords: number;
   maxQueuedBytes: number;
+  /**
+   * Largest record accepted, as `recordBytes` counts it plus a record batch's own overhead; a
+   * larger one is refused at once with `RecordTooLargeError` instead of failing its whole flush
+   * at the broker (max.message.bytes). Unset: no check.
+   */
+  maxRecordBytes?: number;
   /** Called after each flush with its size and outcome (metrics). */
   onFlush?: (flush: { records: number; bytes: number; ok: boolean; error?: unknown }) => void;
   /** Called when `add()` refuses a record because the queue is full (metrics). */
@@ -49,6 +55,21 @@ export class BatcherOverloadedError extends Error {
     this.name = 'BatcherOverloadedError';
   }
 }
+
+/** `add()` refused a record larger than `maxRecordBytes`: Kafka would refuse it, and retrying cannot help. Nothing was sent. */
+export class RecordTooLargeError extends Error {
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(bytes: number, limit: number) {
+    super(`the record takes about ${bytes} bytes in Kafka; the limit is ${limit}`);
+    this.name = 'RecordTooLargeError';
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** Bytes a record batch takes besides its records (Kafka's v2 batch header). */
+export const RECORD_BATCH_OVERHEAD = 61;
 
 /** `add()` refused because the batcher was closed. Nothing was sent. */
 export class BatcherClosedError extends Error {
@@ -108,6 +129,9 @@ export class ProduceBatcher {
   add(topic: string, message: Message): Promise<BatchedRecord> {
     if (this.closed) return Promise.reject(new BatcherClosedError());
     const bytes = recordBytes(message);
+    if (this.o.maxRecordBytes !== undefined && bytes + RECORD_BATCH_OVERHEAD > this.o.maxRecordBytes) {
+      return Promise.reject(new RecordTooLargeError(bytes + RECORD_BATCH_OVERHEAD, this.o.maxRecordBytes));
+    }
     if (this.pending.length >= this.o.maxQueuedRecords || (this.pending.length > 0 && this.pendingBytes + bytes > this.o.maxQueuedBytes)) {
       const err = new BatcherOverloadedError();
       this.o.onRefused?.(err);

@@ -68,7 +68,17 @@ export interface TopicSpec {
   partitions: number;
   retentionMs?: number;
   compacted?: boolean;
+  /** The topic's max.message.bytes (largest record batch it accepts); unset: the broker's message.max.bytes. */
+  maxMessageBytes?: number;
 }
+
+/**
+ * max.message.bytes of internal topics that carry copies of published records with headers added
+ * (dead letters): larger than any record the ingress accepts (ROOMCAST_PUBLISH_MAX_RECORD_BYTES,
+ * 1 MiB by default) plus those headers, and than a whole flush of the producers writing them, so a
+ * dead letter can never be refused for its size and stall the delivery that produced it.
+ */
+export const INTERNAL_TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
@@ -85,6 +95,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
         configEntries: [
           ...(s.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
           ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+          ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
         ],
       }));
     if (missing.length > 0) {

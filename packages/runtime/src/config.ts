@@ -270,6 +270,12 @@ export const ingressConfigSpec = {
     check: (v) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 1 KiB and 64 MiB'),
     help: "Most bytes in one Kafka produce request (keep below the broker's message.max.bytes, 1 MiB by default); a larger single event is sent alone.",
   },
+  ROOMCAST_PUBLISH_MAX_RECORD_BYTES: {
+    kind: 'int',
+    default: String(1024 * 1024),
+    check: (v) => (v >= 4096 && v <= 64 * 1024 * 1024 ? undefined : 'must be between 4 KiB and 64 MiB'),
+    help: "Largest Kafka record one event may become (payload after encryption, key, headers); a larger event is refused with 413 publish.event_too_large, in a batch for that item only. Keep it at or below the room topics' max.message.bytes (the broker's message.max.bytes, 1048588 by default).",
+  },
   ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS: {
     kind: 'int',
     default: '10000',

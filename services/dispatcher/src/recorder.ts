@@ -9,7 +9,7 @@
  *   sealed; original headers) plus `rc-dlq-*` headers saying which subscription gave up, why,
  *   after how many attempts, and where the record came from. Keyed by the original key.
  */
-import { ACKS_ALL, createDurableProducer, encodeHeaders, ensureTopics, type Kafka, type KafkaNames, ProduceBatcher, type Producer } from '@roomcast/kafka';
+import { ACKS_ALL, createDurableProducer, encodeHeaders, ensureTopics, INTERNAL_TOPIC_MAX_MESSAGE_BYTES, type Kafka, type KafkaNames, ProduceBatcher, type Producer } from '@roomcast/kafka';
 import type { SubscriptionRoute } from '@roomcast/routing';
 import type { AttemptRecord, DeliveryJob } from './runner.ts';
 
@@ -43,7 +43,7 @@ export class DeliveryRecorder {
     const { names, partitions, retentionMs } = this.#o;
     await ensureTopics(this.#o.kafka, [
       { topic: names.deliveryLogTopic(), partitions, retentionMs },
-      { topic: names.deadLetterTopic(), partitions, retentionMs },
+      { topic: names.deadLetterTopic(), partitions, retentionMs, maxMessageBytes: INTERNAL_TOPIC_MAX_MESSAGE_BYTES },
     ]);
     await this.#producer.connect();
   }

@@ -12,6 +12,8 @@ export interface BatchingSettings {
   maxBatchBytes: number;
   maxQueuedRecords: number;
   maxQueuedBytes: number;
+  /** Largest record sent to Kafka; a larger event is refused with 413 before anything is sent. */
+  maxRecordBytes: number;
 }
 
 export const DEFAULT_BATCHING: BatchingSettings = {
@@ -20,6 +22,7 @@ export const DEFAULT_BATCHING: BatchingSettings = {
   maxBatchBytes: 768 * 1024,
   maxQueuedRecords: 10_000,
   maxQueuedBytes: 64 * 1024 * 1024,
+  maxRecordBytes: 1024 * 1024,
 };
 
 /** The batching settings from the ingress configuration (`ROOMCAST_PUBLISH_*`). */
@@ -29,6 +32,7 @@ export function batchingFromConfig(config: {
   ROOMCAST_PUBLISH_BATCH_MAX_BYTES: number;
   ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS: number;
   ROOMCAST_PUBLISH_QUEUE_MAX_BYTES: number;
+  ROOMCAST_PUBLISH_MAX_RECORD_BYTES: number;
 }): BatchingSettings {
   return {
     lingerMs: config.ROOMCAST_PUBLISH_LINGER_MS,
@@ -36,6 +40,7 @@ export function batchingFromConfig(config: {
     maxBatchBytes: config.ROOMCAST_PUBLISH_BATCH_MAX_BYTES,
     maxQueuedRecords: config.ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS,
     maxQueuedBytes: config.ROOMCAST_PUBLISH_QUEUE_MAX_BYTES,
+    maxRecordBytes: config.ROOMCAST_PUBLISH_MAX_RECORD_BYTES,
   };
 }
 

@@ -42,7 +42,7 @@ export class IngressMetrics {
     });
     this.validationFailures = new Counter({
       name: 'roomcast_publish_validation_failures_total',
-      help: 'Publish bodies (or batch items) refused as bad input, by reason (content_type, too_large, invalid_utf8, invalid_json, shape, event_type_mismatch, too_deep, forbidden_key, unsafe_number, string_too_long, schema, batch_too_large)',
+      help: 'Publish bodies (or batch items) refused as bad input, by reason (content_type, too_large, invalid_utf8, invalid_json, shape, event_type_mismatch, too_deep, forbidden_key, unsafe_number, string_too_long, schema, batch_too_large, record_too_large)',
       labelNames: ['reason'],
       registers: [registry],
     });

@@ -26,7 +26,7 @@
  * routing contract.
  */
 import { type DataKeyRing, parsePointer, RoomcastError, type RoomAddress, resolvePointer, uuidv7 } from '@roomcast/core';
-import { type BatchedRecord, encodeHeaders, type ProduceBatcher, type Producer, type RecordMetadata } from '@roomcast/kafka';
+import { type BatchedRecord, encodeHeaders, type ProduceBatcher, type Producer, RecordTooLargeError, type RecordMetadata } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import type { EventTypeRoute, RoomRoute, RoutingFollower } from '@roomcast/routing';
 import { sealForKafka } from './encryption.ts';
@@ -224,6 +224,13 @@ export class PublishPipeline {
       const record = await withinTimeout(added, this.deps.limits?.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS, this.deps.limits?.retryAfterSeconds);
       return metadataOf(record);
     } catch (err) {
+      if (err instanceof RecordTooLargeError) {
+        // Refused before anything was sent: a final answer for this event, never a retryable 503.
+        throw new RoomcastError('publish.event_too_large', {
+          detail: `The event takes about ${err.bytes} bytes as a Kafka record (payload, key and headers); the limit is ${err.limit} (ROOMCAST_PUBLISH_MAX_RECORD_BYTES)`,
+          errors: [{ pointer: '/event', message: `must take at most ${err.limit} bytes as a Kafka record` }],
+        });
+      }
       const e = err instanceof RoomcastError ? err : kafkaUnavailable(err, this.deps.limits?.retryAfterSeconds);
       // The send outlived the timeout: hand it on, so the caller can learn its outcome.
       if (added && !(await Promise.race([settled, Promise.resolve(false)]))) Object.assign(e, { late: added.then(metadataOf) });

@@ -52,6 +52,7 @@ const VALIDATION_REASONS: Record<string, string> = {
   'publish.string_too_long': 'string_too_long',
   'publish.schema_violation': 'schema',
   'publish.batch_too_large': 'batch_too_large',
+  'publish.event_too_large': 'record_too_large',
 };
 
 export function validationReason(err: unknown): string | undefined {

@@ -7,13 +7,35 @@
  */
 import type { Logger } from '@roomcast/core';
 import type { Producer } from '@roomcast/kafka';
-import { ACKS_ALL } from '@roomcast/kafka';
+import { ACKS_ALL, type Message, recordBytes } from '@roomcast/kafka';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
 import type { PullMetrics } from './queue-metrics.ts';
 import { fromBlob } from './pull-item.ts';
 import { type DeadEntry, parseEntry, type PullStore } from './pull-queue.ts';
 
 export const DEAD_CLAIM_MS = 30_000;
+
+/** Most bytes in one dead-letter send (the topic accepts INTERNAL_TOPIC_MAX_MESSAGE_BYTES); a larger record goes alone. */
+const SEND_MAX_BYTES = 1024 * 1024;
+
+/** Consecutive groups of messages of at most `maxBytes` each (a larger message forms a group alone). */
+export function chunksOf<M extends Message>(messages: M[], maxBytes: number): M[][] {
+  const out: M[][] = [];
+  let current: M[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = recordBytes(m);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
 
 export class DeadLetters {
   readonly #o: { producer: Producer; topic: string; store: PullStore; metrics: PullMetrics; logger: Logger };
@@ -45,7 +67,8 @@ export class DeadLetters {
       ];
     });
     try {
-      if (messages.length > 0) await this.#o.producer.send({ topic: this.#o.topic, acks: ACKS_ALL, messages });
+      // One send is one record batch per partition: keep each well under the topic's max.message.bytes.
+      for (const chunk of chunksOf(messages, SEND_MAX_BYTES)) await this.#o.producer.send({ topic: this.#o.topic, acks: ACKS_ALL, messages: chunk });
       await this.#o.store.finish(sub.id, dead.map((d) => d.entry));
       for (const d of dead) this.#o.metrics.deadLettered.inc({ subscription: sub.id, reason: d.reason });
       this.#o.logger.warn('events dead-lettered', { subscriptionId: sub.id, count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] });

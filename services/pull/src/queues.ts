@@ -5,7 +5,7 @@
  */
 import type { Logger, MasterKey } from '@roomcast/core';
 import { ApiRouter } from '@roomcast/http';
-import { createDurableProducer, ensureTopics } from '@roomcast/kafka';
+import { createDurableProducer, ensureTopics, INTERNAL_TOPIC_MAX_MESSAGE_BYTES } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
 import { deliveryStatusStore } from '@roomcast/redis';
 import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
@@ -81,7 +81,7 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
     openapi: router.openapi(),
     async start() {
       await ensureTopics(runtime.kafka, [
-        { topic: deadLetterTopic, partitions: 3, retentionMs: settings.retentionMs },
+        { topic: deadLetterTopic, partitions: 3, retentionMs: settings.retentionMs, maxMessageBytes: INTERNAL_TOPIC_MAX_MESSAGE_BYTES },
       ]);
       await deliveryLog.start();
       await producer.connect();
