@@ -202,10 +202,11 @@ export const ACCESS_CASES: AccessCase[] = [
     request: (_, p) => ({ method: 'DELETE', path: `${ROOM}/api/v1/eventType/accownerApp`, client: clientOf(p) }),
   },
 
-  // Publisher contracts: the room owner grants and revokes; the grantee may read its own.
+  // Publisher contracts: the room owner's member admin grants (its applications may not), the
+  // owner's side revokes; the grantee may read its own.
   {
     op: 'grantPublisher',
-    expect: [401, 404, 404, 200, 200, 200],
+    expect: [401, 404, 404, 403, 200, 200],
     request: (ctx) => ({ method: 'POST', path: `${A}/rooms/${ctx.ids.roomId}/publishers`, body: { clientId: OTHER, eventTypes: [DEMO.eventType] } }),
   },
   { op: 'listRoomPublishers', expect: [401, 404, 404, 200, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}/publishers`)(ctx, p) },

@@ -112,6 +112,29 @@ describe('revoking', () => {
     for (const keyId of [clinicKey, mohAdminKey, globalKey]) expect((await admin('POST', `${A}/keys/${keyId}/revoke`)).body.revokedAt).not.toBeNull();
   });
 
+  it('refuses to revoke the last active global-admin key, even when two revocations race', async () => {
+    const me = (await admin('GET', `${A}/me`)).body.keyId as string;
+    const activeAdmins = () => db().apiKey.findMany({ where: { role: 'GLOBAL_ADMIN', revokedAt: null }, select: { id: true } });
+    for (const { id } of await activeAdmins()) if (id !== me) expect((await admin('POST', `${A}/keys/${id}/revoke`)).status).toBe(200);
+    expect(outcome(await admin('POST', `${A}/keys/${me}/revoke`))).toEqual([409, 'api_key.last_global_admin']);
+
+    // Two admins revoke each other at the same moment: one revocation wins, the other is refused.
+    const second = await admin('POST', `${A}/admin-keys`, { label: 'second operator' });
+    const other = apiAs(t.platform.url, second.body.apiKey);
+    await expect.poll(async () => (await other('GET', `${A}/me`)).status).toBe(200);
+    const answers = await Promise.all([admin('POST', `${A}/keys/${second.body.id}/revoke`), other('POST', `${A}/keys/${me}/revoke`)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    expect(await activeAdmins()).toHaveLength(1);
+    const survivor = answers[0]?.status === 200 ? admin : other;
+    expect((await survivor('GET', `${A}/me`)).status).toBe(200);
+    if (survivor === other) {
+      // The bootstrap key lost: restore it for the tests below, as a restart would.
+      await db().apiKey.update({ where: { id: me }, data: { revokedAt: null } });
+      await t.platform.controlPlane.service.deps.routing.republish('test: bootstrap key restored');
+      await expect.poll(async () => (await admin('GET', `${A}/me`)).status).toBe(200);
+    }
+  });
+
   it('records issue and revocation in the audit log without the key', async () => {
     const issued = await mohAdmin('POST', `${A}/applications/${clinic.id}/keys`, { label: 'audited' });
     await mohAdmin('POST', `${A}/keys/${issued.body.id}/revoke`);

@@ -56,9 +56,14 @@ describe('granting', () => {
     await t.platform.routing.waitFor(res.body.generation);
     expect((await publish()).status).toBe(201);
     expect((await publish('death')).code).toBe('publish.not_allowed');
-    // Granting again (here by the owner's application) changes nothing.
-    const again = await call('POST', base, { clientId: reg.appClientId, eventTypes: ['newBirth'] }, { key: moh.app.key });
+    // Granting again changes nothing.
+    const again = await call('POST', base, { clientId: reg.appClientId, eventTypes: ['newBirth'] }, { key: t.adminKey });
     expect(again.body.contracts.map((c: { id: string }) => c.id)).toEqual([contractId]);
+    // The owner's applications may not grant: not to another client, not to themselves.
+    for (const clientId of [reg.appClientId, moh.app.client]) {
+      const refused = await call('POST', base, { clientId, eventTypes: ['death'] }, { key: moh.app.key });
+      expect([refused.status, refused.body.code]).toEqual([403, 'auth.forbidden']);
+    }
   });
 
   it('checks every name before writing anything, and refuses bad input naming the field', async () => {

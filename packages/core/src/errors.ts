@@ -56,6 +56,7 @@ export const ERROR_CATALOG = {
   'application.already_exists': { status: 409, title: 'Application already exists' },
   'application.invalid_state': { status: 409, title: 'Application is not in a state that allows this' },
   'api_key.not_found': { status: 404, title: 'API key not found' },
+  'api_key.last_global_admin': { status: 409, title: 'The last active global-admin key cannot be revoked; issue another one first' },
   'contract.not_found': { status: 404, title: 'Publisher contract not found' },
   'subscription.not_found': { status: 404, title: 'Subscription not found' },
   'subscription.already_exists': { status: 409, title: 'Subscription already exists' },

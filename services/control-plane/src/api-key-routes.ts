@@ -123,7 +123,11 @@ export function apiKeyRoutes(router: ApiRouter, identity: Identity, keys: ApiKey
     description: "Global admins revoke any key; member admins their member's application keys. Any other key answers 404 like an unknown id.",
     tags,
     audit: 'api_key.revoke',
-    responses: { 200: { description: 'The revoked key', schema: apiKeySchema }, 404: problem('api_key.not_found') },
+    responses: {
+      200: { description: 'The revoked key', schema: apiKeySchema },
+      404: problem('api_key.not_found'),
+      409: problem('api_key.last_global_admin: the only active global-admin key cannot be revoked'),
+    },
     handler: async (c, { params, principal }) => {
       requireAdmin(principal);
       setAuditTarget(c, params.keyId as string);

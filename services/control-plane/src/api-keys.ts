@@ -19,6 +19,9 @@ import type { ApplicationRoute, PrincipalRoute } from '@roomcast/routing';
 import { apiKeyView, type KeyRow, memberPath } from './identity-views.ts';
 import type { RoutingPublisher } from './routing-publisher.ts';
 
+/** Advisory lock held while a global-admin key is revoked (see `revoke`). */
+const GLOBAL_ADMIN_KEYS_LOCK = 7_410_218_205;
+
 export type KeyOwner = { role: 'GLOBAL_ADMIN' } | { role: 'MEMBER_ADMIN'; memberId: string } | { role: 'APPLICATION'; memberId: string; applicationId: string };
 
 export interface IssuedApiKey {
@@ -125,7 +128,16 @@ export class ApiKeys {
     if (key.revokedAt) return { key: apiKeyView(key), member: key.member ? memberPath(key.member) : undefined };
     const recorded = (await this.recordedUse([key.id])).get(key.id);
     const lastUsedAt = recorded && (!key.lastUsedAt || recorded > key.lastUsedAt) ? recorded : key.lastUsedAt;
-    await this.deps.db.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt: new Date(), lastUsedAt } });
+    await this.deps.db.$transaction(async (tx) => {
+      if (key.role === 'GLOBAL_ADMIN') {
+        // Revoking the last global-admin key would lock every operator out until a restart
+        // re-enables the bootstrap key. Concurrent revocations take turns, so two cannot pass together.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${GLOBAL_ADMIN_KEYS_LOCK})`;
+        const others = await tx.apiKey.count({ where: { role: 'GLOBAL_ADMIN', revokedAt: null, id: { not: key.id } } });
+        if (others === 0) throw new RoomcastError('api_key.last_global_admin', { detail: `${key.id} is the only active global-admin key` });
+      }
+      await tx.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt: new Date(), lastUsedAt } });
+    });
     await this.deps.routing.republish(`api key ${key.id} revoked`);
     await this.deps.usage.forget([key.id]).catch(() => {});
     const updated = await this.deps.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });

@@ -1,10 +1,10 @@
 /**
- * Publisher contracts: granted and revoked by the room owner under `/rooms/{roomId}/publishers`,
+ * Publisher contracts: granted by the room owner's member admin (or a global admin; never by an application key) and revoked by the room owner under `/rooms/{roomId}/publishers`,
  * listed per room (owner, global admin) and per client under `/publishers` (the client's own
  * keys; global admins all). Changes answer the routing generation that carries them, so a
  * caller can wait until the ingress enforces them.
  */
-import { SEGMENT_RE } from '@roomcast/core';
+import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import { ADMIN_BASE } from './admin-routes.ts';
 import { pageQueryProperties } from './paging.ts';
@@ -55,11 +55,18 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
       required: ['clientId', 'eventTypes'],
       properties: { clientId, eventTypes: { type: 'array', minItems: 1, maxItems: 100, items: eventType } },
     },
-    responses: { 200: changed('The contracts, active, and the routing generation that carries them'), 404: problem('No such room, application or event type') },
+    responses: {
+      200: changed('The contracts, active, and the routing generation that carries them'),
+      403: problem("An application key: contracts are granted by the room owner's member admin or a global admin"),
+      404: problem('No such room, application or event type'),
+    },
     handler: async (c, { body, params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
       const room = await visibleRoom(cp, principal, params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { clientId: body.clientId, eventTypes: body.eventTypes });
+      // Who may publish into a room is the owner member's administrative decision: an
+      // application key (its own or another's) cannot widen it — decision 0023.
+      if (principal.role === 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: "Publisher contracts are granted by the room owner's member admin or a global admin" });
       return c.json(await grantPublisher(cp, room, body.clientId, body.eventTypes));
     },
   });
