@@ -7,7 +7,11 @@ import type { PrismaClient } from '@roomcast/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
 import { caller, codeOf, memberAdminKey, pointersOf } from '../support/directory-config.ts';
+import { request as httpRequest } from 'node:http';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+
+/** The deployment's configured public URL: what documents name, whatever Host a request carries. */
+const PUBLIC_URL = 'https://roomcast.example.org/gateway';
 
 let t: TestPlatform;
 let seeded: SeededDemo;
@@ -18,7 +22,7 @@ let mohAdmin: string;
 const ROOM = DEMO.roomPath;
 
 beforeAll(async () => {
-  t = await startTestPlatform('dir');
+  t = await startTestPlatform('dir', { ROOMCAST_PUBLIC_BASE_URL: PUBLIC_URL });
   seeded = await seedDemo(t.platform.url, t.adminKey, 'http://127.0.0.1:9/unused');
   db = t.platform.controlPlane.service.deps.db;
   // Whatever the identity flow makes of admin-created applications, these two are approved.
@@ -130,9 +134,32 @@ describe('getOpenAPI', () => {
       components: { schemas: { PublishEvent: { properties: { event: unknown } } } };
     };
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.servers[0]?.url).toBe(t.platform.url);
+    expect(doc.servers[0]?.url).toBe(PUBLIC_URL);
     expect(doc.paths[`${ROOM}/pub/v1/newBirth`]?.post?.requestBody?.content['application/json']?.schema.$ref).toBe('#/components/schemas/PublishEvent');
     expect(doc.components.schemas.PublishEvent.properties.event).toEqual(DEMO.schema);
+  });
+
+  it('never reflects the request Host header', async () => {
+    const { port } = new URL(t.platform.url);
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `${ROOM}/getOpenAPI?serviceCode=newBirth`,
+          headers: { host: 'attacker.example', 'x-forwarded-host': 'attacker.example', authorization: `Bearer ${seeded.subscriberKey}`, 'x-govstack-client': DEMO.subscriberClient },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}: ${body}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect((JSON.parse(text) as { servers: { url: string }[] }).servers).toEqual([{ url: PUBLIC_URL }]);
+    expect(text).not.toContain('attacker.example');
   });
 
   it('names a missing serviceCode and refuses an unknown one', async () => {

@@ -134,6 +134,16 @@ export const controlPlaneConfigSpec = {
     check: (v) => (v.length >= 32 ? undefined : 'must be at least 32 characters'),
     help: 'The first global admin API key; registered (hashed) at start. Generate one with `openssl rand -base64 32`.',
   },
+  ROOMCAST_PUBLIC_BASE_URL: {
+    kind: 'url',
+    optional: true,
+    check: (v) => {
+      const u = new URL(v);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be an http or https URL';
+      return u.username || u.password || u.search || u.hash ? 'must not carry credentials, a query or a fragment' : undefined;
+    },
+    help: 'The URL clients reach this deployment at (https://roomcast.example.org, a path prefix allowed), written into GovStack configuration and event-type OpenAPI documents. Unset: the address the process listens on (the request Host header is never used).',
+  },
   ROOMCAST_DEFAULT_PARTITIONS: {
     kind: 'int',
     default: '3',

@@ -87,6 +87,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
       defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
       devMode: config.ROOMCAST_DEV_MODE,
+      publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
       masterKeys,
     });
     // The control plane publishes the first contract before the data plane starts following it.
@@ -127,6 +128,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       ...(logSink ? [logSink] : []),
     ];
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
+    controlPlane.listening(served.tlsUrl ?? served.url);
     return {
       url: served.url,
       port: served.port,

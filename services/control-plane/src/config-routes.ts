@@ -6,7 +6,6 @@
  */
 import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import type { Context } from 'hono';
 import { requireGlobalAdmin } from './access.ts';
 import { applyConfig, type ConfigMode, describeResult, type ImConf, toImConf } from './config-management.ts';
 import { loadState } from './config-state.ts';
@@ -97,7 +96,6 @@ async function runChecks(checks: Record<string, () => Promise<void>>, timeoutMs 
   return { ok: Object.fromEntries(results.filter(([, ok]) => ok).map(([n]) => [n, 'ok' as const])), failed: results.filter(([, ok]) => !ok).map(([n]) => n) };
 }
 
-const originOf = (c: Context) => new URL(c.req.url).origin;
 
 export function configRoutes(router: ApiRouter, cp: ControlPlane, checks: Record<string, () => Promise<void>>): void {
   const db = cp.deps.db;
@@ -150,7 +148,7 @@ export function configRoutes(router: ApiRouter, cp: ControlPlane, checks: Record
       const state = await loadState(db);
       const config = state.config;
       if (!config) throw new RoomcastError('config.not_configured');
-      return c.json(toImConf({ ...state, config }, originOf(c)));
+      return c.json(toImConf({ ...state, config }, cp.deps.publicOrigin()));
     },
   });
 

@@ -9,7 +9,6 @@
 import { parseClientId, RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import type { ApiRouter, Principal } from '@roomcast/http';
 import { RegistryError } from '@roomcast/registry';
-import type { Context } from 'hono';
 import { allowedMethods, findProviderRoom, listMethods, loadClients } from './directory.ts';
 import { eventTypeOpenApi } from './directory-openapi.ts';
 import type { ControlPlane } from './service.ts';
@@ -90,7 +89,6 @@ function clientToAnswerFor(principal: Principal, header: string): string {
   return header;
 }
 
-const originOf = (c: Context) => new URL(c.req.url).origin;
 
 export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
   const db = cp.deps.db;
@@ -171,7 +169,7 @@ export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
         if (err instanceof RegistryError) throw new RoomcastError('dependency.unavailable', { detail: 'The schema registry could not return the schema', cause: err });
         throw err;
       }
-      return c.json(eventTypeOpenApi({ origin: originOf(c), address, eventType: type, schema }));
+      return c.json(eventTypeOpenApi({ origin: cp.deps.publicOrigin(), address, eventType: type, schema }));
     },
   });
 }

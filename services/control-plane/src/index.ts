@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
   retentionMs: number;
   defaultPartitions: number;
   devMode: boolean;
+  /** ROOMCAST_PUBLIC_BASE_URL; unset: the listening address given to `listening()`. */
+  publicBaseUrl?: string | undefined;
   /** Current master key first, then previous ones; absent or empty: classified event types are refused. */
   masterKeys?: MasterKey[];
 }
@@ -49,6 +51,8 @@ export interface ControlPlaneUnit {
   /** OpenAPI paths of every control-plane route. */
   openapi: OpenApiPaths;
   checks: Record<string, () => Promise<void>>;
+  /** The address the process serves on, used for public URLs when no public base URL is configured. */
+  listening(url: string): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -56,7 +60,9 @@ export interface ControlPlaneUnit {
 export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const { runtime, db } = o;
   const routing = routingPublisher(db, runtime.names, runtime.redis, runtime.keys, o.logger);
+  let listeningAt = 'http://127.0.0.1';
   const service = new ControlPlane({
+    publicOrigin: () => o.publicBaseUrl ?? listeningAt,
     db,
     logger: o.logger,
     registry: runtime.registry,
@@ -92,6 +98,10 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     routes: [router.hono()],
     openapi: router.openapi(),
     checks: { postgres: () => probeDb(db) },
+    listening(url) {
+      listeningAt = url.replace(/\/+$/, '');
+      if (!o.publicBaseUrl && !o.devMode) o.logger.warn('ROOMCAST_PUBLIC_BASE_URL is not set: configuration and OpenAPI documents name the listening address', { url: listeningAt });
+    },
     async start() {
       await rewrapDataKeys(service);
       if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);

@@ -20,6 +20,7 @@ await runMain(async () => {
     retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
     defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
     devMode: config.ROOMCAST_DEV_MODE,
+    publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
     masterKeys: masterKeysOf(config),
   });
   const served = await serveUnits({
@@ -30,6 +31,7 @@ await runMain(async () => {
     tls,
     units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: cp.openapi, start: () => cp.start(), stop: () => cp.stop() }],
   });
+  cp.listening(served.tlsUrl ?? served.url);
   stopOnSignals(async () => {
     await served.stop();
     await runtime.close();

@@ -20,6 +20,8 @@ export interface ControlPlaneDeps {
   retentionMs: number;
   defaultPartitions: number;
   devMode: boolean;
+  /** The deployment's public base URL (no trailing slash) for URLs written into answers; never taken from the request. */
+  publicOrigin: () => string;
   /** Wrap room data keys: the current master key first, then previous ones (empty: encryption off). */
   masterKeys: MasterKey[];
 }
