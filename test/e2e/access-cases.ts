@@ -113,10 +113,12 @@ export const ACCESS_CASES: AccessCase[] = [
     [
       ['liveness', '/healthz'],
       ['readiness', '/readyz'],
-      ['metrics', '/metrics'],
       ['openapi', '/openapi.json'],
     ] as const
   ).map(([op, path]): AccessCase => ({ op, expect: [200, 200, 200, 200, 200, 200], request: get(path) })),
+  // The access platform sets ROOMCAST_METRICS_TOKEN: no API key, not even a global admin's, reads
+  // /metrics; only the scrape token does (checked in access.int.test.ts).
+  { op: 'metrics', expect: [401, 401, 401, 401, 401, 401], request: get('/metrics') },
 
   // Who am I, audit, directory: open to every authenticated caller (audit: admins only).
   { op: 'whoAmI', expect: [401, 200, 200, 200, 200, 200], request: get(`${A}/me`) },

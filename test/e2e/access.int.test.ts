@@ -18,13 +18,15 @@ let t: TestPlatform;
 let seeded: SeededDemo;
 const ctx = {} as AccessContext;
 
+const METRICS_TOKEN = 'scrape-token-of-the-access-suite';
+
 async function call(method: string, path: string, key: string | undefined, client: string | undefined, body: unknown) {
   const r = await request(t.platform.url, method, path, { ...(key ? { key } : {}), ...(client ? { client } : {}), body });
   return { status: r.status, body: r.body as Record<string, unknown> };
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform('access', { ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS: '500' });
+  t = await startTestPlatform('access', { ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS: '500', ROOMCAST_METRICS_TOKEN: METRICS_TOKEN });
   seeded = await seedDemo(t.platform.url, t.adminKey, 'http://127.0.0.1:9/unused');
   const db = t.platform.controlPlane.service.deps.db;
   const moh = await db.member.findFirstOrThrow({ where: { memberCode: DEMO.owner.memberCode } });
@@ -85,4 +87,19 @@ describe('who may call each route', () => {
     }
     expect(mismatches).toEqual([]);
   }, 120_000);
+
+  it('serves /metrics to the scrape token only', async () => {
+    const scrape = (authorization?: string) => fetch(`${t.platform.url}/metrics`, authorization ? { headers: { authorization } } : {});
+    const open = await scrape(`Bearer ${METRICS_TOKEN}`);
+    expect(open.status).toBe(200);
+    expect(await open.text()).toContain('roomcast_http_requests_total');
+    for (const [authorization, code] of [
+      [undefined, 'auth.missing_credentials'],
+      ['Bearer wrong-token-of-the-same-length!', 'auth.invalid_credentials'],
+      [`Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString('base64')}`, 'auth.missing_credentials'],
+    ] as const) {
+      const refused = await scrape(authorization);
+      expect([refused.status, refused.headers.get('www-authenticate'), ((await refused.json()) as { code: string }).code]).toEqual([401, 'Bearer realm="metrics"', code]);
+    }
+  });
 });

@@ -2,6 +2,8 @@
  * HTTP metrics for every service, on a prom-client registry passed in by the composition root.
  * Labels use the matched route pattern, never the raw path, to keep cardinality bounded.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { RoomcastError } from '@roomcast/core';
 import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -37,9 +39,25 @@ export class HttpMetrics {
   }
 }
 
-/** `/metrics`: the registry's text, or `text()` when given (a cluster worker answering for every worker). */
-export function metricsRoute(registry: Registry, text?: () => Promise<string>): Hono {
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * `/metrics`: the registry's text, or `text()` when given (a cluster worker answering for every
+ * worker). With `token` set, only `Authorization: Bearer <token>` may read it (Prometheus:
+ * `authorization: {credentials_file: …}`); the comparison takes the same time whatever the guess.
+ */
+export function metricsRoute(registry: Registry, text?: () => Promise<string>, token?: string): Hono {
   const app = new Hono();
-  app.get('/metrics', async (c) => c.body(await (text ? text() : registry.metrics()), 200, { 'content-type': registry.contentType }));
+  const expected = token ? digest(token) : undefined;
+  app.get('/metrics', async (c) => {
+    if (expected) {
+      const header = c.req.header('authorization');
+      const presented = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+      const headers = { 'www-authenticate': 'Bearer realm="metrics"' };
+      if (presented === undefined) throw new RoomcastError('auth.missing_credentials', { detail: 'Metrics need the scrape token (ROOMCAST_METRICS_TOKEN) as a bearer token', headers });
+      if (!timingSafeEqual(digest(presented), expected)) throw new RoomcastError('auth.invalid_credentials', { detail: 'Wrong metrics scrape token', headers });
+    }
+    return c.body(await (text ? text() : registry.metrics()), 200, { 'content-type': registry.contentType });
+  });
   return app;
 }

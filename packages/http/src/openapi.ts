@@ -42,7 +42,15 @@ export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<
             responses: { 200: { description: 'Every dependency answered' }, 503: { description: 'At least one dependency failed' } },
           },
         },
-        '/metrics': { get: { operationId: 'metrics', tags: ['probes'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Text exposition format' } } } },
+        '/metrics': {
+          get: {
+            operationId: 'metrics',
+            tags: ['probes'],
+            summary: 'Prometheus metrics; with ROOMCAST_METRICS_TOKEN set, only that bearer token may read them',
+            security: [],
+            responses: { 200: { description: 'Text exposition format' }, 401: { description: 'ROOMCAST_METRICS_TOKEN is set and the request does not carry it' } },
+          },
+        },
         '/openapi.json': { get: { operationId: 'openapi', tags: ['probes'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       },
       ...paths,

@@ -22,6 +22,8 @@ export interface PlatformAppOptions {
   routes: Hono[];
   /** Text served on /metrics instead of the registry's own (cluster workers: every worker's together). */
   metricsText?: (() => Promise<string>) | undefined;
+  /** Bearer token required on /metrics (ROOMCAST_METRICS_TOKEN); unset: open. */
+  metricsToken?: string | undefined;
 }
 
 export function buildPlatformApp(options: PlatformAppOptions): Hono {
@@ -32,7 +34,7 @@ export function buildPlatformApp(options: PlatformAppOptions): Hono {
   app.onError(problemErrorHandler(options.logger));
   app.notFound(problemNotFound);
   app.route('/', healthRoutes(options.checks));
-  app.route('/', metricsRoute(options.registry, options.metricsText));
+  app.route('/', metricsRoute(options.registry, options.metricsText, options.metricsToken));
   app.get('/openapi.json', (c) => c.json(options.openapi()));
   for (const r of options.routes) app.route('/', r);
   return app;

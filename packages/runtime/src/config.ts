@@ -40,6 +40,12 @@ export const commonConfigSpec = {
     check: (v) => (v >= DAY_MS ? undefined : 'must be at least one day (86400000) so the 24 h retry window fits'),
     help: 'Retention of room topics in milliseconds.',
   },
+  ROOMCAST_METRICS_TOKEN: {
+    kind: 'secret',
+    optional: true,
+    check: (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters'),
+    help: 'Bearer token Prometheus must present to read /metrics (scrape config `authorization: {credentials_file: …}`). Unset: /metrics is open — keep it on a private network then. Generate one with `openssl rand -base64 32`.',
+  },
   ROOMCAST_DEV_MODE: {
     kind: 'bool',
     default: 'false',

@@ -36,7 +36,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const units = await build({ config, runtime, routing, logger });
     // A cluster worker (workers.ts) answers /metrics for all workers of the service.
     const metricsText = isClusterWorker() ? clusterMetricsText(runtime.metrics) : undefined;
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText, metricsToken: config.ROOMCAST_METRICS_TOKEN });
     stopOnSignals(async () => {
       await served.stop();
       await runtime.close();

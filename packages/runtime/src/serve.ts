@@ -33,7 +33,7 @@ export interface ServedUnits {
 
 export const ROOMCAST_VERSION = '0.1.0';
 
-export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; tls?: TlsListener | undefined; units: Unit[]; metricsText?: (() => Promise<string>) | undefined }): Promise<ServedUnits> {
+export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; tls?: TlsListener | undefined; units: Unit[]; metricsText?: (() => Promise<string>) | undefined; metricsToken?: string | undefined }): Promise<ServedUnits> {
   const started: Unit[] = [];
   const stopUnits = async () => {
     for (const u of started.reverse()) {
@@ -56,6 +56,7 @@ export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: st
     openapi: () => openapiDocument(ROOMCAST_VERSION, o.units.flatMap((u) => (u.openapi ? [u.openapi] : []))),
     routes: o.units.flatMap((u) => u.routes ?? []),
     metricsText: o.metricsText,
+    metricsToken: o.metricsToken,
   });
   const server = await listen(app, o.host, o.port);
   // The HTTPS listener serves the same app; only the way in (and client certificates) differ.

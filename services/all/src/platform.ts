@@ -127,7 +127,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }) }),
       ...(logSink ? [logSink] : []),
     ];
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsToken: config.ROOMCAST_METRICS_TOKEN });
     controlPlane.listening(served.tlsUrl ?? served.url);
     return {
       url: served.url,

@@ -29,6 +29,7 @@ await runMain(async () => {
     host: config.ROOMCAST_HOST,
     port: config.ROOMCAST_PORT,
     tls,
+    metricsToken: config.ROOMCAST_METRICS_TOKEN,
     units: [{ name: 'control-plane', routes: cp.routes, checks: cp.checks, openapi: cp.openapi, start: () => cp.start(), stop: () => cp.stop() }],
   });
   cp.listening(served.tlsUrl ?? served.url);

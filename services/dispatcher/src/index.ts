@@ -8,13 +8,14 @@ import { coalescer } from './coalescer.ts';
 import { guardedAgent } from './connect-guard.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { httpSender } from './http-sender.ts';
-import { DispatcherMetrics } from './metrics.ts';
+import { DispatcherMetrics, endpointFingerprint } from './metrics.ts';
 import { DeliveryRecorder } from './recorder.ts';
 import { CircuitBreakers, decideRetry, Pacer } from './policy.ts';
 import { DeliveryRunner } from './runner.ts';
 import type { WorkerLimits } from './worker.ts';
 
 export { Dispatcher } from './dispatcher.ts';
+export { endpointFingerprint } from './metrics.ts';
 export { signOne, signatureHeader, verifySignature } from './signature.ts';
 
 export interface DispatcherUnitOptions {
@@ -42,8 +43,11 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
   });
   const STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
   const circuits = new CircuitBreakers((origin, from, to) => {
-    metrics.circuit.set({ endpoint: origin }, STATE[to]);
-    (to === 'open' ? logger.warn : logger.info).call(logger, 'push endpoint circuit changed', { endpoint: origin, from, to });
+    // Metrics name the endpoint by a fingerprint, not its origin: scrapes are read by more people
+    // than the subscribers' addresses concern. The log line (operators only) maps one to the other.
+    const endpoint = endpointFingerprint(origin);
+    metrics.circuit.set({ endpoint }, STATE[to]);
+    (to === 'open' ? logger.warn : logger.info).call(logger, 'push endpoint circuit changed', { endpoint, origin, from, to });
   });
   const pacers = new Map<string, Pacer>();
   const recorder = new DeliveryRecorder({ kafka: runtime.kafka, names: runtime.names, partitions: o.partitions ?? 3, retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000 });

@@ -1,4 +1,5 @@
 /** Dispatcher metrics on the registry the composition root passes in. */
+import { createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class DispatcherMetrics {
@@ -73,7 +74,7 @@ export class DispatcherMetrics {
     });
     this.circuit = new Gauge({
       name: 'roomcast_delivery_circuit_state',
-      help: 'Circuit breaker per endpoint origin: 0 closed, 1 half-open, 2 open',
+      help: 'Circuit breaker per endpoint origin, labelled by its fingerprint (ep_ + 16 hex of SHA-256 of the origin; the dispatcher log maps it to the origin): 0 closed, 1 half-open, 2 open',
       labelNames: ['endpoint'],
       registers: [registry],
     });
@@ -88,4 +89,9 @@ export class DispatcherMetrics {
       registers: [registry],
     });
   }
+}
+
+/** The label naming a push endpoint origin in metrics: a fingerprint, so scrapes do not list subscribers' addresses. */
+export function endpointFingerprint(origin: string): string {
+  return `ep_${createHash('sha256').update(origin).digest('hex').slice(0, 16)}`;
 }
