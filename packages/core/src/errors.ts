@@ -52,6 +52,7 @@ export const ERROR_CATALOG = {
   'member.not_found': { status: 404, title: 'Member not found' },
   'member.already_exists': { status: 409, title: 'Member already exists' },
   'member.invalid_state': { status: 409, title: 'Member is not in a state that allows this' },
+  'member.apply_limited': { status: 429, title: 'Too many member applications; retry after Retry-After', retryable: true },
   'application.not_found': { status: 404, title: 'Application not found' },
   'application.already_exists': { status: 409, title: 'Application already exists' },
   'application.invalid_state': { status: 409, title: 'Application is not in a state that allows this' },

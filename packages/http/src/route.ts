@@ -66,6 +66,11 @@ export interface RouteSpec<B = unknown, Q = Record<string, unknown>> {
   audit?: string;
   /** Request body limit in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * Runs before the body is read and before auditing (a throttle): what it refuses is neither
+   * parsed nor written to the audit log, so a flood of refused requests costs no storage.
+   */
+  admit?: (c: Context) => Promise<void>;
   handler: (c: Context, input: RouteInput<B, Q>) => Response | Promise<Response>;
 }
 
@@ -175,6 +180,13 @@ export class ApiRouter {
       const queryCheck = s.query ? ajvQuery.compile(s.query) : undefined;
       const handlers: MiddlewareHandler[] = [];
       if (s.auth !== 'none') handlers.push(authenticate(this.options.resolve, this.options.certificate ? { certificate: this.options.certificate } : {}));
+      const admit = s.admit;
+      if (admit) {
+        handlers.push(async (c, next) => {
+          await admit(c);
+          await next();
+        });
+      }
       const on = app.on.bind(app) as unknown as (method: string, path: string, ...h: MiddlewareHandler[]) => void;
       on(s.method.toUpperCase(), honoPath(s.path), ...handlers, async (c: Context) => {
         const run = async () => {

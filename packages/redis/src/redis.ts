@@ -40,6 +40,8 @@ export interface RedisKeys {
   pullQueue(subscriptionId: string): string;
   /** Channel: a pull subscription id, published when events became available (long-poll wake-up). */
   pullWake: string;
+  /** String with a TTL: anonymous member applications from one client network in the current window. */
+  applyWindow(network: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -48,6 +50,7 @@ export function redisKeys(prefix: string): RedisKeys {
     routingContract: `${prefix}:routing:contract`,
     routingChannel: `${prefix}:routing:changed`,
     apiKeyLastUsed: `${prefix}:api-keys:last-used`,
+    applyWindow: (network) => `${prefix}:apply:${createHash('sha256').update(network).digest('base64url').slice(0, 16)}`,
     rateBucket: (scope, id) => `${prefix}:rate:${scope}:${id}`,
     eventRecord: (roomId, publisher, eventId) => `${prefix}:eid:${createHash('sha256').update(`${roomId}\u0000${publisher}\u0000${eventId}`).digest('base64url').slice(0, 16)}`,
     eventCancelled: (roomId, publisher, eventId) => `${prefix}:event-cancelled:${roomId}:${publisher}:${eventId}`,
@@ -65,3 +68,14 @@ export async function probeRedis(redis: Redis): Promise<void> {
 }
 
 export { Redis };
+
+/**
+ * Counts one more hit in a fixed window: the key is created with the window's TTL on its first
+ * hit and disappears with it, so the state is one short-lived key per active client.
+ */
+export async function countInWindow(redis: Redis, key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
+  const replies = await redis.multi().set(key, '0', 'PX', windowMs, 'NX').incr(key).pttl(key).exec();
+  const count = Number(replies?.[1]?.[1] ?? 0);
+  const ttl = Number(replies?.[2]?.[1] ?? windowMs);
+  return { count, resetMs: ttl > 0 ? ttl : windowMs };
+}

@@ -150,6 +150,18 @@ export const controlPlaneConfigSpec = {
     },
     help: 'The URL clients reach this deployment at (https://roomcast.example.org, a path prefix allowed), written into GovStack configuration and event-type OpenAPI documents. Unset: the address the process listens on (the request Host header is never used).',
   },
+  ROOMCAST_APPLY_PER_HOUR: {
+    kind: 'int',
+    default: '10',
+    check: (v) => (v >= 1 && v <= 100_000 ? undefined : 'must be between 1 and 100000'),
+    help: 'Anonymous member applications (POST /api/admin/v1/members/apply) accepted per client network (IPv4 address, IPv6 /64) per hour; more answer 429 member.apply_limited.',
+  },
+  ROOMCAST_APPLY_MAX_PENDING: {
+    kind: 'int',
+    default: '200',
+    check: (v) => (v >= 1 && v <= 1_000_000 ? undefined : 'must be between 1 and 1000000'),
+    help: 'Anonymous member applications are refused (429 member.apply_limited) while this many members await a decision.',
+  },
   ROOMCAST_DEFAULT_PARTITIONS: {
     kind: 'int',
     default: '3',

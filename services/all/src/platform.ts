@@ -5,7 +5,7 @@
  * service can run alone from its own main.ts instead.
  */
 import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel } from '@roomcast/core';
-import { type ControlPlaneUnit, createControlPlane } from '@roomcast/control-plane';
+import { applyLimitsFromConfig, type ControlPlaneUnit, createControlPlane } from '@roomcast/control-plane';
 import { createDb, migrate } from '@roomcast/db';
 import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
 import { logConfigSpec, migrateLog } from '@roomcast/log';
@@ -88,6 +88,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
       devMode: config.ROOMCAST_DEV_MODE,
       publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
+      applyLimits: applyLimitsFromConfig(config),
       masterKeys,
     });
     // The control plane publishes the first contract before the data plane starts following it.

@@ -12,6 +12,7 @@ import { apiKeyRoutes } from './api-key-routes.ts';
 import type { ApiKeys } from './api-keys.ts';
 import { type Decision, Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
 import { applicationSchema, applicationView, memberPath, memberSchema, memberView, pageQuery, problem, statusQuery, withIssuedKey } from './identity-views.ts';
+import type { ApplyThrottle } from './apply-throttle.ts';
 import type { ControlPlane } from './service.ts';
 
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' };
@@ -51,7 +52,7 @@ const issuedOnce = 'The API key, shown this once; it authenticates once the memb
 
 type ListQuery = PageQuery & { memberId?: string };
 
-export function identityRoutes(router: ApiRouter, cp: ControlPlane, keys: ApiKeys): void {
+export function identityRoutes(router: ApiRouter, cp: ControlPlane, keys: ApiKeys, throttle: ApplyThrottle): void {
   const identity = new Identity({ db: cp.deps.db, routing: cp.deps.routing });
   const tags = ['identity'];
 
@@ -81,9 +82,14 @@ export function identityRoutes(router: ApiRouter, cp: ControlPlane, keys: ApiKey
     description: 'Returns the member-admin key once. It authenticates after approval; until then it answers 403 auth.not_approved. A rejected member may apply again.',
     tags,
     auth: 'none',
+    admit: (c) => throttle.admit(c),
     body: applyBody,
     audit: 'member.apply',
-    responses: { 201: { description: 'The PENDING member and its member-admin key', schema: withIssuedKey(memberSchema, issuedOnce) }, 409: problem('member.already_exists') },
+    responses: {
+      201: { description: 'The PENDING member and its member-admin key', schema: withIssuedKey(memberSchema, issuedOnce) },
+      409: problem('member.already_exists'),
+      429: problem('member.apply_limited: too many applications from this client network, or too many awaiting a decision; see Retry-After'),
+    },
     handler: async (c, { body }) => {
       setAuditTarget(c, memberPath(body), memberPath(body));
       const { member, issued } = await identity.applyMember(body, body.label);

@@ -9,6 +9,7 @@ import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
 import { type FeedbackReader, followFeedback } from '@roomcast/redis';
 import type { Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
+import { type ApplyLimits, ApplyThrottle, DEFAULT_APPLY_LIMITS } from './apply-throttle.ts';
 import { ApiKeys } from './api-keys.ts';
 import { auditSink } from './audit.ts';
 import { allowlistRoutes } from './allowlist-routes.ts';
@@ -29,6 +30,7 @@ import { subscriptionRoutes } from './subscription-routes.ts';
 import { Subscriptions } from './subscriptions.ts';
 
 export { ControlPlane } from './service.ts';
+export { applyLimitsFromConfig } from './apply-throttle.ts';
 export { buildContract } from './routing-publisher.ts';
 
 export interface ControlPlaneOptions {
@@ -39,6 +41,8 @@ export interface ControlPlaneOptions {
   retentionMs: number;
   defaultPartitions: number;
   devMode: boolean;
+  /** Throttle of anonymous member applications (ROOMCAST_APPLY_*). */
+  applyLimits?: ApplyLimits;
   /** ROOMCAST_PUBLIC_BASE_URL; unset: the listening address given to `listening()`. */
   publicBaseUrl?: string | undefined;
   /** Current master key first, then previous ones; absent or empty: classified event types are refused. */
@@ -92,7 +96,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   subscriptionRoutes(router, service);
   subscriptionAdminRoutes(router, service);
   allowlistRoutes(router, service);
-  identityRoutes(router, service, keys);
+  identityRoutes(router, service, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
   return {
     service,
     routes: [router.hono()],

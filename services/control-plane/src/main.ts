@@ -2,7 +2,7 @@
 import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
 import { createDb, migrate } from '@roomcast/db';
 import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, masterKeysOf, runMain, runtimeSettings, serveUnits, stopOnSignals, tlsListener } from '@roomcast/runtime';
-import { createControlPlane } from './index.ts';
+import { applyLimitsFromConfig, createControlPlane } from './index.ts';
 
 await runMain(async () => {
   const config = loadConfig({ ...commonConfigSpec, ...controlPlaneConfigSpec }, process.env);
@@ -21,6 +21,7 @@ await runMain(async () => {
     defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
     devMode: config.ROOMCAST_DEV_MODE,
     publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
+    applyLimits: applyLimitsFromConfig(config),
     masterKeys: masterKeysOf(config),
   });
   const served = await serveUnits({
