@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@roomcast/core';
-import { kafkaNames } from '@roomcast/kafka';
+import { kafkaNames, urgentTopicOf } from '@roomcast/kafka';
 import { archiveDay, generateSigningKey, logConfigSpec, LogStore, logSigner, parseKeyList, restoreArchive, verifyLog } from '@roomcast/log';
 import { commonConfigSpec, runMain } from '@roomcast/runtime';
 
@@ -60,7 +60,9 @@ await runMain(async () => {
   if (values.room) {
     const [instance = '', memberClass = '', memberCode = '', room = ''] = values.room.split('/');
     const names = kafkaNames(config.ROOMCAST_NAME_PREFIX);
-    topics = [names.roomTopic({ instance, memberClass, memberCode, room }), names.urgentTopic({ instance, memberClass, memberCode, room })];
+    const address = { instance, memberClass, memberCode, room };
+    // A room has one of the two names (decision 0024): the log holds rows under whichever it has.
+    topics = [names.roomTopic(address), names.urgentTopic(address), names.legacyRoomTopic(address), urgentTopicOf(names.legacyRoomTopic(address))];
   }
   const from = values.from ? new Date(values.from) : undefined;
   if (from && Number.isNaN(from.getTime())) throw Object.assign(new Error('--from must be an ISO-8601 time'), { name: 'ConfigError' });

@@ -251,7 +251,8 @@ describe('deleting an event type', () => {
   });
 
   it('recovers from a crash between registration and insert: the orphan subject is replaced', async () => {
-    const subject = t.platform.controlPlane.service.subjectOf({ instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' }, 'orphan');
+    const service = t.platform.controlPlane.service;
+    const subject = service.subjectOf(await service.findRoom({ instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' }), 'orphan');
     await t.platform.runtime.registry.registerJsonSchema(subject, { $schema: DRAFT7, type: 'object', properties: { a: { type: 'string' } } });
     const res = await call('POST', types, { eventType: 'orphan', schema: { $schema: DRAFT7, type: 'object', properties: { a: { type: 'integer' } } } }, asOwner());
     expect([res.status, res.body.schema.properties.a.type]).toEqual([200, 'integer']);

@@ -244,3 +244,32 @@ describe('changing and deleting rooms', () => {
     );
   });
 });
+
+describe('topic names', () => {
+  it('gives rooms whose addresses Kafka would confuse ( . and _ ) topics of their own', async () => {
+    const seca = await createMember(t, 'SECA');
+    const secaB = await createMember(t, 'SECA_B');
+    const first = await approvedRoom(t, seca, 'B_C');
+    // With segments joined by '.', this topic collided with the first in Kafka, and approval answered 503 for ever.
+    const second = await approvedRoom(t, secaB, 'C');
+    const routes = await t.platform.routing.waitFor(Math.max(first.generation, second.generation));
+    const topics = [routes.room(address(seca, 'B_C'))?.topic, routes.room(address(secaB, 'C'))?.topic];
+    expect(topics).toEqual([names().roomTopic(address(seca, 'B_C')), names().roomTopic(address(secaB, 'C'))]);
+    for (const topic of topics) expect(await topicFacts(topic ?? '')).toMatchObject({ partitions: 2 });
+  });
+
+  it('keeps a room from before injective naming on its legacy topic', async () => {
+    const created = await call('POST', '/api/admin/v1/rooms', body(moh, 'old_style'), { key: moh.admin.key });
+    expect(created.status).toBe(201);
+    // What a room created before the migration looks like: no stored topic.
+    await t.platform.controlPlane.service.deps.db.room.update({ where: { id: created.body.id }, data: { topic: null } });
+    const approved = await call('POST', `/api/admin/v1/rooms/${created.body.id}/approve`, undefined, { key: t.adminKey });
+    expect(approved.status).toBe(200);
+    const legacy = names().legacyRoomTopic(address(moh, 'old_style'));
+    expect(legacy).toBe(`${t.prefix}.room.DEV.GOV.MOH.old_style`);
+    expect(await topicFacts(legacy)).toMatchObject({ partitions: 2 });
+    expect(await topicFacts(`${legacy}.urgent`)).toMatchObject({ partitions: 2 });
+    const routes = await t.platform.routing.waitFor(approved.body.generation);
+    expect(routes.room(address(moh, 'old_style'))).toMatchObject({ topic: legacy, urgentTopic: `${legacy}.urgent` });
+  });
+});

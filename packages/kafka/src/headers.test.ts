@@ -31,10 +31,40 @@ describe('kafka names', () => {
   const names = kafkaNames('rc');
   const room = { instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' };
   it('derives every name from one prefix', () => {
-    expect(names.roomTopic(room)).toBe('rc.room.DEV.GOV.MOH.births');
-    expect(names.urgentTopic(room)).toBe('rc.room.DEV.GOV.MOH.births.urgent');
+    expect(names.roomTopic(room)).toBe('rc.rooms.DEV.GOV.MOH.births');
+    expect(names.urgentTopic(room)).toBe('rc.rooms.DEV.GOV.MOH.births.urgent');
+    expect(names.legacyRoomTopic(room)).toBe('rc.room.DEV.GOV.MOH.births');
     expect(names.subscriptionGroup('sub_1')).toBe('rc.sub.sub_1');
     expect(kafkaNames('t42').deadLetterTopic()).toBe('t42.dead-letter');
+  });
+  it('names distinct rooms with topics distinct even where Kafka treats . and _ alike', () => {
+    const kafkaKey = (topic: string) => topic.replaceAll('.', '_');
+    const a = names.roomTopic({ instance: 'DEV', memberClass: 'GOV', memberCode: 'SECA', room: 'B_C' });
+    const b = names.roomTopic({ instance: 'DEV', memberClass: 'GOV', memberCode: 'SECA_B', room: 'C' });
+    expect(kafkaKey(names.legacyRoomTopic({ instance: 'DEV', memberClass: 'GOV', memberCode: 'SECA', room: 'B_C' }))).toBe(
+      kafkaKey(names.legacyRoomTopic({ instance: 'DEV', memberClass: 'GOV', memberCode: 'SECA_B', room: 'C' })),
+    );
+    expect([a, b]).toEqual(['rc.rooms.DEV.GOV.SECA.B-uC', 'rc.rooms.DEV.GOV.SECA-uB.C']);
+    expect(kafkaKey(a)).not.toBe(kafkaKey(b));
+    // Every combination of -, _ and letters over two segments: no two addresses share a name.
+    const parts = ['a', 'a-', 'a_', 'a-u', 'a--', 'a_u', 'a-_', 'a_-', 'a-u-', 'a_u_', 'u'];
+    const seen = new Map<string, string>();
+    for (const m of parts) {
+      for (const r of parts) {
+        const key = kafkaKey(names.roomTopic({ instance: 'I', memberClass: 'C', memberCode: m, room: r }));
+        expect(seen.get(key), `${m}/${r}`).toBeUndefined();
+        seen.set(key, `${m}/${r}`);
+      }
+    }
+  });
+  it('names a room whose name would be too long for Kafka by a digest', () => {
+    const long = { instance: 'DEV', memberClass: 'G'.repeat(63), memberCode: 'M_'.repeat(31), room: 'r_'.repeat(31) };
+    const topic = names.roomTopic(long);
+    expect(topic).toMatch(/^rc\.rooms\.h\.[0-9a-f]{40}$/);
+    expect(names.urgentTopic(long)).toBe(`${topic}.urgent`);
+    expect(names.roomTopic({ ...long, room: 'r-'.repeat(31) })).not.toBe(topic);
+    const short = names.roomTopic({ ...long, room: 'x' });
+    expect(short.length + '.urgent'.length).toBeLessThanOrEqual(249);
   });
   it('refuses prefixes that are not safe in topic names', () => {
     expect(() => kafkaNames('bad prefix')).toThrow(/invalid/);

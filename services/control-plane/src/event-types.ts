@@ -131,7 +131,7 @@ export async function createEventType(cp: ControlPlane, address: RoomAddress, na
   checkKeyAttribute(schema, ext.keyAttribute);
   // Classified payloads are encrypted under the room's data key: it exists before the type does.
   if (isClassified(ext.classification)) await ensureRoomDataKey(cp, room.id);
-  const subject = cp.subjectOf(address, name);
+  const subject = cp.subjectOf(room, name);
   const exists = () => new RoomcastError('event_type.already_exists', { detail: `Event type ${name} already exists in this room` });
   let created: EventTypeModel;
   try {
@@ -174,7 +174,7 @@ export async function createEventType(cp: ControlPlane, address: RoomAddress, na
 export async function changeEventType(cp: ControlPlane, address: RoomAddress, name: string, schema: Record<string, unknown>, ext: EventTypeExtensions) {
   const room = await cp.findRoom(address);
   if (isClassified(ext.classification)) await ensureRoomDataKey(cp, room.id);
-  const subject = cp.subjectOf(address, name);
+  const subject = cp.subjectOf(room, name);
   const updated = await cp.deps.db.$transaction(async (tx) => {
     await lockSubject(tx, subject);
     const current = await tx.eventType.findUnique({ where: { roomId_name: { roomId: room.id, name } } });
@@ -200,7 +200,7 @@ export async function changeEventType(cp: ControlPlane, address: RoomAddress, na
 
 export async function deleteEventType(cp: ControlPlane, address: RoomAddress, name: string): Promise<{ generation: number; contracts: number }> {
   const room = await cp.findRoom(address);
-  const subject = cp.subjectOf(address, name);
+  const subject = cp.subjectOf(room, name);
   const inUse = () => new RoomcastError('event_type.in_use', { detail: `Event type ${name} still has subscriptions; delete them first` });
   let contracts: number;
   try {

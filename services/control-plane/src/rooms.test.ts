@@ -7,6 +7,7 @@ const room = (over: Partial<RoomWithMember> = {}): RoomWithMember => ({
   id: 'room_1',
   memberId: 'mem_1',
   code: 'births',
+  topic: 'rc.rooms.DEV.GOV.MOH.births',
   status: 'PENDING',
   partitions: 3,
   retentionMs: null,

@@ -84,6 +84,7 @@ export async function createRoom(cp: ControlPlane, address: RoomAddress, input: 
         id: newId('room'),
         memberId: member.id,
         code: address.room,
+        topic: cp.deps.names.roomTopic(address),
         partitions: input.partitions ?? cp.deps.defaultPartitions,
         retentionMs: input.retentionMs === undefined ? null : BigInt(input.retentionMs),
         autoApprove: input.autoApprove ?? false,
@@ -105,8 +106,7 @@ export async function visibleRoom(cp: ControlPlane, p: Principal, roomId: string
 }
 
 function topicsOf(cp: ControlPlane, room: RoomWithMember) {
-  const address = cp.addressOf(room);
-  return { topic: cp.deps.names.roomTopic(address), urgentTopic: cp.deps.names.urgentTopic(address) };
+  return cp.topicsOf(room);
 }
 
 async function ensureRoomTopics(cp: ControlPlane, room: RoomWithMember, retentionMs: number): Promise<void> {

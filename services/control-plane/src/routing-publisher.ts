@@ -6,7 +6,7 @@
  */
 import type { Logger, RoomAddress } from '@roomcast/core';
 import type { Prisma, PrismaClient } from '@roomcast/db';
-import type { KafkaNames } from '@roomcast/kafka';
+import { type KafkaNames, urgentTopicOf } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { publishContract, type RoutingContract } from '@roomcast/routing';
 import { contractDataKeys } from './data-keys.ts';
@@ -35,8 +35,9 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
     rooms: rooms.map((r) => ({
       id: r.id,
       address: address(r),
-      topic: names.roomTopic(address(r)),
-      urgentTopic: names.urgentTopic(address(r)),
+      // Rooms from before injective naming keep their legacy topic (decision 0024).
+      topic: r.topic ?? names.legacyRoomTopic(address(r)),
+      urgentTopic: urgentTopicOf(r.topic ?? names.legacyRoomTopic(address(r))),
       partitions: r.partitions,
       eventTypes: r.eventTypes.map((t) => ({
         name: t.name,

@@ -6,7 +6,7 @@
  */
 import { type Logger, type MasterKey, RoomcastError, type RoomAddress } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
-import type { Kafka, KafkaNames } from '@roomcast/kafka';
+import { type Kafka, type KafkaNames, urgentTopicOf } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
 import type { RoutingPublisher } from './routing-publisher.ts';
 
@@ -24,6 +24,13 @@ export interface ControlPlaneDeps {
   publicOrigin: () => string;
   /** Wrap room data keys: the current master key first, then previous ones (empty: encryption off). */
   masterKeys: MasterKey[];
+}
+
+/** What naming a room's topics needs: its address and its stored topic. */
+export interface RoomRef {
+  code: string;
+  topic: string | null;
+  member: { instance: string; memberClass: string; memberCode: string };
 }
 
 export class ControlPlane {
@@ -45,12 +52,19 @@ export class ControlPlane {
     return room;
   }
 
-  addressOf(room: { code: string; member: { instance: string; memberClass: string; memberCode: string } }): RoomAddress {
+  addressOf(room: Pick<RoomRef, 'code' | 'member'>): RoomAddress {
     return { instance: room.member.instance, memberClass: room.member.memberClass, memberCode: room.member.memberCode, room: room.code };
   }
 
-  subjectOf(address: RoomAddress, eventType: string): string {
-    return `${this.deps.names.roomTopic(address)}-${eventType}`;
+  /** The room's topics: the stored name, or the legacy one for rooms from before injective naming (decision 0024). */
+  topicsOf(room: RoomRef): { topic: string; urgentTopic: string } {
+    const topic = room.topic ?? this.deps.names.legacyRoomTopic(this.addressOf(room));
+    return { topic, urgentTopic: urgentTopicOf(topic) };
+  }
+
+  /** The registry subject of an event type: its room's topic, `-`, the type's name (type names start with a letter or digit, so the split is unambiguous). */
+  subjectOf(room: RoomRef, eventType: string): string {
+    return `${this.topicsOf(room).topic}-${eventType}`;
   }
 
   async findEventType(address: RoomAddress, name: string) {

@@ -193,13 +193,12 @@ export class Subscriptions {
 
   /** Positions the consumer group at the end of both lanes, then marks the subscription ACTIVE. */
   async #activate(sub: SubscriptionRow): Promise<SubscriptionRow> {
-    const address = this.#cp.addressOf(sub.room);
     const { kafka, names } = this.#cp.deps;
     const admin = kafka.admin();
     try {
       await admin.connect();
       const topics = await Promise.all(
-        [names.roomTopic(address), names.urgentTopic(address)].map(async (topic) => ({
+        Object.values(this.#cp.topicsOf(sub.room)).map(async (topic) => ({
           topic,
           partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
         })),
