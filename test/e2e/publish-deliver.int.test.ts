@@ -56,7 +56,7 @@ describe('publish → Kafka → push', () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
     const room = t.platform.routing.current().contract.rooms[0];
-    expect(room?.topic).toBe(`${t.prefix}.room.DEV.GOV.MOH.births`);
+    expect(room?.topic).toBe(`${t.prefix}.rooms.DEV.GOV.MOH.births`);
     const record = await readRecord(room?.topic ?? '', partition, sequence);
     expect(record.key?.toString()).toBe(DEMO.sampleEvent.motherId);
     const headers = decodeHeaders(record.headers);

@@ -19,10 +19,19 @@ export interface Logger {
 
 const REDACTED = new Set(['authorization', 'apikey', 'api_key', 'secret', 'password', 'payload', 'event', 'body', 'token', 'signingsecret']);
 
+/** An error as a log field: name, message, code, stack and its `cause` chain (a few levels deep). */
+function serialiseError(err: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  if ('code' in err) out.code = (err as { code: unknown }).code;
+  if (err.stack) out.stack = err.stack.split('\n').slice(0, 12).join('\n');
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause !== undefined && depth < 3) out.cause = cause instanceof Error ? serialiseError(cause, depth + 1) : String(cause).slice(0, 500);
+  if (err instanceof AggregateError && depth < 3) out.errors = err.errors.slice(0, 3).map((e: unknown) => (e instanceof Error ? serialiseError(e, depth + 1) : String(e).slice(0, 500)));
+  return out;
+}
+
 function serialise(value: unknown): unknown {
-  if (value instanceof Error) {
-    return { name: value.name, message: value.message, ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
-  }
+  if (value instanceof Error) return serialiseError(value, 0);
   return value;
 }
 

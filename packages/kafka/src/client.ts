@@ -153,3 +153,12 @@ export async function probeKafka(kafka: Kafka): Promise<void> {
 }
 
 export { Kafka };
+
+/**
+ * One quick look at the brokers (a start-up check): connects without kafkajs's long retry
+ * schedule, so an unreachable cluster is reported in seconds rather than after minutes.
+ */
+export async function probeBrokers(brokers: string[], timeoutMs: number): Promise<void> {
+  const kafka = new Kafka({ brokers, clientId: 'roomcast-preflight', logLevel: logLevel.NOTHING, connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } });
+  await probeKafka(kafka);
+}

@@ -79,3 +79,22 @@ export async function countInWindow(redis: Redis, key: string, windowMs: number)
   const ttl = Number(replies?.[2]?.[1] ?? windowMs);
   return { count, resetMs: ttl > 0 ? ttl : windowMs };
 }
+
+/** One PING on a connection of its own that does not retry (a start-up check). */
+export async function probeRedisUrl(url: string, timeoutMs: number): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null, enableOfflineQueue: false });
+  // The connection's own error (ECONNREFUSED, NOAUTH, a TLS failure) says more than the
+  // "Connection is closed" that connect() rejects with after it.
+  let last: Error | undefined;
+  redis.on('error', (err: Error) => {
+    last = err;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw last && last !== err ? new Error(last.message, { cause: err }) : err;
+  } finally {
+    redis.disconnect();
+  }
+}

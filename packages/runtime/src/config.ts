@@ -7,6 +7,9 @@ import { type ConfigOf, type ConfigSpec, type MasterKey, masterKey, masterKeyPro
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** PostgreSQL URLs only: another scheme (mysql://…) would fail later with a driver error. */
+export const postgresUrlCheck = (v: string): string | undefined => (/^postgres(ql)?:\/\//i.test(v) ? undefined : 'must be a postgresql:// URL');
+
 export const commonConfigSpec = {
   ROOMCAST_HOST: { kind: 'string', default: '127.0.0.1', help: 'Address the HTTP server listens on.' },
   ROOMCAST_PORT: { kind: 'int', default: '8080', check: portCheck, help: 'HTTP port (0 picks a free one).' },
@@ -27,7 +30,12 @@ export const commonConfigSpec = {
     default: 'http://127.0.0.1:18081/apis/ccompat/v7',
     help: 'Base URL of a Confluent-compatible schema registry, including any path prefix.',
   },
-  ROOMCAST_REDIS_URL: { kind: 'url', default: 'redis://127.0.0.1:16379', help: 'Redis URL (redis://[user:password@]host:port[/db]).' },
+  ROOMCAST_REDIS_URL: {
+    kind: 'url',
+    default: 'redis://127.0.0.1:16379',
+    check: (v) => (/^rediss?:\/\//i.test(v) ? undefined : 'must be a redis:// or rediss:// (TLS) URL'),
+    help: 'Redis URL: redis://[user:password@]host:port[/db] (an ACL user and its password), or rediss://… for TLS.',
+  },
   ROOMCAST_NAME_PREFIX: {
     kind: 'string',
     default: 'rc',
@@ -121,7 +129,8 @@ export const databaseConfigSpec = {
   ROOMCAST_DATABASE_URL: {
     kind: 'url',
     default: 'postgresql://roomcast:roomcast@127.0.0.1:15432/roomcast',
-    help: 'PostgreSQL URL of the control-plane database.',
+    check: postgresUrlCheck,
+    help: 'PostgreSQL URL of the control-plane database (postgresql://user:password@host:port/db; add ?sslmode=verify-full&sslrootcert=/path/ca.pem for TLS).',
   },
   ROOMCAST_DATABASE_SCHEMA: {
     kind: 'string',

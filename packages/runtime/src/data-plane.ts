@@ -6,6 +6,7 @@
 import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel, loadConfig } from '@roomcast/core';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
 import { commonConfigSpec } from './config.ts';
+import { preflight, runtimeProbes } from './preflight.ts';
 import { createRuntime, exportRoutingGeneration, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
 import { serveUnits, type Unit } from './serve.ts';
 import { tlsListener } from './tls.ts';
@@ -29,6 +30,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const config = loadConfig({ ...commonConfigSpec, ...spec }, env) as unknown as ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
     const tls = tlsListener(config);
     const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: name } });
+    await preflight(runtimeProbes(config));
     const runtime = createRuntime(runtimeSettings(config, `roomcast-${name}`), logger);
     const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
     runtime.onClose(() => routing.stop());

@@ -6,3 +6,4 @@ export * from './tls.ts';
 export * from './contract-auth.ts';
 export * from './data-keys.ts';
 export * from './workers.ts';
+export * from './preflight.ts';

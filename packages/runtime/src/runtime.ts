@@ -108,6 +108,11 @@ export async function runMain(fn: () => Promise<void>): Promise<void> {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
+    // A dependency that cannot be reached at start (preflight.ts): one line each, no stack.
+    if (err instanceof Error && err.name === 'DependencyError') {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(3);
+    }
     throw err;
   }
 }

@@ -14,7 +14,25 @@ import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, in
 import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from '@roomcast/pull';
 import type { Hono } from 'hono';
 import { followContract, type RoutingFollower } from '@roomcast/routing';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, dispatcherConfigSpec, dispatcherSettings, exportRoutingGeneration, ingressConfigSpec, masterKeysOf, pullConfigSpec, type Runtime, serveUnits, streamConfigSpec, tlsListener, type Unit } from '@roomcast/runtime';
+import {
+  commonConfigSpec,
+  controlPlaneConfigSpec,
+  createRuntime,
+  dispatcherConfigSpec,
+  dispatcherSettings,
+  exportRoutingGeneration,
+  ingressConfigSpec,
+  masterKeysOf,
+  postgresProbe,
+  preflight,
+  pullConfigSpec,
+  type Runtime,
+  runtimeProbes,
+  serveUnits,
+  streamConfigSpec,
+  tlsListener,
+  type Unit,
+} from '@roomcast/runtime';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -58,6 +76,8 @@ export interface Platform {
 
 export async function startPlatform(config: PlatformConfig, logger: Logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel })): Promise<Platform> {
   const tls = tlsListener(config);
+  // Every dependency answers before anything is migrated or started (one clear line each if not).
+  await preflight([postgresProbe('ROOMCAST_DATABASE_URL', config.ROOMCAST_DATABASE_URL), ...runtimeProbes(config)]);
   if (config.ROOMCAST_MIGRATE_ON_START) {
     const result = await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
     if (result.applied.length > 0) logger.info('database migrated', { applied: result.applied });

@@ -1,13 +1,27 @@
 /** Composition root of the control plane run on its own. */
 import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
 import { createDb, migrate } from '@roomcast/db';
-import { commonConfigSpec, controlPlaneConfigSpec, createRuntime, masterKeysOf, runMain, runtimeSettings, serveUnits, stopOnSignals, tlsListener } from '@roomcast/runtime';
+import {
+  commonConfigSpec,
+  controlPlaneConfigSpec,
+  createRuntime,
+  masterKeysOf,
+  postgresProbe,
+  preflight,
+  runMain,
+  runtimeProbes,
+  runtimeSettings,
+  serveUnits,
+  stopOnSignals,
+  tlsListener,
+} from '@roomcast/runtime';
 import { applyLimitsFromConfig, createControlPlane } from './index.ts';
 
 await runMain(async () => {
   const config = loadConfig({ ...commonConfigSpec, ...controlPlaneConfigSpec }, process.env);
   const tls = tlsListener(config);
   const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: 'control-plane' } });
+  await preflight([postgresProbe('ROOMCAST_DATABASE_URL', config.ROOMCAST_DATABASE_URL), ...runtimeProbes(config)]);
   await migrate({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
   const runtime = createRuntime(runtimeSettings(config, 'roomcast-control-plane'), logger);
   const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
