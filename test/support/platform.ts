@@ -14,6 +14,9 @@ export function uniquePrefix(tag: string): string {
   return `t_${tag}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.toLowerCase();
 }
 
+/** The routing-contract key of every test process (the platform and the services tests start on their own). */
+export const TEST_ROUTING_KEY = randomBytes(32).toString('base64');
+
 export function testConfig(prefix: string, overrides: Record<string, string> = {}) {
   const ep = infraEndpoints();
   return loadConfig(platformConfigSpec, {
@@ -29,6 +32,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
     ROOMCAST_DEFAULT_PARTITIONS: '2',
     ROOMCAST_BOOTSTRAP_ADMIN_KEY: `rck_test_admin_${randomBytes(24).toString('base64url')}`,
     ROOMCAST_MASTER_KEY: randomBytes(32).toString('base64'),
+    ROOMCAST_ROUTING_KEY: TEST_ROUTING_KEY,
     ROOMCAST_LOG_LEVEL: process.env.ROOMCAST_TEST_LOG_LEVEL ?? 'error',
     ...overrides,
   });

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TEST_ROUTING_KEY } from './platform.ts';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,7 +32,7 @@ export async function startService(name: string, env: Record<string, string>, ti
   const port = await freePort();
   const main = fileURLToPath(new URL(`../../services/${name}/src/main.ts`, import.meta.url));
   const child: ChildProcess = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? '', ROOMCAST_INGRESS_WORKERS: '1', ...env, ROOMCAST_HOST: '127.0.0.1', ROOMCAST_PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', ROOMCAST_INGRESS_WORKERS: '1', ROOMCAST_ROUTING_KEY: TEST_ROUTING_KEY, ...env, ROOMCAST_HOST: '127.0.0.1', ROOMCAST_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

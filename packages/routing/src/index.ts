@@ -1,2 +1,3 @@
 export * from './contract.ts';
 export * from './store.ts';
+export * from './signing.ts';

@@ -12,6 +12,7 @@
 import type { Logger } from '@roomcast/core';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { EMPTY_CONTRACT, indexContract, type RoutingContract, type RoutingIndex } from './contract.ts';
+import { type ContractKeys, ContractSignatureError } from './signing.ts';
 
 const PUBLISH_IF_NEWER = `
 local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -26,23 +27,43 @@ function generationKey(keys: RedisKeys): string {
   return `${keys.routingContract}:generation`;
 }
 
-/** Returns true when stored, false when an equal or newer generation was already there. */
-export async function publishContract(redis: Redis, keys: RedisKeys, contract: RoutingContract): Promise<boolean> {
+const REPLACE = `
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('PUBLISH', KEYS[3], ARGV[2])
+return 1`;
+
+/**
+ * Returns true when stored, false when an equal or newer generation was already there. A
+ * stored contract that does not verify (written to Redis by someone without the key, maybe
+ * with an inflated generation to block updates) is replaced whatever its generation.
+ */
+export async function publishContract(redis: Redis, keys: RedisKeys, signing: ContractKeys, contract: RoutingContract): Promise<boolean> {
   const stored = await redis.eval(
     PUBLISH_IF_NEWER,
     3,
     keys.routingContract,
     generationKey(keys),
     keys.routingChannel,
-    JSON.stringify(contract),
+    signing.sign(JSON.stringify(contract)),
     String(contract.generation),
   );
-  return stored === 1;
+  if (stored === 1) return true;
+  const raw = await redis.get(keys.routingContract);
+  try {
+    if (raw) signing.open(raw);
+    return false;
+  } catch (err) {
+    if (!(err instanceof ContractSignatureError)) throw err;
+    await redis.eval(REPLACE, 3, keys.routingContract, generationKey(keys), keys.routingChannel, signing.sign(JSON.stringify(contract)), String(contract.generation));
+    return true;
+  }
 }
 
-export async function loadContract(redis: Redis, keys: RedisKeys): Promise<RoutingContract> {
+/** The stored contract, its signature checked (throws `ContractSignatureError` when it does not verify). */
+export async function loadContract(redis: Redis, keys: RedisKeys, signing: ContractKeys): Promise<RoutingContract> {
   const raw = await redis.get(keys.routingContract);
-  return raw ? (JSON.parse(raw) as RoutingContract) : EMPTY_CONTRACT;
+  return raw ? (JSON.parse(signing.open(raw)) as RoutingContract) : EMPTY_CONTRACT;
 }
 
 export type ContractListener = (next: RoutingIndex, previous: RoutingIndex) => void;
@@ -58,23 +79,37 @@ export interface RoutingFollower {
 export interface FollowOptions {
   redis: Redis;
   keys: RedisKeys;
+  /** Verifies each contract read; one that does not verify is refused and the current one kept. */
+  signing: ContractKeys;
+  /** Counts refused contracts (metrics). */
+  onRefused?: (err: unknown) => void;
   logger: Logger;
   pollMs?: number;
 }
 
 export async function followContract(options: FollowOptions): Promise<RoutingFollower> {
-  const { redis, keys, logger } = options;
+  const { redis, keys, logger, signing } = options;
+  const refuse = (err: unknown) => {
+    logger.error('routing contract refused: its signature does not verify; keeping the current one', { error: err });
+    options.onRefused?.(err);
+  };
   // A subscriber connection may only run (P|S)SUBSCRIBE commands; ioredis's ready check (INFO)
   // would race with the subscription after a reconnect, so it is off for this connection.
   const sub = redis.duplicate({ enableReadyCheck: false });
-  let index = indexContract(await loadContract(redis, keys));
+  // A contract that does not verify at start is not used: the process routes nothing until the
+  // control plane publishes a signed one (it republishes at every start).
+  let index = indexContract(await loadContract(redis, keys, signing).catch((err: unknown) => {
+    if (!(err instanceof ContractSignatureError)) throw err;
+    refuse(err);
+    return EMPTY_CONTRACT;
+  }));
   const listeners = new Set<ContractListener>();
   let refreshing: Promise<void> | undefined;
 
   const refresh = (): Promise<void> => {
     refreshing ??= (async () => {
       try {
-        const next = await loadContract(redis, keys);
+        const next = await loadContract(redis, keys, signing);
         if (next.generation > index.contract.generation) {
           const previous = index;
           index = indexContract(next);
@@ -82,7 +117,8 @@ export async function followContract(options: FollowOptions): Promise<RoutingFol
           for (const l of listeners) l(index, previous);
         }
       } catch (err) {
-        logger.warn('routing contract refresh failed', { error: err });
+        if (err instanceof ContractSignatureError) refuse(err);
+        else logger.warn('routing contract refresh failed', { error: err });
       } finally {
         refreshing = undefined;
       }

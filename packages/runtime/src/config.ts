@@ -54,6 +54,18 @@ export const commonConfigSpec = {
     check: (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters'),
     help: 'Bearer token Prometheus must present to read /metrics (scrape config `authorization: {credentials_file: …}`). Unset: /metrics is open — keep it on a private network then. Generate one with `openssl rand -base64 32`.',
   },
+  ROOMCAST_ROUTING_KEY: {
+    kind: 'secret',
+    optional: true,
+    check: (v) => (Buffer.from(v, 'base64').length >= 32 ? undefined : 'must be at least 32 bytes, base64 (openssl rand -base64 32)'),
+    help: 'Key (base64, 32 bytes or more) of the HMAC that signs the routing contract in Redis; the same on the control plane and every data-plane process, so a write to Redis cannot grant access. Required outside development mode.',
+  },
+  ROOMCAST_PREVIOUS_ROUTING_KEYS: {
+    kind: 'secret',
+    optional: true,
+    check: (v) => (v.split(',').every((k) => k.trim() === '' || Buffer.from(k.trim(), 'base64').length >= 32) ? undefined : 'each key must be at least 32 bytes, base64'),
+    help: 'Routing-key rotation: earlier keys (comma-separated base64) still accepted when verifying, never used to sign. Roll the new ROOMCAST_ROUTING_KEY out to the data plane first (with the old one here), then to the control plane.',
+  },
   ROOMCAST_DEV_MODE: {
     kind: 'bool',
     default: 'false',

@@ -4,10 +4,10 @@
  * units the service builds, and stop everything on SIGINT/SIGTERM.
  */
 import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel, loadConfig } from '@roomcast/core';
-import { followContract, type RoutingFollower } from '@roomcast/routing';
+import type { RoutingFollower } from '@roomcast/routing';
 import { commonConfigSpec } from './config.ts';
 import { preflight, runtimeProbes } from './preflight.ts';
-import { createRuntime, exportRoutingGeneration, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
+import { createRuntime, exportRoutingGeneration, followRouting, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
 import { serveUnits, type Unit } from './serve.ts';
 import { tlsListener } from './tls.ts';
 import { clusterMetricsText, isClusterWorker } from './workers.ts';
@@ -32,7 +32,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: name } });
     await preflight(runtimeProbes(config));
     const runtime = createRuntime(runtimeSettings(config, `roomcast-${name}`), logger);
-    const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
+    const routing = await followRouting(runtime, logger);
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
     const units = await build({ config, runtime, routing, logger });

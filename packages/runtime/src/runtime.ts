@@ -7,7 +7,8 @@ import type { Logger } from '@roomcast/core';
 import { createKafka, type Kafka, type KafkaNames, kafkaNames, probeKafka } from '@roomcast/kafka';
 import { createRedis, type KeyUsage, keyUsage, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
 import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type ContractKeys, contractKeys, DEVELOPMENT_ROUTING_KEY, followContract, type RoutingFollower } from '@roomcast/routing';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { STOP_MESSAGE } from './workers.ts';
 
 export interface RuntimeSettings {
@@ -16,6 +17,8 @@ export interface RuntimeSettings {
   redisUrl: string;
   namePrefix: string;
   clientId: string;
+  /** Signs (the first) and verifies (all) the routing contract. */
+  routingKeys: Buffer[];
 }
 
 export interface Runtime {
@@ -28,6 +31,8 @@ export interface Runtime {
   /** Records API-key use (throttled) for the control plane's key lists. */
   keyUsage: KeyUsage;
   metrics: Registry;
+  /** The routing contract's signing keys (packages/routing/src/signing.ts). */
+  contractKeys: ContractKeys;
   checks: Record<string, () => Promise<void>>;
   onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
@@ -52,6 +57,7 @@ export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtim
     keys,
     keyUsage: keyUsage(redis, keys, { onError: (err) => logger.warn('API key use not recorded', { error: err }) }),
     metrics,
+    contractKeys: contractKeys(settings.routingKeys[0] ?? DEVELOPMENT_ROUTING_KEY, settings.routingKeys.slice(1)),
     checks: {
       kafka: () => probeKafka(kafka),
       registry: () => registry.probe(),
@@ -119,7 +125,15 @@ export async function runMain(fn: () => Promise<void>): Promise<void> {
 
 /** Settings for createRuntime from the common config. */
 export function runtimeSettings(
-  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REGISTRY_URL: string; ROOMCAST_REDIS_URL: string; ROOMCAST_NAME_PREFIX: string },
+  config: {
+    ROOMCAST_KAFKA_BROKERS: string[];
+    ROOMCAST_REGISTRY_URL: string;
+    ROOMCAST_REDIS_URL: string;
+    ROOMCAST_NAME_PREFIX: string;
+    ROOMCAST_DEV_MODE: boolean;
+    ROOMCAST_ROUTING_KEY?: string | undefined;
+    ROOMCAST_PREVIOUS_ROUTING_KEYS?: string | undefined;
+  },
   clientId: string,
 ): RuntimeSettings {
   return {
@@ -128,7 +142,37 @@ export function runtimeSettings(
     redisUrl: config.ROOMCAST_REDIS_URL,
     namePrefix: config.ROOMCAST_NAME_PREFIX,
     clientId,
+    routingKeys: routingKeysOf(config),
   };
+}
+
+/**
+ * The routing contract's keys: ROOMCAST_ROUTING_KEY, then the previous ones. Without a key,
+ * development mode signs with a well-known key (which protects nothing) and production refuses
+ * to start: an unsigned contract would let a write to Redis grant access.
+ */
+export function routingKeysOf(config: { ROOMCAST_DEV_MODE: boolean; ROOMCAST_ROUTING_KEY?: string | undefined; ROOMCAST_PREVIOUS_ROUTING_KEYS?: string | undefined }): Buffer[] {
+  const previous = (config.ROOMCAST_PREVIOUS_ROUTING_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k) => Buffer.from(k, 'base64'));
+  if (config.ROOMCAST_ROUTING_KEY) return [Buffer.from(config.ROOMCAST_ROUTING_KEY, 'base64'), ...previous];
+  if (config.ROOMCAST_DEV_MODE) return [DEVELOPMENT_ROUTING_KEY, ...previous];
+  throw Object.assign(
+    new Error('ROOMCAST_ROUTING_KEY is required outside development mode: the same 32-byte base64 key on the control plane and every data-plane process signs the routing contract (openssl rand -base64 32)'),
+    { name: 'ConfigError' },
+  );
+}
+
+/** Follows the signed routing contract, counting refused (unverifiable) contracts in the metrics. */
+export function followRouting(runtime: Runtime, logger: Logger): Promise<RoutingFollower> {
+  const refused = new Counter({
+    name: 'roomcast_routing_contract_refused_total',
+    help: 'Routing contracts read from Redis whose signature did not verify (kept out; the process routes with the previous one)',
+    registers: [runtime.metrics],
+  });
+  return followContract({ redis: runtime.redis, keys: runtime.keys, logger, signing: runtime.contractKeys, onRefused: () => refused.inc() });
 }
 
 /** Exports the routing-contract generation a process holds, so operators see stragglers. */

@@ -13,7 +13,7 @@ import { createLogApi, createLogSink, type LogParts, type LogSink, logParts } fr
 import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
 import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from '@roomcast/pull';
 import type { Hono } from 'hono';
-import { followContract, type RoutingFollower } from '@roomcast/routing';
+import type { RoutingFollower } from '@roomcast/routing';
 import {
   commonConfigSpec,
   controlPlaneConfigSpec,
@@ -28,6 +28,8 @@ import {
   pullConfigSpec,
   type Runtime,
   runtimeProbes,
+  runtimeSettings,
+  followRouting,
   serveUnits,
   streamConfigSpec,
   tlsListener,
@@ -84,16 +86,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     const logResult = await migrateLog(config.ROOMCAST_LOG_MIGRATE_URL ?? config.ROOMCAST_DATABASE_URL, config.ROOMCAST_LOG_SCHEMA);
     if (logResult.applied.length > 0) logger.info('message log migrated', { applied: logResult.applied });
   }
-  const runtime = createRuntime(
-    {
-      kafkaBrokers: config.ROOMCAST_KAFKA_BROKERS,
-      registryUrl: config.ROOMCAST_REGISTRY_URL,
-      redisUrl: config.ROOMCAST_REDIS_URL,
-      namePrefix: config.ROOMCAST_NAME_PREFIX,
-      clientId: 'roomcast',
-    },
-    logger,
-  );
+  const runtime = createRuntime(runtimeSettings(config, 'roomcast'), logger);
   try {
     const masterKeys = masterKeysOf(config);
     const log = logParts(runtime, config, config.ROOMCAST_DEV_MODE);
@@ -113,7 +106,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
     });
     // The control plane publishes the first contract before the data plane starts following it.
     await controlPlane.start();
-    const routing = await followContract({ redis: runtime.redis, keys: runtime.keys, logger });
+    const routing = await followRouting(runtime, logger);
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
     const ingress = createIngress({

@@ -63,7 +63,7 @@ export interface ControlPlaneUnit {
 
 export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   const { runtime, db } = o;
-  const routing = routingPublisher(db, runtime.names, runtime.redis, runtime.keys, o.logger);
+  const routing = routingPublisher(db, runtime.names, runtime.redis, runtime.keys, runtime.contractKeys, o.logger);
   let listeningAt = 'http://127.0.0.1';
   const service = new ControlPlane({
     publicOrigin: () => o.publicBaseUrl ?? listeningAt,

@@ -8,7 +8,7 @@ import type { Logger, RoomAddress } from '@roomcast/core';
 import type { Prisma, PrismaClient } from '@roomcast/db';
 import { type KafkaNames, urgentTopicOf } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
-import { publishContract, type RoutingContract } from '@roomcast/routing';
+import { type ContractKeys, publishContract, type RoutingContract } from '@roomcast/routing';
 import { contractDataKeys } from './data-keys.ts';
 import { contractSecrets } from './subscription-model.ts';
 import { contractIdentities } from './api-keys.ts';
@@ -77,7 +77,7 @@ export interface RoutingPublisher {
   republish(reason: string): Promise<number>;
 }
 
-export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Redis, keys: RedisKeys, logger: Logger): RoutingPublisher {
+export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Redis, keys: RedisKeys, signing: ContractKeys, logger: Logger): RoutingPublisher {
   return {
     async republish(reason) {
       return db.$transaction(
@@ -85,7 +85,7 @@ export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Red
           await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_ID})`;
           const { id: generation } = await tx.routingGeneration.create({ data: { reason } });
           const contract = await buildContract(tx, names, generation);
-          await publishContract(redis, keys, contract);
+          await publishContract(redis, keys, signing, contract);
           logger.info('routing contract published', { generation, reason, rooms: contract.rooms.length, subscriptions: contract.subscriptions.length });
           return generation;
         },
