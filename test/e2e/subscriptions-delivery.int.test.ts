@@ -184,10 +184,14 @@ describe('secret rotation', () => {
     const fresh = String(rotated.body.signingSecret);
     const overlapEnds = Date.parse(String(rotated.body.previousSecretExpiresAt));
     await newest();
-    expect(t.platform.routing.current().contract.subscriptions.find((s) => s.id === taxBirth)?.signingSecrets).toEqual([
-      { secret: fresh, notAfter: null },
-      { secret: taxSecret, notAfter: rotated.body.previousSecretExpiresAt },
-    ]);
+    // Both are carried sealed under the master key, never in clear: in the contract (Redis) and in PostgreSQL.
+    const carried = t.platform.routing.current().contract.subscriptions.find((s) => s.id === taxBirth)?.signingSecrets ?? [];
+    expect(carried.map((c) => c.notAfter)).toEqual([null, rotated.body.previousSecretExpiresAt]);
+    const box = t.platform.controlPlane.service.secrets;
+    expect(carried.map((c) => box.open(taxBirth, c.secret))).toEqual([fresh, taxSecret]);
+    const raw = `${await t.platform.runtime.redis.get(t.platform.runtime.keys.routingContract)}${JSON.stringify(await t.platform.controlPlane.service.deps.db.subscription.findUnique({ where: { id: taxBirth } }))}`;
+    for (const secret of [fresh, taxSecret]) expect(raw).not.toContain(secret.replace(/^whsec_/, ''));
+    for (const c of carried) expect(c.secret).toMatch(/^enc1:/);
 
     const during = await birth('mother-rotate');
     await delivered(sink, during);

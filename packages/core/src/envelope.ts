@@ -139,3 +139,50 @@ export function rewrapDataKey(masters: ReadonlyMap<string, MasterKey>, to: Maste
     plain.fill(0);
   }
 }
+
+const SECRET_PREFIX = 'enc1:';
+const secretAad = (subject: string, masterKeyId: string) => Buffer.from(`rc-secret/1\u0000${subject}\u0000${masterKeyId}`, 'utf8');
+
+/**
+ * Secrets stored at rest (subscription signing secrets, in PostgreSQL and in the routing
+ * contract in Redis) sealed under the current master key and bound to their subject (the
+ * subscription id): `enc1:<master key id>:<base64url envelope>`. Without a master key they are
+ * kept as they are; a value without the prefix (stored before) opens as itself.
+ */
+export class SecretBox {
+  readonly #masters: Map<string, MasterKey>;
+  readonly #current: MasterKey | undefined;
+  readonly #opened = new Map<string, string>();
+
+  constructor(masters: readonly MasterKey[]) {
+    this.#masters = new Map(masters.map((m) => [m.id, m]));
+    this.#current = masters[0];
+  }
+
+  /** Whether `stored` is sealed under the current master key (else `seal(open(…))` would change it). */
+  current(stored: string): boolean {
+    return this.#current === undefined ? !stored.startsWith(SECRET_PREFIX) : stored.startsWith(`${SECRET_PREFIX}${this.#current.id}:`);
+  }
+
+  seal(subject: string, secret: string): string {
+    const m = this.#current;
+    if (!m) return secret;
+    return `${SECRET_PREFIX}${m.id}:${seal(m.key, secretAad(subject, m.id), Buffer.from(secret, 'utf8')).toString('base64url')}`;
+  }
+
+  open(subject: string, stored: string): string {
+    if (!stored.startsWith(SECRET_PREFIX)) return stored;
+    const cached = this.#opened.get(`${subject}\u0000${stored}`);
+    if (cached !== undefined) return cached;
+    const rest = stored.slice(SECRET_PREFIX.length);
+    const colon = rest.indexOf(':');
+    const id = rest.slice(0, colon);
+    const master = this.#masters.get(id);
+    if (colon < 0 || !master) throw new EnvelopeError(`a stored secret is sealed under master key ${id}, which is not configured`);
+    const plain = open(master.key, secretAad(subject, id), Buffer.from(rest.slice(colon + 1), 'base64url')).toString('utf8');
+    // One entry per live secret; the bound only matters if secrets churn for a long time.
+    if (this.#opened.size >= 10_000) this.#opened.clear();
+    this.#opened.set(`${subject}\u0000${stored}`, plain);
+    return plain;
+  }
+}

@@ -108,6 +108,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     },
     async start() {
       await rewrapDataKeys(service);
+      await sealSigningSecrets(service);
       if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);
       else await routing.republish('control plane started');
       feedback = followDataPlaneFeedback(service, runtime, db, o.logger);
@@ -143,4 +144,24 @@ function followDataPlaneFeedback(service: ControlPlane, runtime: Runtime, db: Pr
     },
     (err) => logger.warn('data-plane feedback not applied; retrying', { error: err }),
   );
+}
+
+/**
+ * Seals signing secrets stored in clear (rows from before) or under a previous master key with
+ * the current one, at start; the routing contract published next carries only sealed values.
+ */
+async function sealSigningSecrets(cp: ControlPlane): Promise<void> {
+  const rows = await cp.deps.db.subscription.findMany({ select: { id: true, signingSecret: true, previousSigningSecret: true } });
+  let sealed = 0;
+  for (const r of rows) {
+    const stale = (v: string | null) => v !== null && !cp.secrets.current(v);
+    if (!stale(r.signingSecret) && !stale(r.previousSigningSecret)) continue;
+    const reseal = (v: string) => cp.secrets.seal(r.id, cp.secrets.open(r.id, v));
+    await cp.deps.db.subscription.update({
+      where: { id: r.id },
+      data: { signingSecret: reseal(r.signingSecret), previousSigningSecret: r.previousSigningSecret === null ? null : reseal(r.previousSigningSecret) },
+    });
+    sealed++;
+  }
+  if (sealed > 0) cp.deps.logger.info('signing secrets sealed under the current master key', { subscriptions: sealed });
 }

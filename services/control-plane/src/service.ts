@@ -4,7 +4,7 @@
  * event-types.ts, publishers.ts, subscriptions.ts, config-state.ts); every committed change
  * that affects routing republishes the routing contract.
  */
-import { type Logger, type MasterKey, RoomcastError, type RoomAddress } from '@roomcast/core';
+import { type Logger, type MasterKey, RoomcastError, type RoomAddress, SecretBox } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import { type Kafka, type KafkaNames, urgentTopicOf } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
@@ -35,8 +35,11 @@ export interface RoomRef {
 
 export class ControlPlane {
   readonly deps: ControlPlaneDeps;
+  /** Seals subscription signing secrets at rest under the master key (decision 0008). */
+  readonly secrets: SecretBox;
   constructor(deps: ControlPlaneDeps) {
     this.deps = deps;
+    this.secrets = new SecretBox(deps.masterKeys);
   }
 
   async findMember(instance: string, memberClass: string, memberCode: string) {

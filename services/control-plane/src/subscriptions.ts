@@ -98,10 +98,11 @@ export class Subscriptions {
     await this.#checkSettings(settings, true);
 
     const signingSecret = newSigningSecret();
+    const id = newId('sub');
     let created: SubscriptionRow;
     try {
       created = await this.#db.subscription.create({
-        data: { id: newId('sub'), roomId: room.id, eventTypeId: type.id, applicationId: application.id, signingSecret, ...settings },
+        data: { id, roomId: room.id, eventTypeId: type.id, applicationId: application.id, signingSecret: this.#cp.secrets.seal(id, signingSecret), ...settings },
         include: withRelations,
       });
     } catch (err) {
@@ -143,10 +144,11 @@ export class Subscriptions {
 
   /** A new signing secret, returned once; the old one keeps signing for `overlapSeconds`. */
   async rotate(sub: SubscriptionRow, overlapSeconds: number, now: Date = new Date()) {
-    const next = rotateSecret(sub, newSigningSecret(), overlapSeconds, now);
+    const fresh = newSigningSecret();
+    const next = rotateSecret(sub, this.#cp.secrets.seal(sub.id, fresh), overlapSeconds, now);
     const updated = await this.#db.subscription.update({ where: { id: sub.id }, data: next, include: withRelations });
     const generation = await this.#cp.deps.routing.republish(`subscription ${sub.id} secret rotated`);
-    return { subscription: updated, signingSecret: next.signingSecret, generation };
+    return { subscription: updated, signingSecret: fresh, generation };
   }
 
   /** PENDING or DISABLED → ACTIVE, starting after the events published so far; ACTIVE stays as is. */

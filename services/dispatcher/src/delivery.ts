@@ -24,7 +24,7 @@ export interface DeliveryRequest {
   headers: Record<string, string>;
 }
 
-export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, rec: DeliveryRecord, nowMs: number): DeliveryRequest {
+export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, rec: DeliveryRecord, nowMs: number, openSecret: (stored: string) => string = (s) => s): DeliveryRequest {
   const publisher = parseClientId(rec.headers.publisher);
   // The payload is spliced in as text: it was validated JSON when published, and re-encoding
   // it per delivery would cost a parse and a stringify for nothing.
@@ -53,7 +53,7 @@ export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, re
       'webhook-id': rec.headers.id,
       'webhook-timestamp': String(timestamp),
       // Every secret valid now signs: during a rotation's overlap both, after it only the new one.
-      'webhook-signature': signatureHeader(activeSecrets(sub.signingSecrets, nowMs), rec.headers.id, timestamp, body),
+      'webhook-signature': signatureHeader(activeSecrets(sub.signingSecrets, nowMs).map(openSecret), rec.headers.id, timestamp, body),
       'ce-specversion': '1.0',
       'ce-id': rec.headers.id,
       'ce-source': `/r1/${room.address.instance}/${room.address.memberClass}/${room.address.memberCode}/${room.address.room}`,

@@ -1,5 +1,5 @@
 /** The dispatcher as a mountable unit: wires the delivery runner to Kafka, Redis and HTTP. */
-import { type Logger, type MasterKey, openEventPayload } from '@roomcast/core';
+import { type Logger, type MasterKey, openEventPayload, SecretBox } from '@roomcast/core';
 import { type CancellationWatcher, cancellationWatcher, type DeliveryStatusWrite, deliveryStatusStore, feedbackWriter } from '@roomcast/redis';
 import { decodeWire } from '@roomcast/registry';
 import type { RoutingFollower } from '@roomcast/routing';
@@ -50,6 +50,7 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
     (to === 'open' ? logger.warn : logger.info).call(logger, 'push endpoint circuit changed', { endpoint, origin, from, to });
   });
   const pacers = new Map<string, Pacer>();
+  const secrets = new SecretBox(o.masterKeys ?? []);
   const recorder = new DeliveryRecorder({ kafka: runtime.kafka, names: runtime.names, partitions: o.partitions ?? 3, retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000 });
   const dataKeys = followDataKeys(o.routing, o.masterKeys ?? [], logger);
   // Created at start: a dispatcher that is never started opens no connection.
@@ -67,6 +68,7 @@ export function createDispatcher(o: DispatcherUnitOptions): Dispatcher {
       return d.kind === 'retry' ? { kind: 'retry', at: d.at } : d;
     },
     circuitWait: (url, nowMs) => circuits.wait(url, nowMs),
+    openSecret: (id, stored) => secrets.open(id, stored),
     circuitRecord: (url, ok, nowMs) => circuits.record(url, ok, nowMs),
     rateWait(sub, nowMs) {
       if (sub.rateLimitPerSec === null) return 0;

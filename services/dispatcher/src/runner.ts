@@ -77,6 +77,8 @@ export interface RunnerDeps {
   nextAttempt(sub: SubscriptionRoute, job: DeliveryJob, nowMs: number, retryAfter: string | null): { kind: 'retry'; at: number } | { kind: 'give-up'; reason: string };
   /** 0 when the endpoint's circuit lets a request through now, else when to ask again. */
   circuitWait(url: string, nowMs: number): number;
+  /** Opens a signing secret as stored in the contract (sealed under the master key, decision 0008). */
+  openSecret(subscriptionId: string, stored: string): string;
   circuitRecord(url: string, ok: boolean, nowMs: number): void;
   /** 0 when the subscription's rate limit lets a delivery start now, else when to ask again. */
   rateWait(sub: SubscriptionRoute, nowMs: number): number;
@@ -181,7 +183,7 @@ export class DeliveryRunner implements JobRunner {
       return { kind: 'retry', reason: 'undecryptable', status: null, retryAfter: null };
     }
     const rec = { headers: job.headers, key: job.key, partition: job.partition, offset: String(job.offset), payload };
-    const req = buildDeliveryRequest(sub, worker.room, rec, Date.now());
+    const req = buildDeliveryRequest(sub, worker.room, rec, Date.now(), (stored) => this.#d.openSecret(sub.id, stored));
     this.#d.metrics.inFlightRequests.inc();
     try {
       return classifyResult(await this.#d.send(url, req.body, req.headers, sub.timeoutMs));
