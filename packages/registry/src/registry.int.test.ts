@@ -1,5 +1,7 @@
 /** Against the real registry (Apicurio's Confluent-compatible API): register, read back, evolve. */
 import { randomBytes } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { infraEndpoints } from '../../../scripts/infra/config.ts';
 import { createRegistry, RegistryError } from './registry.ts';
@@ -64,5 +66,46 @@ describe('schema registry doorway', () => {
   it('reports an unknown id as a 404', async () => {
     const err = await registry.getJsonSchema(2_000_000_000).catch((e: unknown) => e);
     expect((err as RegistryError).status).toBe(404);
+  });
+});
+
+/**
+ * A loopback gate in front of the real registry that lets through only one Authorization value,
+ * as a registry with basic auth or an OIDC gateway would.
+ */
+async function authGate(expected: string) {
+  const target = new URL(infraEndpoints().registryUrl);
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.headers.authorization === expected ? 'ok' : 'refused'}`);
+    if (req.headers.authorization !== expected) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthorized"}');
+    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${target.pathname}`;
+  return { url, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('registry authentication', () => {
+  it.each([
+    ['basic auth', { username: 'roomcast', password: 's3cret' }, `Basic ${Buffer.from('roomcast:s3cret').toString('base64')}`],
+    ['a bearer token', { token: 'tok-123' }, 'Bearer tok-123'],
+  ] as const)('sends %s on its own calls and the client library’s', async (_, auth, header) => {
+    const gate = await authGate(header);
+    try {
+      const s = subject();
+      await expect(createRegistry({ url: gate.url }).registerJsonSchema(s, v1)).rejects.toMatchObject({ status: 401 });
+      const authed = createRegistry({ url: gate.url, auth });
+      const id = await authed.registerJsonSchema(s, v1);
+      expect(await authed.getJsonSchema(id)).toEqual(v1);
+      await authed.probe();
+      expect(gate.seen.filter((x) => x.endsWith('ok')).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await gate.close();
+    }
   });
 });

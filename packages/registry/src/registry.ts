@@ -14,6 +14,8 @@ export interface RegistryOptions {
   /** Base URL including any path prefix, e.g. http://127.0.0.1:18081/apis/ccompat/v7 */
   url: string;
   timeoutMs?: number;
+  /** Basic auth (Confluent's user info, Apicurio with basic auth) or a bearer token (OIDC); at most one. */
+  auth?: { username: string; password: string } | { token: string } | undefined;
 }
 
 export interface RegisteredSchema {
@@ -80,13 +82,28 @@ export function createRegistry(options: RegistryOptions): Registry {
   // The library compiles each schema it registers or reads; give it an Ajv that knows the
   // standard formats (date-time, email, uuid…) so such schemas are not refused.
   const ajvInstance = addFormats(new Ajv({ strict: false, allErrors: true }));
-  const client = new SchemaRegistry({ host: base, retry: { retries: 2 } }, { [SchemaType.JSON]: { ajvInstance } });
+  const authorization =
+    options.auth === undefined
+      ? undefined
+      : 'token' in options.auth
+        ? `Bearer ${options.auth.token}`
+        : `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+  // The library's calls carry the same Authorization header as ours (a mappersmith middleware).
+  const withAuth = () => ({
+    prepareRequest: (next: () => Promise<{ enhance(o: { headers: Record<string, string> }): unknown }>) =>
+      next().then((req) => (authorization ? req.enhance({ headers: { authorization } }) : req)),
+  });
+  const client = new SchemaRegistry(
+    { host: base, retry: { retries: 2 }, middlewares: [withAuth as never] },
+    { [SchemaType.JSON]: { ajvInstance } },
+  );
 
   async function request(method: string, path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${base}${path}`, {
       method,
       signal: AbortSignal.timeout(timeoutMs),
-      ...(body !== undefined ? { headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) } : {}),
+      headers: { ...(authorization ? { authorization } : {}), ...(body !== undefined ? { 'content-type': 'application/vnd.schemaregistry.v1+json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     if (!res.ok) {

@@ -30,6 +30,9 @@ export const commonConfigSpec = {
     default: 'http://127.0.0.1:18081/apis/ccompat/v7',
     help: 'Base URL of a Confluent-compatible schema registry, including any path prefix.',
   },
+  ROOMCAST_REGISTRY_USERNAME: { kind: 'string', optional: true, help: 'Basic-auth user of the schema registry (with ROOMCAST_REGISTRY_PASSWORD).' },
+  ROOMCAST_REGISTRY_PASSWORD: { kind: 'secret', optional: true, help: 'Basic-auth password of the schema registry.' },
+  ROOMCAST_REGISTRY_TOKEN: { kind: 'secret', optional: true, help: 'Bearer token for the schema registry (an OIDC access token or API key); instead of the user and password.' },
   ROOMCAST_REDIS_URL: {
     kind: 'url',
     default: 'redis://127.0.0.1:16379',

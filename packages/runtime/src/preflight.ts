@@ -9,6 +9,7 @@ import { probeDatabaseUrl } from '@roomcast/db';
 import { probeBrokers } from '@roomcast/kafka';
 import { probeRedisUrl } from '@roomcast/redis';
 import { createRegistry } from '@roomcast/registry';
+import { type RegistryAuth, registryAuthOf } from './runtime.ts';
 
 export interface DependencyProbe {
   /** What is checked, for the message: "PostgreSQL", "Kafka", … */
@@ -69,14 +70,16 @@ export async function preflight(probes: DependencyProbe[], timeoutMs = 5000): Pr
 export const postgresProbe = (setting: string, url: string): DependencyProbe => ({ dependency: 'PostgreSQL', setting, target: url, probe: (ms) => probeDatabaseUrl(url, ms) });
 export const redisProbe = (url: string): DependencyProbe => ({ dependency: 'Redis', setting: 'ROOMCAST_REDIS_URL', target: url, probe: (ms) => probeRedisUrl(url, ms) });
 export const kafkaProbe = (brokers: string[]): DependencyProbe => ({ dependency: 'Kafka', setting: 'ROOMCAST_KAFKA_BROKERS', target: brokers.join(','), probe: (ms) => probeBrokers(brokers, ms) });
-export const registryProbe = (url: string): DependencyProbe => ({
+export const registryProbe = (url: string, auth?: RegistryAuth): DependencyProbe => ({
   dependency: 'the schema registry',
   setting: 'ROOMCAST_REGISTRY_URL',
   target: url,
-  probe: (ms) => createRegistry({ url, timeoutMs: ms }).probe(),
+  probe: (ms) => createRegistry({ url, timeoutMs: ms, auth }).probe(),
 });
 
 /** The probes of the shared runtime (Kafka, Redis, registry) for a loaded common config. */
-export function runtimeProbes(config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REDIS_URL: string; ROOMCAST_REGISTRY_URL: string }): DependencyProbe[] {
-  return [kafkaProbe(config.ROOMCAST_KAFKA_BROKERS), redisProbe(config.ROOMCAST_REDIS_URL), registryProbe(config.ROOMCAST_REGISTRY_URL)];
+export function runtimeProbes(
+  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REDIS_URL: string; ROOMCAST_REGISTRY_URL: string } & Parameters<typeof registryAuthOf>[0],
+): DependencyProbe[] {
+  return [kafkaProbe(config.ROOMCAST_KAFKA_BROKERS), redisProbe(config.ROOMCAST_REDIS_URL), registryProbe(config.ROOMCAST_REGISTRY_URL, registryAuthOf(config))];
 }

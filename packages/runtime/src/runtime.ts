@@ -19,6 +19,22 @@ export interface RuntimeSettings {
   clientId: string;
   /** Signs (the first) and verifies (all) the routing contract. */
   routingKeys: Buffer[];
+  registryAuth?: RegistryAuth | undefined;
+}
+
+export type RegistryAuth = { username: string; password: string } | { token: string };
+
+/** The registry's credentials from the config, or a ConfigError when they are half set. */
+export function registryAuthOf(config: { ROOMCAST_REGISTRY_USERNAME?: string | undefined; ROOMCAST_REGISTRY_PASSWORD?: string | undefined; ROOMCAST_REGISTRY_TOKEN?: string | undefined }): RegistryAuth | undefined {
+  const { ROOMCAST_REGISTRY_USERNAME: username, ROOMCAST_REGISTRY_PASSWORD: password, ROOMCAST_REGISTRY_TOKEN: token } = config;
+  const problem = (m: string) => Object.assign(new Error(m), { name: 'ConfigError' });
+  if (token && (username || password)) throw problem('Set either ROOMCAST_REGISTRY_TOKEN or ROOMCAST_REGISTRY_USERNAME/ROOMCAST_REGISTRY_PASSWORD, not both');
+  if (token) return { token };
+  if (username || password) {
+    if (!username || !password) throw problem('ROOMCAST_REGISTRY_USERNAME and ROOMCAST_REGISTRY_PASSWORD go together');
+    return { username, password };
+  }
+  return undefined;
 }
 
 export interface Runtime {
@@ -42,7 +58,7 @@ export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtim
   const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: settings.clientId, logger });
   const redis = createRedis({ url: settings.redisUrl });
   redis.on('error', (err) => logger.warn('redis connection error', { error: err }));
-  const registry = createRegistry({ url: settings.registryUrl });
+  const registry = createRegistry({ url: settings.registryUrl, auth: settings.registryAuth });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'roomcast_' });
   const closers: Array<() => Promise<void>> = [async () => void (await redis.quit().catch(() => redis.disconnect()))];
@@ -133,6 +149,9 @@ export function runtimeSettings(
     ROOMCAST_DEV_MODE: boolean;
     ROOMCAST_ROUTING_KEY?: string | undefined;
     ROOMCAST_PREVIOUS_ROUTING_KEYS?: string | undefined;
+    ROOMCAST_REGISTRY_USERNAME?: string | undefined;
+    ROOMCAST_REGISTRY_PASSWORD?: string | undefined;
+    ROOMCAST_REGISTRY_TOKEN?: string | undefined;
   },
   clientId: string,
 ): RuntimeSettings {
@@ -143,6 +162,7 @@ export function runtimeSettings(
     namePrefix: config.ROOMCAST_NAME_PREFIX,
     clientId,
     routingKeys: routingKeysOf(config),
+    registryAuth: registryAuthOf(config),
   };
 }
 
