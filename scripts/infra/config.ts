@@ -14,6 +14,8 @@ export const HOST = '127.0.0.1';
 export const PORTS = {
   kafka: 19092,
   kafkaController: 19093,
+  /** A second broker listener, SASL_SSL (PLAIN), for testing the production client settings. */
+  kafkaSasl: 19094,
   registry: 18081,
   registryManagement: 19000,
   postgres: 15432,
@@ -35,6 +37,9 @@ export type ComponentName = (typeof COMPONENT_NAMES)[number];
 export function isComponentName(s: string): s is ComponentName {
   return (COMPONENT_NAMES as readonly string[]).includes(s);
 }
+
+/** Credentials of the local broker's SASL_SSL listener (a local test stack, not a secret). */
+export const KAFKA_SASL_USER = { username: 'roomcast', password: 'roomcast-local-sasl' } as const;
 
 /** Folder holding one component's data, logs and pid file. */
 export function componentDir(name: ComponentName): string {

@@ -5,10 +5,10 @@
 // template is rendered per start so a port or path change never needs a re-format.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Component } from './component.ts';
 import { pidFile } from './component.ts';
-import { componentDir, hostPort, INFRA_SRC, PORTS, VERSIONS } from './config.ts';
+import { componentDir, hostPort, INFRA_SRC, KAFKA_SASL_USER, PORTS, VERSIONS } from './config.ts';
 import { javaFor, ensureMaven, installDir, mvn } from './install.ts';
 import { run, spawnDetached } from './proc.ts';
 import { kafkaApiVersions } from './ready.ts';
@@ -38,12 +38,33 @@ async function ensureLibs(): Promise<void> {
   });
 }
 
+const tlsDir = join(dir, 'tls');
+const keystore = join(tlsDir, 'broker.p12');
+/** The CA clients trust for the SASL_SSL listener: the broker's self-signed certificate. */
+export const KAFKA_TLS_CA_FILE = join(tlsDir, 'broker-ca.pem');
+const KEYSTORE_PASSWORD = 'roomcast-local-keystore';
+
+/** A self-signed certificate for 127.0.0.1 (JDK keytool, always present next to the broker's Java). */
+async function ensureTlsMaterial(javaBin: string): Promise<void> {
+  if (existsSync(keystore) && existsSync(KAFKA_TLS_CA_FILE)) return;
+  mkdirSync(tlsDir, { recursive: true });
+  const keytool = javaBin.includes('/') && existsSync(join(dirname(javaBin), 'keytool')) ? join(dirname(javaBin), 'keytool') : 'keytool';
+  const common = ['-keystore', keystore, '-storetype', 'PKCS12', '-storepass', KEYSTORE_PASSWORD, '-alias', 'broker'];
+  await run(keytool, ['-genkeypair', ...common, '-keypass', KEYSTORE_PASSWORD, '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=IP:127.0.0.1', '-ext', 'BC=ca:true'], { cwd: dir });
+  await run(keytool, ['-exportcert', '-rfc', ...common, '-file', KAFKA_TLS_CA_FILE], { cwd: dir });
+}
+
 function renderProperties(): void {
   const template = readFileSync(join(INFRA_SRC, 'kafka', 'server.properties'), 'utf8');
   const rendered = template
     .replaceAll('@LOG_DIRS@', dataDir)
     .replaceAll('@KAFKA_PORT@', String(PORTS.kafka))
-    .replaceAll('@CONTROLLER_PORT@', String(PORTS.kafkaController));
+    .replaceAll('@CONTROLLER_PORT@', String(PORTS.kafkaController))
+    .replaceAll('@KAFKA_SASL_PORT@', String(PORTS.kafkaSasl))
+    .replaceAll('@SASL_USER@', KAFKA_SASL_USER.username)
+    .replaceAll('@SASL_PASSWORD@', KAFKA_SASL_USER.password)
+    .replaceAll('@TLS_KEYSTORE@', keystore)
+    .replaceAll('@TLS_KEYSTORE_PASSWORD@', KEYSTORE_PASSWORD);
   writeFileSync(propsFile, rendered);
 }
 
@@ -72,7 +93,7 @@ let java = 'java';
 export const kafka: Component = {
   name: 'kafka',
   dependsOn: [],
-  ports: [PORTS.kafka, PORTS.kafkaController],
+  ports: [PORTS.kafka, PORTS.kafkaController, PORTS.kafkaSasl],
   marker: propsFile,
   startTimeoutMs: 90_000,
   stopSignal: 'SIGTERM',
@@ -86,6 +107,7 @@ export const kafka: Component = {
     mkdirSync(logsDir, { recursive: true });
     mkdirSync(dataDir, { recursive: true });
     await ensureLibs();
+    await ensureTlsMaterial(java);
     renderProperties();
     await formatStorage(java);
   },

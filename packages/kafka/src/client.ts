@@ -5,10 +5,26 @@
 import type { Logger } from '@roomcast/core';
 import { type ICustomPartitioner, type ITopicConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
 
+/** How the client reaches the brokers beyond plain TCP: TLS (optionally with a private CA) and SASL. */
+export interface KafkaSecurity {
+  /** TLS to the brokers; `ca`: PEM certificates to trust instead of the system's. */
+  tls?: { ca?: string } | undefined;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+}
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  security?: KafkaSecurity | undefined;
+}
+
+function securityConfig(s: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (!s) return {};
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (s.tls) out.ssl = s.tls.ca ? { ca: [s.tls.ca], rejectUnauthorized: true } : true;
+  if (s.sasl) out.sasl = { mechanism: s.sasl.mechanism, username: s.sasl.username, password: s.sasl.password } as KafkaConfig['sasl'];
+  return out;
 }
 
 export type { Producer, Consumer, EachMessagePayload, KafkaMessage, IHeaders, Message, RecordMetadata, TopicMessages } from 'kafkajs';
@@ -29,6 +45,7 @@ export function createKafka(options: KafkaOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: bridgeLogger(options.logger),
     retry: { initialRetryTime: 100, retries: 8 },
+    ...securityConfig(options.security),
   });
 }
 
@@ -158,7 +175,16 @@ export { Kafka };
  * One quick look at the brokers (a start-up check): connects without kafkajs's long retry
  * schedule, so an unreachable cluster is reported in seconds rather than after minutes.
  */
-export async function probeBrokers(brokers: string[], timeoutMs: number): Promise<void> {
-  const kafka = new Kafka({ brokers, clientId: 'roomcast-preflight', logLevel: logLevel.NOTHING, connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } });
+export async function probeBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<void> {
+  const kafka = new Kafka({
+    brokers,
+    clientId: 'roomcast-preflight',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: timeoutMs,
+    authenticationTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    ...securityConfig(security),
+  });
   await probeKafka(kafka);
 }

@@ -25,6 +25,16 @@ export const commonConfigSpec = {
     check: (v) => (v.every((b) => /^[^:\s]+:\d+$/.test(b)) ? undefined : 'each broker must be host:port'),
     help: 'Comma-separated Kafka bootstrap brokers (host:port). `npm run infra -- up` starts one on 127.0.0.1:19092.',
   },
+  ROOMCAST_KAFKA_TLS: { kind: 'bool', default: 'false', help: 'Connect to the brokers over TLS (their SSL or SASL_SSL listener).' },
+  ROOMCAST_KAFKA_TLS_CA_FILE: { kind: 'string', optional: true, help: "PEM CA certificate(s) to trust for the brokers' TLS certificates instead of the system's (implies ROOMCAST_KAFKA_TLS)." },
+  ROOMCAST_KAFKA_SASL_MECHANISM: {
+    kind: 'string',
+    optional: true,
+    check: (v) => (['plain', 'scram-sha-256', 'scram-sha-512'].includes(v) ? undefined : 'must be plain, scram-sha-256 or scram-sha-512'),
+    help: 'SASL mechanism for the brokers (with ROOMCAST_KAFKA_SASL_USERNAME and _PASSWORD); use it with TLS so the password is not sent in clear.',
+  },
+  ROOMCAST_KAFKA_SASL_USERNAME: { kind: 'string', optional: true, help: 'SASL user for the brokers.' },
+  ROOMCAST_KAFKA_SASL_PASSWORD: { kind: 'secret', optional: true, help: 'SASL password for the brokers.' },
   ROOMCAST_REGISTRY_URL: {
     kind: 'url',
     default: 'http://127.0.0.1:18081/apis/ccompat/v7',

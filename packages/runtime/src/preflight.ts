@@ -6,10 +6,10 @@
  * client library retrying for minutes. (Config errors exit 2, see runMain.)
  */
 import { probeDatabaseUrl } from '@roomcast/db';
-import { probeBrokers } from '@roomcast/kafka';
+import { type KafkaSecurity, probeBrokers } from '@roomcast/kafka';
 import { probeRedisUrl } from '@roomcast/redis';
 import { createRegistry } from '@roomcast/registry';
-import { type RegistryAuth, registryAuthOf } from './runtime.ts';
+import { kafkaSecurityOf, type RegistryAuth, registryAuthOf } from './runtime.ts';
 
 export interface DependencyProbe {
   /** What is checked, for the message: "PostgreSQL", "Kafka", … */
@@ -69,7 +69,12 @@ export async function preflight(probes: DependencyProbe[], timeoutMs = 5000): Pr
 
 export const postgresProbe = (setting: string, url: string): DependencyProbe => ({ dependency: 'PostgreSQL', setting, target: url, probe: (ms) => probeDatabaseUrl(url, ms) });
 export const redisProbe = (url: string): DependencyProbe => ({ dependency: 'Redis', setting: 'ROOMCAST_REDIS_URL', target: url, probe: (ms) => probeRedisUrl(url, ms) });
-export const kafkaProbe = (brokers: string[]): DependencyProbe => ({ dependency: 'Kafka', setting: 'ROOMCAST_KAFKA_BROKERS', target: brokers.join(','), probe: (ms) => probeBrokers(brokers, ms) });
+export const kafkaProbe = (brokers: string[], security?: KafkaSecurity): DependencyProbe => ({
+  dependency: 'Kafka',
+  setting: security ? 'ROOMCAST_KAFKA_BROKERS and ROOMCAST_KAFKA_TLS/_SASL_*' : 'ROOMCAST_KAFKA_BROKERS',
+  target: brokers.join(','),
+  probe: (ms) => probeBrokers(brokers, ms, security),
+});
 export const registryProbe = (url: string, auth?: RegistryAuth): DependencyProbe => ({
   dependency: 'the schema registry',
   setting: 'ROOMCAST_REGISTRY_URL',
@@ -79,7 +84,7 @@ export const registryProbe = (url: string, auth?: RegistryAuth): DependencyProbe
 
 /** The probes of the shared runtime (Kafka, Redis, registry) for a loaded common config. */
 export function runtimeProbes(
-  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REDIS_URL: string; ROOMCAST_REGISTRY_URL: string } & Parameters<typeof registryAuthOf>[0],
+  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REDIS_URL: string; ROOMCAST_REGISTRY_URL: string } & Parameters<typeof registryAuthOf>[0] & Parameters<typeof kafkaSecurityOf>[0],
 ): DependencyProbe[] {
-  return [kafkaProbe(config.ROOMCAST_KAFKA_BROKERS), redisProbe(config.ROOMCAST_REDIS_URL), registryProbe(config.ROOMCAST_REGISTRY_URL, registryAuthOf(config))];
+  return [kafkaProbe(config.ROOMCAST_KAFKA_BROKERS, kafkaSecurityOf(config)), redisProbe(config.ROOMCAST_REDIS_URL), registryProbe(config.ROOMCAST_REGISTRY_URL, registryAuthOf(config))];
 }

@@ -4,7 +4,8 @@
  * and closes them in reverse order on shutdown.
  */
 import type { Logger } from '@roomcast/core';
-import { createKafka, type Kafka, type KafkaNames, kafkaNames, probeKafka } from '@roomcast/kafka';
+import { readFileSync } from 'node:fs';
+import { createKafka, type Kafka, type KafkaNames, type KafkaSecurity, kafkaNames, probeKafka } from '@roomcast/kafka';
 import { createRedis, type KeyUsage, keyUsage, probeRedis, type Redis, type RedisKeys, redisKeys } from '@roomcast/redis';
 import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
 import { type ContractKeys, contractKeys, DEVELOPMENT_ROUTING_KEY, followContract, type RoutingFollower } from '@roomcast/routing';
@@ -20,6 +21,38 @@ export interface RuntimeSettings {
   /** Signs (the first) and verifies (all) the routing contract. */
   routingKeys: Buffer[];
   registryAuth?: RegistryAuth | undefined;
+  kafkaSecurity?: KafkaSecurity | undefined;
+}
+
+type KafkaSecurityConfig = {
+  ROOMCAST_KAFKA_TLS?: boolean | undefined;
+  ROOMCAST_KAFKA_TLS_CA_FILE?: string | undefined;
+  ROOMCAST_KAFKA_SASL_MECHANISM?: string | undefined;
+  ROOMCAST_KAFKA_SASL_USERNAME?: string | undefined;
+  ROOMCAST_KAFKA_SASL_PASSWORD?: string | undefined;
+};
+
+/** TLS and SASL for Kafka from the config (the CA file is read here), or a ConfigError when half set. */
+export function kafkaSecurityOf(config: KafkaSecurityConfig): KafkaSecurity | undefined {
+  const problem = (m: string) => Object.assign(new Error(m), { name: 'ConfigError' });
+  const out: KafkaSecurity = {};
+  if (config.ROOMCAST_KAFKA_TLS || config.ROOMCAST_KAFKA_TLS_CA_FILE) {
+    let ca: string | undefined;
+    if (config.ROOMCAST_KAFKA_TLS_CA_FILE) {
+      try {
+        ca = readFileSync(config.ROOMCAST_KAFKA_TLS_CA_FILE, 'utf8');
+      } catch (err) {
+        throw problem(`ROOMCAST_KAFKA_TLS_CA_FILE=${config.ROOMCAST_KAFKA_TLS_CA_FILE} cannot be read: ${(err as Error).message}`);
+      }
+    }
+    out.tls = ca ? { ca } : {};
+  }
+  const { ROOMCAST_KAFKA_SASL_MECHANISM: mechanism, ROOMCAST_KAFKA_SASL_USERNAME: username, ROOMCAST_KAFKA_SASL_PASSWORD: password } = config;
+  if (mechanism || username || password) {
+    if (!mechanism || !username || !password) throw problem('ROOMCAST_KAFKA_SASL_MECHANISM, ROOMCAST_KAFKA_SASL_USERNAME and ROOMCAST_KAFKA_SASL_PASSWORD go together');
+    out.sasl = { mechanism: mechanism as NonNullable<KafkaSecurity['sasl']>['mechanism'], username, password };
+  }
+  return out.tls || out.sasl ? out : undefined;
 }
 
 export type RegistryAuth = { username: string; password: string } | { token: string };
@@ -55,7 +88,7 @@ export interface Runtime {
 }
 
 export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtime {
-  const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: settings.clientId, logger });
+  const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: settings.clientId, logger, security: settings.kafkaSecurity });
   const redis = createRedis({ url: settings.redisUrl });
   redis.on('error', (err) => logger.warn('redis connection error', { error: err }));
   const registry = createRegistry({ url: settings.registryUrl, auth: settings.registryAuth });
@@ -152,7 +185,7 @@ export function runtimeSettings(
     ROOMCAST_REGISTRY_USERNAME?: string | undefined;
     ROOMCAST_REGISTRY_PASSWORD?: string | undefined;
     ROOMCAST_REGISTRY_TOKEN?: string | undefined;
-  },
+  } & KafkaSecurityConfig,
   clientId: string,
 ): RuntimeSettings {
   return {
@@ -163,6 +196,7 @@ export function runtimeSettings(
     clientId,
     routingKeys: routingKeysOf(config),
     registryAuth: registryAuthOf(config),
+    kafkaSecurity: kafkaSecurityOf(config),
   };
 }
 
