@@ -117,7 +117,9 @@ describe('approval', () => {
       rateLimitPerSec: null,
       group: `${t.prefix}.sub.${regDeath}`,
     });
-    expect(route?.signingSecrets).toEqual([{ secret: expect.stringMatching(/^whsec_/), notAfter: null }]);
+    // Sealed under the master key (decision 0008); it opens to the whsec_ secret.
+    expect(route?.signingSecrets).toEqual([{ secret: expect.stringMatching(/^enc1:mk1:/), notAfter: null }]);
+    expect(t.platform.controlPlane.service.secrets.open(regDeath, route?.signingSecrets[0]?.secret ?? '')).toMatch(/^whsec_/);
     expect((await call('GET', `${SUBS}/death`, { key: seeded.subscriberKey, client: REG })).body).toMatchObject({ status: 'ACTIVE', approvedAt: expect.any(String) });
     const again = await act(mohAdmin, regDeath, 'approve');
     expect([again.status, (again.body.subscription as Item).status]).toEqual([200, 'ACTIVE']);
