@@ -4,6 +4,7 @@
  * grant); pausing and switching PUSH↔PULL keep its place; a rotated secret signs beside the new
  * one until its overlap ends, then drops out without a new routing generation.
  */
+import { sealSigningSecrets } from '@roomcast/control-plane';
 import { verifySignature } from '@roomcast/dispatcher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
@@ -213,5 +214,22 @@ describe('secret rotation', () => {
     expect(verifySignature(fresh, later, Number(l.headers['webhook-timestamp']), l.body, single)).toBe(true);
     expect(verifySignature(taxSecret, later, Number(l.headers['webhook-timestamp']), l.body, single)).toBe(false);
     expect(t.platform.routing.current().contract.generation).toBe(generation);
+  });
+
+  it('seals a secret stored in clear before sealing existed, at start, and deliveries still verify', async () => {
+    const service = t.platform.controlPlane.service;
+    const plain = `whsec_${Buffer.from('a legacy secret of 32 bytes long!').toString('base64')}`;
+    await service.deps.db.subscription.update({ where: { id: taxBirth }, data: { signingSecret: plain, previousSigningSecret: null, previousSecretExpiresAt: null } });
+    await sealSigningSecrets(service);
+    const row = await service.deps.db.subscription.findUniqueOrThrow({ where: { id: taxBirth } });
+    expect(row.signingSecret).toMatch(/^enc1:mk1:/);
+    expect(service.secrets.open(taxBirth, row.signingSecret)).toBe(plain);
+    sink.setSecret(plain);
+    await service.deps.routing.republish('test: legacy secret sealed');
+    await newest();
+    const id = await birth('mother-legacy');
+    await delivered(sink, id);
+    const d = find(sink, id);
+    expect(verifySignature(plain, id, Number(d.headers['webhook-timestamp']), d.body, String(d.headers['webhook-signature']))).toBe(true);
   });
 });

@@ -150,7 +150,7 @@ function followDataPlaneFeedback(service: ControlPlane, runtime: Runtime, db: Pr
  * Seals signing secrets stored in clear (rows from before) or under a previous master key with
  * the current one, at start; the routing contract published next carries only sealed values.
  */
-async function sealSigningSecrets(cp: ControlPlane): Promise<void> {
+export async function sealSigningSecrets(cp: ControlPlane): Promise<void> {
   const rows = await cp.deps.db.subscription.findMany({ select: { id: true, signingSecret: true, previousSigningSecret: true } });
   let sealed = 0;
   for (const r of rows) {
