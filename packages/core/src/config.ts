@@ -107,3 +107,6 @@ export function describeConfig(spec: ConfigSpec): string {
 }
 
 export const portCheck = (v: number): string | undefined => (v >= 0 && v <= 65535 ? undefined : 'must be a port between 0 and 65535');
+
+/** A `check` for PostgreSQL URL settings: another scheme (mysql://…) would fail later with a driver error. */
+export const postgresUrlCheck = (v: string): string | undefined => (/^postgres(ql)?:\/\//i.test(v) ? undefined : 'must be a postgresql:// URL');

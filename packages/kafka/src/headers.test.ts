@@ -34,6 +34,8 @@ describe('kafka names', () => {
     expect(names.roomTopic(room)).toBe('rc.rooms.DEV.GOV.MOH.births');
     expect(names.urgentTopic(room)).toBe('rc.rooms.DEV.GOV.MOH.births.urgent');
     expect(names.legacyRoomTopic(room)).toBe('rc.room.DEV.GOV.MOH.births');
+    expect(names.topicsOfRoom(room, null)).toEqual({ topic: 'rc.room.DEV.GOV.MOH.births', urgentTopic: 'rc.room.DEV.GOV.MOH.births.urgent' });
+    expect(names.topicsOfRoom(room, 'rc.rooms.DEV.GOV.MOH.births')).toEqual({ topic: 'rc.rooms.DEV.GOV.MOH.births', urgentTopic: 'rc.rooms.DEV.GOV.MOH.births.urgent' });
     expect(names.subscriptionGroup('sub_1')).toBe('rc.sub.sub_1');
     expect(kafkaNames('t42').deadLetterTopic()).toBe('t42.dead-letter');
   });

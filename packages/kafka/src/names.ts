@@ -22,6 +22,8 @@ export interface KafkaNames {
   urgentTopic(room: RoomAddress): string;
   /** The name rooms created before injective naming have: segments joined with `.`. */
   legacyRoomTopic(room: RoomAddress): string;
+  /** A room's topics from its stored name, or its legacy name when it has none (a room from before). */
+  topicsOfRoom(room: RoomAddress, stored: string | null): { topic: string; urgentTopic: string };
   subscriptionGroup(subscriptionId: string): string;
   deadLetterTopic(): string;
   deliveryLogTopic(): string;
@@ -42,6 +44,10 @@ export function kafkaNames(prefix: string): KafkaNames {
     roomTopic: room,
     urgentTopic: (r) => urgentTopicOf(room(r)),
     legacyRoomTopic: legacy,
+    topicsOfRoom: (r, stored) => {
+      const topic = stored ?? legacy(r);
+      return { topic, urgentTopic: urgentTopicOf(topic) };
+    },
     subscriptionGroup: (id) => `${prefix}.sub.${id}`,
     deadLetterTopic: () => `${prefix}.dead-letter`,
     deliveryLogTopic: () => `${prefix}.delivery-log`,

@@ -2,10 +2,8 @@
  * Settings of the message log, shared by the sink (which writes it) and every process that
  * reads it (the ingress's event status, the log API). Loaded with the process's other specs.
  */
-import type { ConfigOf, ConfigSpec } from '@roomcast/core';
+import { type ConfigOf, type ConfigSpec, postgresUrlCheck } from '@roomcast/core';
 import { logSigner, type LogSigner, parseKeyList, publicKeyOf, signingKeyProblem } from './signing.ts';
-
-const postgresUrl = (v: string): string | undefined => (/^postgres(ql)?:\/\//i.test(v) ? undefined : 'must be a postgresql:// URL');
 
 const KEY_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -13,7 +11,7 @@ export const logConfigSpec = {
   ROOMCAST_LOG_DATABASE_URL: {
     kind: 'url',
     default: 'postgresql://roomcast_log:roomcast_log@127.0.0.1:15432/roomcast',
-    check: postgresUrl,
+    check: postgresUrlCheck,
     help: 'PostgreSQL URL of the message log, as the log role (`roomcast_log`: read and append only). Defaults to the control-plane database; point it at its own server to keep the log apart.',
   },
   ROOMCAST_LOG_SCHEMA: {
@@ -25,7 +23,7 @@ export const logConfigSpec = {
   ROOMCAST_LOG_MIGRATE_URL: {
     kind: 'url',
     optional: true,
-    check: postgresUrl,
+    check: postgresUrlCheck,
     help: 'URL of the log database as the log schema\'s owner, used to apply the log\'s migrations at start. Unset: the all-in-one process uses ROOMCAST_DATABASE_URL; a standalone sink does not migrate.',
   },
   ROOMCAST_LOG_SIGNING_KEY: {

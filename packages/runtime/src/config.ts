@@ -3,12 +3,9 @@
  * composition root (`main.ts`) loads it from the environment once. `.env.example` is generated
  * from these specs (scripts/env-example.ts), so help texts double as documentation.
  */
-import { type ConfigOf, type ConfigSpec, type MasterKey, masterKey, masterKeyProblem, portCheck } from '@roomcast/core';
+import { type ConfigOf, type ConfigSpec, type MasterKey, masterKey, masterKeyProblem, portCheck, postgresUrlCheck } from '@roomcast/core';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** PostgreSQL URLs only: another scheme (mysql://…) would fail later with a driver error. */
-export const postgresUrlCheck = (v: string): string | undefined => (/^postgres(ql)?:\/\//i.test(v) ? undefined : 'must be a postgresql:// URL');
 
 export const commonConfigSpec = {
   ROOMCAST_HOST: { kind: 'string', default: '127.0.0.1', help: 'Address the HTTP server listens on.' },

@@ -105,12 +105,9 @@ export async function visibleRoom(cp: ControlPlane, p: Principal, roomId: string
   return room;
 }
 
-function topicsOf(cp: ControlPlane, room: RoomWithMember) {
-  return cp.topicsOf(room);
-}
 
 async function ensureRoomTopics(cp: ControlPlane, room: RoomWithMember, retentionMs: number): Promise<void> {
-  const { topic, urgentTopic } = topicsOf(cp, room);
+  const { topic, urgentTopic } = cp.topicsOf(room);
   await ensureTopics(cp.deps.kafka, [
     { topic, partitions: room.partitions, retentionMs },
     { topic: urgentTopic, partitions: room.partitions, retentionMs },
@@ -198,7 +195,7 @@ export async function updateRoom(cp: ControlPlane, room: RoomWithMember, patch: 
 export async function deleteRoom(cp: ControlPlane, room: RoomWithMember): Promise<{ generation: number | null }> {
   const hasTypes = () => new RoomcastError('room.has_event_types', { detail: `Room ${room.code} still has event types; delete them first` });
   if ((await cp.deps.db.eventType.count({ where: { roomId: room.id } })) > 0) throw hasTypes();
-  const { topic, urgentTopic } = topicsOf(cp, room);
+  const { topic, urgentTopic } = cp.topicsOf(room);
   try {
     await deleteTopics(cp.deps.kafka, [topic, urgentTopic]);
   } catch (err) {

@@ -6,7 +6,7 @@
  */
 import type { Logger, RoomAddress } from '@roomcast/core';
 import type { Prisma, PrismaClient } from '@roomcast/db';
-import { type KafkaNames, urgentTopicOf } from '@roomcast/kafka';
+import type { KafkaNames } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { type ContractKeys, publishContract, type RoutingContract } from '@roomcast/routing';
 import { contractDataKeys } from './data-keys.ts';
@@ -36,8 +36,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
       id: r.id,
       address: address(r),
       // Rooms from before injective naming keep their legacy topic (decision 0024).
-      topic: r.topic ?? names.legacyRoomTopic(address(r)),
-      urgentTopic: urgentTopicOf(r.topic ?? names.legacyRoomTopic(address(r))),
+      ...names.topicsOfRoom(address(r), r.topic),
       partitions: r.partitions,
       eventTypes: r.eventTypes.map((t) => ({
         name: t.name,

@@ -6,7 +6,7 @@
  */
 import { type Logger, type MasterKey, RoomcastError, type RoomAddress, SecretBox } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
-import { type Kafka, type KafkaNames, urgentTopicOf } from '@roomcast/kafka';
+import type { Kafka, KafkaNames } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
 import type { RoutingPublisher } from './routing-publisher.ts';
 
@@ -61,8 +61,7 @@ export class ControlPlane {
 
   /** The room's topics: the stored name, or the legacy one for rooms from before injective naming (decision 0024). */
   topicsOf(room: RoomRef): { topic: string; urgentTopic: string } {
-    const topic = room.topic ?? this.deps.names.legacyRoomTopic(this.addressOf(room));
-    return { topic, urgentTopic: urgentTopicOf(topic) };
+    return this.deps.names.topicsOfRoom(this.addressOf(room), room.topic);
   }
 
   /** The registry subject of an event type: its room's topic, `-`, the type's name (type names start with a letter or digit, so the split is unambiguous). */
