@@ -23,8 +23,8 @@ export interface ServiceProcess {
   pid: number;
   url: string;
   output(): string;
-  /** Sends a signal and waits for the process to exit. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends a signal and waits for the process to exit; answers its exit code (null when a signal ended it). */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `services/<name>/src/main.ts` with the given settings and waits for /readyz. */
@@ -42,7 +42,7 @@ export async function startService(name: string, env: Record<string, string>, ti
   child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -61,7 +61,7 @@ export async function startService(name: string, env: Record<string, string>, ti
     output: () => out,
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+      return exited;
     },
   };
 }

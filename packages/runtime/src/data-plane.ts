@@ -12,8 +12,13 @@ import { serveUnits, type Unit } from './serve.ts';
 import { tlsListener } from './tls.ts';
 import { clusterMetricsText, isClusterWorker } from './workers.ts';
 
-export interface DataPlaneContext<S extends ConfigSpec> {
-  config: ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
+/**
+ * What a data-plane service's unit is built from besides its own validated config: the
+ * process's shared connections, the routing contract it follows, and its logger. Each
+ * service exports one `<service>Unit(config, ctx)`; its main.ts and the all-in-one process
+ * (services/all) both call it.
+ */
+export interface ServiceContext {
   runtime: Runtime;
   routing: RoutingFollower;
   logger: Logger;
@@ -23,7 +28,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
   name: string,
   spec: S,
   env: Record<string, string | undefined>,
-  build: (ctx: DataPlaneContext<S>) => Unit[] | Promise<Unit[]>,
+  build: (config: ConfigOf<typeof commonConfigSpec> & ConfigOf<S>, ctx: ServiceContext) => Unit | Unit[] | Promise<Unit | Unit[]>,
 ): Promise<void> {
   return runMain(async () => {
     // One load over the merged spec, so every problem is reported at once.
@@ -35,7 +40,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const routing = await followRouting(runtime, logger);
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
-    const units = await build({ config, runtime, routing, logger });
+    const units = [await build(config, { runtime, routing, logger })].flat();
     // A cluster worker (workers.ts) answers /metrics for all workers of the service.
     const metricsText = isClusterWorker() ? clusterMetricsText(runtime.metrics) : undefined;
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText, metricsToken: config.ROOMCAST_METRICS_TOKEN });

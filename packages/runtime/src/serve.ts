@@ -4,7 +4,7 @@
  * stops them in reverse order. Each service's main.ts and the all-in-one process use it.
  */
 import type { Logger } from '@roomcast/core';
-import { buildPlatformApp, listen, type OpenApiPaths, openapiDocument } from '@roomcast/http';
+import { buildPlatformApp, listen, mergePaths, type OpenApiPaths, openapiDocument } from '@roomcast/http';
 import type { Hono } from 'hono';
 import type { Runtime } from './runtime.ts';
 import type { TlsListener } from './tls.ts';
@@ -18,6 +18,38 @@ export interface Unit {
   stop?(): Promise<void>;
   /** Ends long-lived responses (live streams) before the listeners close, which waits for them. */
   drain?(): Promise<void>;
+}
+
+/**
+ * One unit made of several (a service with two parts, like the pull service's queues and
+ * streams): routes and OpenAPI paths side by side, checks merged, started in order, stopped
+ * in reverse order, drained together.
+ */
+export function composeUnits(name: string, parts: Unit[]): Unit {
+  return {
+    name,
+    routes: parts.flatMap((u) => u.routes ?? []),
+    openapi: mergePaths(...parts.flatMap((u) => (u.openapi ? [u.openapi] : []))),
+    checks: Object.assign({}, ...parts.map((u) => u.checks ?? {})),
+    async start() {
+      const started: Unit[] = [];
+      try {
+        for (const u of parts) {
+          await u.start?.();
+          started.push(u);
+        }
+      } catch (err) {
+        for (const u of started.reverse()) await u.stop?.().catch(() => {});
+        throw err;
+      }
+    },
+    async stop() {
+      for (const u of [...parts].reverse()) await u.stop?.();
+    },
+    async drain() {
+      await Promise.all(parts.map((u) => u.drain?.()));
+    },
+  };
 }
 
 export interface ServedUnits {

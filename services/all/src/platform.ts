@@ -5,36 +5,29 @@
  * service can run alone from its own main.ts instead.
  */
 import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLevel } from '@roomcast/core';
-import { applyLimitsFromConfig, type ControlPlaneUnit, createControlPlane } from '@roomcast/control-plane';
-import { createDb, migrate } from '@roomcast/db';
-import { createDispatcher, type Dispatcher } from '@roomcast/dispatcher';
-import { logConfigSpec, migrateLog } from '@roomcast/log';
-import { createLogApi, createLogSink, type LogParts, type LogSink, logParts } from '@roomcast/log-sink';
-import { batchingFromConfig, createIngress, ingressHardening, ingressOpenApi, ingressSettings } from '@roomcast/ingress';
-import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from '@roomcast/pull';
-import type { Hono } from 'hono';
+import { type ControlPlaneUnit, controlPlaneConfigSpec, controlPlaneUnit } from '@roomcast/control-plane';
+import { migrate } from '@roomcast/db';
+import { type Dispatcher, dispatcherConfigSpec, dispatcherUnit } from '@roomcast/dispatcher';
+import { ingressConfigSpec, ingressUnit } from '@roomcast/ingress';
+import { migrateLog } from '@roomcast/log';
+import { createLogApi, type LogParts, type LogSink, logParts, logSinkConfigSpec, logSinkUnit } from '@roomcast/log-sink';
+import { pullConfigSpec, pullUnit, streamConfigSpec } from '@roomcast/pull';
 import type { RoutingFollower } from '@roomcast/routing';
 import {
   commonConfigSpec,
-  controlPlaneConfigSpec,
   createRuntime,
-  dispatcherConfigSpec,
-  dispatcherSettings,
   exportRoutingGeneration,
-  ingressConfigSpec,
-  masterKeysOf,
+  followRouting,
   postgresProbe,
   preflight,
-  pullConfigSpec,
   type Runtime,
   runtimeProbes,
   runtimeSettings,
-  followRouting,
   serveUnits,
-  streamConfigSpec,
   tlsListener,
   type Unit,
 } from '@roomcast/runtime';
+import type { Hono } from 'hono';
 
 export const platformConfigSpec = {
   ...commonConfigSpec,
@@ -43,7 +36,7 @@ export const platformConfigSpec = {
   ...dispatcherConfigSpec,
   ...streamConfigSpec,
   ...pullConfigSpec,
-  ...logConfigSpec,
+  ...logSinkConfigSpec,
   ROOMCAST_MIGRATE_ON_START: { kind: 'bool', default: 'true', help: 'Apply pending database migrations at start.' },
   ROOMCAST_PLATFORM_DISPATCHER: {
     kind: 'bool',
@@ -88,56 +81,23 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
   }
   const runtime = createRuntime(runtimeSettings(config, 'roomcast'), logger);
   try {
-    const masterKeys = masterKeysOf(config);
     const log = logParts(runtime, config, config.ROOMCAST_DEV_MODE);
-    const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
-    runtime.onClose(() => db.$disconnect());
-    const controlPlane = createControlPlane({
-      runtime,
-      db,
-      logger: logger.child({ unit: 'control-plane' }),
-      bootstrapAdminKey: config.ROOMCAST_BOOTSTRAP_ADMIN_KEY,
-      retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
-      defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
-      devMode: config.ROOMCAST_DEV_MODE,
-      publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
-      applyLimits: applyLimitsFromConfig(config),
-      masterKeys,
-    });
+    const controlPlane = controlPlaneUnit(config, { runtime, logger: logger.child({ unit: 'control-plane' }) });
     // The control plane publishes the first contract before the data plane starts following it.
     await controlPlane.start();
     const routing = await followRouting(runtime, logger);
     runtime.onClose(() => routing.stop());
     exportRoutingGeneration(runtime.metrics, routing);
-    const ingress = createIngress({
-      runtime,
-      routing,
-      logger: logger.child({ unit: 'ingress' }),
-      ...ingressSettings(config),
-      masterKeys,
-      hardening: ingressHardening(config),
-      batching: batchingFromConfig(config),
-      log: { store: log.store, waitMs: config.ROOMCAST_LOG_STATUS_WAIT_MS },
-    });
-    const dispatcher = createDispatcher({
-      runtime,
-      routing,
-      logger: logger.child({ unit: 'dispatcher' }),
-      masterKeys,
-      ...dispatcherSettings(config),
-      partitions: config.ROOMCAST_DEFAULT_PARTITIONS,
-      retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
-      devMode: config.ROOMCAST_DEV_MODE,
-    });
-    const logSink = config.ROOMCAST_PLATFORM_LOG_SINK
-      ? createLogSink({ runtime, routing, logger: logger.child({ unit: 'log-sink' }), parts: log, config, partitions: config.ROOMCAST_DEFAULT_PARTITIONS, retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS })
-      : undefined;
+    // Every service is built by the same function its own main.ts calls.
+    const ctx = (unit: string) => ({ runtime, routing, logger: logger.child({ unit }) });
+    const dispatcher = dispatcherUnit(config, ctx('dispatcher'));
+    const logSink = config.ROOMCAST_PLATFORM_LOG_SINK ? logSinkUnit(config, { ...ctx('log-sink'), parts: log }) : undefined;
     const units: Unit[] = [
-      { name: 'control-plane', routes: controlPlane.routes, checks: controlPlane.checks, openapi: controlPlane.openapi, stop: () => controlPlane.stop() },
-      { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() },
-      ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }] : []),
-      createPull({ routing, streams: { runtime, logger: logger.child({ unit: 'pull' }), masterKeys, settings: streamSettingsFromConfig(config), retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS } }),
-      createPullQueues({ runtime, routing, logger: logger.child({ unit: 'pull' }), masterKeys, settings: pullSettings(config) }),
+      // Already started above; serveUnits stops it with the rest.
+      { ...controlPlane, start: undefined },
+      ingressUnit(config, { ...ctx('ingress'), logStore: log.store }),
+      ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [dispatcher] : []),
+      pullUnit(config, ctx('pull')),
       createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }) }),
       ...(logSink ? [logSink] : []),
     ];
@@ -151,7 +111,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       runtime,
       routing,
       controlPlane,
-      dispatcher,
+      dispatcher: dispatcher.dispatcher,
       log,
       logSink: logSink?.sink,
       logger,

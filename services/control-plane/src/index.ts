@@ -1,15 +1,17 @@
 /**
- * The control plane as a mountable unit: routes, OpenAPI paths and startup steps. `main.ts`
- * runs it alone; services/all runs it beside the data plane in one process.
+ * The control plane as a mountable unit: routes, OpenAPI paths and startup steps.
+ * `controlPlaneUnit` builds it from `controlPlaneConfigSpec` (config.ts); `main.ts` runs it
+ * alone, services/all beside the data plane in one process.
  */
 import type { Logger, MasterKey } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
-import { probeDb } from '@roomcast/db';
+import { createDb, probeDb } from '@roomcast/db';
 import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
 import { type FeedbackReader, followFeedback } from '@roomcast/redis';
-import type { Runtime } from '@roomcast/runtime';
+import { masterKeysOf, type Runtime, type Unit } from '@roomcast/runtime';
+import type { ControlPlaneConfig } from './config.ts';
 import type { Hono } from 'hono';
-import { type ApplyLimits, ApplyThrottle, DEFAULT_APPLY_LIMITS } from './apply-throttle.ts';
+import { type ApplyLimits, ApplyThrottle, applyLimitsFromConfig, DEFAULT_APPLY_LIMITS } from './apply-throttle.ts';
 import { ApiKeys } from './api-keys.ts';
 import { auditSink } from './audit.ts';
 import { allowlistRoutes } from './allowlist-routes.ts';
@@ -30,7 +32,7 @@ import { subscriptionRoutes } from './subscription-routes.ts';
 import { Subscriptions } from './subscriptions.ts';
 
 export { ControlPlane } from './service.ts';
-export { applyLimitsFromConfig } from './apply-throttle.ts';
+export { type ControlPlaneConfig, controlPlaneConfigSpec } from './config.ts';
 export { buildContract } from './routing-publisher.ts';
 
 export interface ControlPlaneOptions {
@@ -49,7 +51,7 @@ export interface ControlPlaneOptions {
   masterKeys?: MasterKey[];
 }
 
-export interface ControlPlaneUnit {
+export interface ControlPlaneUnit extends Unit {
   service: ControlPlane;
   routes: Hono[];
   /** OpenAPI paths of every control-plane route. */
@@ -98,6 +100,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   allowlistRoutes(router, service);
   identityRoutes(router, service, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
   return {
+    name: 'control-plane',
     service,
     routes: [router.hono()],
     openapi: router.openapi(),
@@ -117,6 +120,24 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
       await feedback?.stop();
     },
   };
+}
+
+/** The control plane from validated configuration: opens its database (closed with the runtime) and builds the unit. Migrations run before, in the composition root. */
+export function controlPlaneUnit(config: ControlPlaneConfig, ctx: { runtime: Runtime; logger: Logger }): ControlPlaneUnit {
+  const db = createDb({ databaseUrl: config.ROOMCAST_DATABASE_URL, schema: config.ROOMCAST_DATABASE_SCHEMA });
+  ctx.runtime.onClose(() => db.$disconnect());
+  return createControlPlane({
+    runtime: ctx.runtime,
+    db,
+    logger: ctx.logger,
+    bootstrapAdminKey: config.ROOMCAST_BOOTSTRAP_ADMIN_KEY,
+    retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+    defaultPartitions: config.ROOMCAST_DEFAULT_PARTITIONS,
+    devMode: config.ROOMCAST_DEV_MODE,
+    publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
+    applyLimits: applyLimitsFromConfig(config),
+    masterKeys: masterKeysOf(config),
+  });
 }
 
 /** Applies the data plane's requests (decision 0016): a dispatcher whose endpoint answered 410 Gone asks for DISABLED. */

@@ -1,8 +1,6 @@
 /** Composition root of the dispatcher run on its own (serves probes and metrics only). */
-import { dispatcherConfigSpec, dispatcherSettings, masterKeysOf, runDataPlaneService } from '@roomcast/runtime';
-import { createDispatcher } from './index.ts';
+import { runDataPlaneService } from '@roomcast/runtime';
+import { dispatcherConfigSpec } from './config.ts';
+import { dispatcherUnit } from './unit.ts';
 
-await runDataPlaneService('dispatcher', dispatcherConfigSpec, process.env, ({ config, runtime, routing, logger }) => {
-  const dispatcher = createDispatcher({ runtime, routing, logger, masterKeys: masterKeysOf(config), ...dispatcherSettings(config), retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS, devMode: config.ROOMCAST_DEV_MODE });
-  return [{ name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() }];
-});
+await runDataPlaneService('dispatcher', dispatcherConfigSpec, process.env, (config, ctx) => dispatcherUnit(config, ctx));

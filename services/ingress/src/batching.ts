@@ -1,7 +1,7 @@
 /**
  * The ingress's produce batcher: every accepted publish goes through one `ProduceBatcher`
  * (packages/kafka) in front of the idempotent producer, so concurrent publishes share a Kafka
- * request (acks=all) instead of one round trip each. Settings come from `ingressConfigSpec`.
+ * request (acks=all) instead of one round trip each. Settings come from `ingressConfigSpec` (config.ts).
  */
 import { ACKS_ALL, ProduceBatcher, type Producer } from '@roomcast/kafka';
 import type { IngressMetrics } from './metrics.ts';
@@ -24,25 +24,6 @@ export const DEFAULT_BATCHING: BatchingSettings = {
   maxQueuedBytes: 64 * 1024 * 1024,
   maxRecordBytes: 1024 * 1024,
 };
-
-/** The batching settings from the ingress configuration (`ROOMCAST_PUBLISH_*`). */
-export function batchingFromConfig(config: {
-  ROOMCAST_PUBLISH_LINGER_MS: number;
-  ROOMCAST_PUBLISH_BATCH_MAX_RECORDS: number;
-  ROOMCAST_PUBLISH_BATCH_MAX_BYTES: number;
-  ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS: number;
-  ROOMCAST_PUBLISH_QUEUE_MAX_BYTES: number;
-  ROOMCAST_PUBLISH_MAX_RECORD_BYTES: number;
-}): BatchingSettings {
-  return {
-    lingerMs: config.ROOMCAST_PUBLISH_LINGER_MS,
-    maxBatchRecords: config.ROOMCAST_PUBLISH_BATCH_MAX_RECORDS,
-    maxBatchBytes: config.ROOMCAST_PUBLISH_BATCH_MAX_BYTES,
-    maxQueuedRecords: config.ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS,
-    maxQueuedBytes: config.ROOMCAST_PUBLISH_QUEUE_MAX_BYTES,
-    maxRecordBytes: config.ROOMCAST_PUBLISH_MAX_RECORD_BYTES,
-  };
-}
 
 /** One batcher over the durable producer: one `sendBatch` (every topic of the flush) with acks=all per flush. */
 export function createPublishBatcher(producer: Producer, settings: BatchingSettings, metrics: IngressMetrics): ProduceBatcher {

@@ -1,16 +1,12 @@
-/**
- * The message-log service as mountable units: the sink (consumer → PostgreSQL) and the log API
- * (search, event history, reports, proofs, public keys). Both its own main.ts and the all-in-one
- * process build them with these functions.
- */
-import type { Logger } from '@roomcast/core';
+
 import { type LogConfig, type LogSigner, LogStore, generateSigningKey, logSignerOf } from '@roomcast/log';
-import type { RoutingFollower } from '@roomcast/routing';
-import type { Runtime, Unit } from '@roomcast/runtime';
+import type { Runtime, ServiceContext, Unit } from '@roomcast/runtime';
+import type { LogSinkConfig } from './config.ts';
 import { SinkMetrics } from './metrics.ts';
 import { LogSink } from './sink.ts';
 
 export { createLogApi } from './api.ts';
+export { type LogSinkConfig, logSinkConfigSpec } from './config.ts';
 export { LogSink } from './sink.ts';
 export { deliveryEntry, eventEntry } from './records.ts';
 
@@ -34,38 +30,28 @@ export function logParts(runtime: Runtime, config: LogConfig, devMode: boolean):
   return { store, writer, signer };
 }
 
-export interface LogSinkUnitOptions {
-  runtime: Runtime;
-  routing: RoutingFollower;
-  logger: Logger;
-  parts: LogParts;
-  config: LogConfig;
-  /** Partitions and retention of the delivery-log topic when this process creates it. */
-  partitions: number;
-  retentionMs: number;
-}
-
-export function createLogSink(o: LogSinkUnitOptions): Unit & { sink: LogSink } {
+/** The log sink as one unit, from validated configuration, the process's shared context and its log parts. */
+export function logSinkUnit(config: LogSinkConfig, ctx: ServiceContext & { parts: LogParts }): Unit & { sink: LogSink } {
   const sink = new LogSink({
-    kafka: o.runtime.kafka,
-    names: o.runtime.names,
-    routing: o.routing,
-    store: o.parts.writer,
-    signer: o.parts.signer,
-    logger: o.logger,
-    metrics: new SinkMetrics(o.runtime.metrics),
-    checkpointEvery: o.config.ROOMCAST_LOG_CHECKPOINT_EVERY,
-    checkpointIntervalMs: o.config.ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS,
-    partitions: o.partitions,
-    retentionMs: o.retentionMs,
-    sessionTimeoutMs: o.config.ROOMCAST_LOG_SINK_SESSION_TIMEOUT_MS,
-    retentionDays: o.config.ROOMCAST_LOG_RETENTION_DAYS,
-    archiveDir: o.config.ROOMCAST_LOG_ARCHIVE_DIR,
+    kafka: ctx.runtime.kafka,
+    names: ctx.runtime.names,
+    routing: ctx.routing,
+    store: ctx.parts.writer,
+    signer: ctx.parts.signer,
+    logger: ctx.logger,
+    metrics: new SinkMetrics(ctx.runtime.metrics),
+    checkpointEvery: config.ROOMCAST_LOG_CHECKPOINT_EVERY,
+    checkpointIntervalMs: config.ROOMCAST_LOG_CHECKPOINT_INTERVAL_MS,
+    partitions: config.ROOMCAST_DEFAULT_PARTITIONS,
+    retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
+    sessionTimeoutMs: config.ROOMCAST_LOG_SINK_SESSION_TIMEOUT_MS,
+    retentionDays: config.ROOMCAST_LOG_RETENTION_DAYS,
+    archiveDir: config.ROOMCAST_LOG_ARCHIVE_DIR,
   });
   return {
     name: 'log-sink',
     sink,
-    checks: { log: () => o.parts.writer.probe() },
+    checks: { log: () => ctx.parts.writer.probe() },
     start: () => sink.start(),
     stop: () => sink.stop(),
   };

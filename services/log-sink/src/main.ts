@@ -1,16 +1,14 @@
-/** Composition root of the log sink run on its own (serves probes and metrics only). */
-import type { ConfigSpec } from '@roomcast/core';
-import { logConfigSpec, migrateLog } from '@roomcast/log';
+/**
+ * Composition root of the message-log service run on its own: the sink (delivery log → PostgreSQL)
+ * and the log API (search, event history, reports, proofs, public keys), as in the all-in-one process.
+ */
+import { migrateLog } from '@roomcast/log';
 import { runDataPlaneService } from '@roomcast/runtime';
-import { createLogSink, logParts } from './index.ts';
+import { logSinkConfigSpec } from './config.ts';
+import { createLogApi, logParts, logSinkUnit } from './index.ts';
 
-const spec = {
-  ...logConfigSpec,
-  ROOMCAST_DEFAULT_PARTITIONS: { kind: 'int', default: '3', help: 'Partitions of the delivery-log topic when this process creates it.' },
-} satisfies ConfigSpec;
-
-await runDataPlaneService('log-sink', spec, process.env, async ({ config, runtime, routing, logger }) => {
+await runDataPlaneService('log-sink', logSinkConfigSpec, process.env, async (config, ctx) => {
   if (config.ROOMCAST_LOG_MIGRATE_URL) await migrateLog(config.ROOMCAST_LOG_MIGRATE_URL, config.ROOMCAST_LOG_SCHEMA);
-  const parts = logParts(runtime, config, config.ROOMCAST_DEV_MODE);
-  return [createLogSink({ runtime, routing, logger, parts, config, partitions: config.ROOMCAST_DEFAULT_PARTITIONS, retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS })];
+  const parts = logParts(ctx.runtime, config, config.ROOMCAST_DEV_MODE);
+  return [logSinkUnit(config, { ...ctx, parts }), createLogApi({ ...ctx, parts })];
 });

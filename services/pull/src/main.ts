@@ -1,8 +1,6 @@
 /** Composition root of the pull service run on its own. */
-import { masterKeysOf, pullConfigSpec, runDataPlaneService, streamConfigSpec } from '@roomcast/runtime';
-import { createPull, createPullQueues, pullSettings, streamSettingsFromConfig } from './index.ts';
+import { runDataPlaneService } from '@roomcast/runtime';
+import { pullConfigSpec, streamConfigSpec } from './config.ts';
+import { pullUnit } from './unit.ts';
 
-await runDataPlaneService('pull', { ...pullConfigSpec, ...streamConfigSpec }, process.env, ({ config, runtime, routing, logger }) => [
-  createPull({ routing, streams: { runtime, logger, masterKeys: masterKeysOf(config), settings: streamSettingsFromConfig(config), retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS } }),
-  createPullQueues({ runtime, routing, logger, masterKeys: masterKeysOf(config), settings: pullSettings(config) }),
-]);
+await runDataPlaneService('pull', { ...pullConfigSpec, ...streamConfigSpec }, process.env, (config, ctx) => pullUnit(config, ctx));

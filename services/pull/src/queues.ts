@@ -28,21 +28,6 @@ export interface PullQueueSettings {
 
 export const DEFAULT_PULL_SETTINGS: PullQueueSettings = { leaseSeconds: 30, bufferEvents: 1000, commitIntervalMs: 1000, retentionMs: 7 * 24 * 3600_000 };
 
-/** The pull settings of a loaded config (pullConfigSpec). */
-export function pullSettings(config: {
-  ROOMCAST_PULL_LEASE_SECONDS: number;
-  ROOMCAST_PULL_BUFFER_EVENTS: number;
-  ROOMCAST_PULL_COMMIT_INTERVAL_MS: number;
-  ROOMCAST_TOPIC_RETENTION_MS: number;
-}): PullQueueSettings {
-  return {
-    leaseSeconds: config.ROOMCAST_PULL_LEASE_SECONDS,
-    bufferEvents: config.ROOMCAST_PULL_BUFFER_EVENTS,
-    commitIntervalMs: config.ROOMCAST_PULL_COMMIT_INTERVAL_MS,
-    retentionMs: config.ROOMCAST_TOPIC_RETENTION_MS,
-  };
-}
-
 const SWEEP_MS = 1000;
 
 export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower; logger: Logger; masterKeys?: MasterKey[]; settings?: PullQueueSettings }): Unit {

@@ -29,27 +29,6 @@ export interface StreamsUnit {
   drain(): Promise<void>;
 }
 
-/** The stream settings of a loaded config (streamConfigSpec). */
-export function streamSettingsFromConfig(config: {
-  ROOMCAST_STREAM_HEARTBEAT_SECONDS: number;
-  ROOMCAST_STREAM_BUFFER_EVENTS: number;
-  ROOMCAST_STREAM_BUFFER_BYTES: number;
-  ROOMCAST_STREAM_SLOW_READER_SECONDS: number;
-  ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION: number;
-  ROOMCAST_STREAM_MAX_OPEN: number;
-  ROOMCAST_STREAM_MAX_SECONDS: number;
-}): Partial<StreamSettings & StreamLimits> {
-  return {
-    heartbeatMs: config.ROOMCAST_STREAM_HEARTBEAT_SECONDS * 1000,
-    bufferEvents: config.ROOMCAST_STREAM_BUFFER_EVENTS,
-    bufferBytes: config.ROOMCAST_STREAM_BUFFER_BYTES,
-    slowReaderMs: config.ROOMCAST_STREAM_SLOW_READER_SECONDS * 1000,
-    perSubscription: config.ROOMCAST_STREAM_MAX_PER_SUBSCRIPTION,
-    perProcess: config.ROOMCAST_STREAM_MAX_OPEN,
-    maxDurationMs: config.ROOMCAST_STREAM_MAX_SECONDS * 1000,
-  };
-}
-
 export function createStreams(routing: RoutingFollower, o: StreamOptions): StreamsUnit {
   const { perSubscription = 4, perProcess = 500, ...rest } = o.settings ?? {};
   const settings: StreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...rest };
