@@ -7,3 +7,4 @@ export * from './json-pointer.ts';
 export * from './net-policy.ts';
 export * from './envelope.ts';
 export * from './keyring.ts';
+export * from './event-item.ts';

@@ -28,6 +28,8 @@ export interface ResponseSpec {
   /** JSON body schema; omitted for empty responses. */
   schema?: JsonSchema;
   contentType?: string;
+  /** Response headers, documented by name. */
+  headers?: Record<string, { description?: string; schema: JsonSchema }>;
 }
 
 export interface RouteInput<B, Q> {
@@ -57,6 +59,14 @@ export interface RouteSpec<B = unknown, Q = Record<string, unknown>> {
   body?: JsonSchema;
   /** Whether a body must be sent (default true when `body` is set). */
   bodyRequired?: boolean;
+  /**
+   * 'handler': the handler reads and checks the body itself, because something must come first
+   * (the publish routes resolve room, contract and event type, and charge the publisher's byte
+   * budget, before a byte is parsed); `body` then documents the request only. Default 'router'.
+   */
+  bodyReadBy?: 'router' | 'handler';
+  /** Request headers the route reads, documented by name. */
+  headers?: Record<string, { description: string; schema: JsonSchema; required?: boolean }>;
   /** Object schema of the query string; values are coerced from strings. */
   query?: JsonSchema;
   /** Descriptions of path parameters by name. */
@@ -72,6 +82,11 @@ export interface RouteSpec<B = unknown, Q = Record<string, unknown>> {
    */
   admit?: (c: Context) => Promise<void>;
   handler: (c: Context, input: RouteInput<B, Q>) => Response | Promise<Response>;
+}
+
+/** A problem+json answer of a route, for the statuses the router does not add by itself (404, 409, 422, 429, 503). */
+export function problemResponseSpec(description: string): ResponseSpec {
+  return { description, contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } };
 }
 
 /** What the router hands to the audit sink after an audited route finished. */
@@ -176,7 +191,8 @@ export class ApiRouter {
     const app = new Hono();
     for (const spec of this.routes) {
       const s = spec as unknown as RouteSpec<unknown, Record<string, unknown>>;
-      const bodyCheck = s.body ? ajvBody.compile(s.body) : undefined;
+      const bodyCheck = s.body && s.bodyReadBy !== 'handler' ? ajvBody.compile(s.body) : undefined;
+      const paramNames = pathParams(s.path);
       const queryCheck = s.query ? ajvQuery.compile(s.query) : undefined;
       const handlers: MiddlewareHandler[] = [];
       if (s.auth !== 'none') handlers.push(authenticate(this.options.resolve, this.options.certificate ? { certificate: this.options.certificate } : {}));
@@ -193,7 +209,7 @@ export class ApiRouter {
           const principal = (s.auth === 'none' ? c.get('principal') : principalOf(c)) as Principal;
           const client = s.govstackClient ? requireGovStackClient(c) : undefined;
           const params: Record<string, string> = {};
-          for (const name of pathParams(s.path)) params[name] = c.req.param(name) ?? '';
+          for (const name of paramNames) params[name] = c.req.param(name) ?? '';
           const query = queryCheck ? checkSchema<Record<string, unknown>>(queryCheck, { ...c.req.query() }, '/query') : {};
           let body: unknown;
           if (bodyCheck) {
@@ -242,13 +258,20 @@ export class ApiRouter {
       for (const name of pathParams(s.path)) {
         parameters.push({ name, in: 'path', required: true, schema: { type: 'string' }, ...(s.params?.[name] ? { description: s.params[name] } : {}) });
       }
+      for (const [name, h] of Object.entries(s.headers ?? {})) {
+        parameters.push({ name, in: 'header', required: h.required ?? false, description: h.description, schema: h.schema });
+      }
       const q = s.query as { properties?: Record<string, JsonSchema>; required?: string[] } | undefined;
       for (const [name, schema] of Object.entries(q?.properties ?? {})) {
         parameters.push({ name, in: 'query', required: q?.required?.includes(name) ?? false, schema });
       }
       const responses: Record<string, unknown> = {};
       for (const [status, r] of Object.entries(s.responses)) {
-        responses[status] = r.schema ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : { description: r.description };
+        responses[status] = {
+          description: r.description,
+          ...(r.headers ? { headers: r.headers } : {}),
+          ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : {}),
+        };
       }
       const add = (status: number) => {
         if (!responses[status]) responses[status] = problemResponseRef(PROBLEMS[status] ?? 'Error');

@@ -19,8 +19,8 @@
  */
 import type { ByteBudget } from './byte-budget.ts';
 import { type FieldError, type Logger, RoomcastError, toProblem } from '@roomcast/core';
-import { principalOf, readJsonBody, requireGovStackClient, roomAddressOf } from '@roomcast/http';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type ApiRouter, problemResponseSpec, readJsonBody, roomAddressOf } from '@roomcast/http';
+import type { Context } from 'hono';
 import type { PublishPipeline, PublishResult } from './pipeline.ts';
 import { PUBLISH_PATH } from './publish.ts';
 import { recordValidationFailure } from './publish-guard.ts';
@@ -29,7 +29,6 @@ export const BATCH_PATH = `${PUBLISH_PATH}/batch`;
 
 export interface BatchDeps {
   pipeline: PublishPipeline;
-  authenticate: MiddlewareHandler;
   logger: Logger;
   /** Largest batch request body, in bytes. */
   bodyLimit: number;
@@ -81,39 +80,101 @@ export function itemFailure(index: number, err: unknown, requestId: string): Bat
   };
 }
 
-export function batchRoutes(deps: BatchDeps): Hono {
-  const app = new Hono();
-  app.use(BATCH_PATH, deps.authenticate);
+const batchAnswerSchema = {
+  type: 'object',
+  required: ['accepted', 'failed', 'results'],
+  properties: {
+    accepted: { type: 'integer' },
+    failed: { type: 'integer' },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'status'],
+        properties: {
+          index: { type: 'integer' },
+          status: { type: 'integer', description: '201 stored, 200 a replayed id (original result), else the 4xx/5xx the single route would answer' },
+          replayed: { type: 'boolean', description: 'true when the item replayed an id already published (no new record)' },
+          id: { type: 'string' },
+          partition: { type: 'integer' },
+          sequence: { type: 'integer' },
+          code: { type: 'string' },
+          title: { type: 'string' },
+          detail: { type: 'string' },
+          errors: { type: 'array', items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+};
 
-  app.post(BATCH_PATH, async (c) => {
-    const publisher = requireGovStackClient(c);
-    if (principalOf(c).role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
-    const address = roomAddressOf(c);
-    const pathType = c.req.param('eventType');
-    const { room } = deps.pipeline.resolve(publisher, address, pathType);
-    let items: unknown[];
-    try {
-      items = batchItems(await readJsonBody(c, deps.bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)), deps.maxItems);
-    } catch (err) {
-      recordValidationFailure(deps.pipeline.deps.metrics, err);
-      throw err;
-    }
-    const traceparent = c.req.header('traceparent');
-    // Every item is started now, in index order, so the producer can put them in one batch.
-    const settled = await Promise.allSettled(items.map((body) => deps.pipeline.publish({ publisher, address, pathType, body, traceparent })));
-    const requestId = ((c as Context).get('requestId') as string | undefined) ?? 'unknown';
-    let retryAfter: string | undefined;
-    const results = settled.map((s, index): BatchItemResult => {
-      // A replay of an id already published: 200 and `replayed: true`, as the single route answers it.
-      if (s.status === 'fulfilled') return { index, status: s.value.replayed ? 200 : 201, ...s.value };
-      if (!(s.reason instanceof RoomcastError)) deps.logger.error('batch item failed unexpectedly', { index, error: s.reason });
-      else if (s.reason.retryable) retryAfter = s.reason.headers?.['retry-after'] ?? '1';
-      return itemFailure(index, s.reason, requestId);
-    });
-    const accepted = results.filter((r) => r.status < 300).length;
-    if (retryAfter) c.header('retry-after', retryAfter);
-    const answer: BatchAnswer = { accepted, failed: results.length - accepted, results };
-    return c.json(answer, 200);
+export function batchRoutes(router: ApiRouter, deps: BatchDeps): void {
+  router.add({
+    method: 'post',
+    path: BATCH_PATH,
+    operationId: 'publishEventBatch',
+    summary: 'Publish many events of one event type; one result per item, in order (Roomcast extension)',
+    description:
+      'Every item goes through the same checks as a single publish and is produced concurrently with the others. The answer is 200 whenever the envelope is valid; each result carries the status the single route would have answered (201 stored, or a problem with absolute pointers /events/{index}/...). Retry-After is set when an item failed because Kafka was unavailable.',
+    tags: ['roomcast'],
+    govstackClient: true,
+    bodyReadBy: 'handler',
+    body: {
+      type: 'object',
+      required: ['events'],
+      additionalProperties: false,
+      properties: {
+        events: {
+          type: 'array',
+          minItems: 1,
+          maxItems: deps.maxItems,
+          description: `At most ROOMCAST_PUBLISH_BATCH_MAX_ITEMS items (here ${deps.maxItems})`,
+          items: {
+            type: 'object',
+            required: ['eventType', 'event'],
+            properties: { eventType: { type: 'string' }, event: { type: 'object' }, key: { type: 'string' }, id: { type: 'string' } },
+          },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'One result per item, in the order of events', schema: batchAnswerSchema },
+      400: problemResponseSpec('Invalid envelope, or more events than the limit'),
+      403: problemResponseSpec('Client mismatch or no publisher contract'),
+      404: problemResponseSpec('Unknown room or event type'),
+      413: problemResponseSpec('Body too large'),
+      415: problemResponseSpec('Not JSON'),
+      429: problemResponseSpec('The publisher sent more body bytes than the ingress parses for it (publish.rate_limited); see Retry-After. Per-event limits answer inside the 200, per item'),
+    },
+    async handler(c, { principal, client, params }) {
+      const publisher = client as string;
+      if (principal.role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
+      const address = roomAddressOf(c);
+      const pathType = params.eventType as string;
+      const { room } = deps.pipeline.resolve(publisher, address, pathType);
+      let items: unknown[];
+      try {
+        items = batchItems(await readJsonBody(c, deps.bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)), deps.maxItems);
+      } catch (err) {
+        recordValidationFailure(deps.pipeline.deps.metrics, err);
+        throw err;
+      }
+      const traceparent = c.req.header('traceparent');
+      // Every item is started now, in index order, so the producer can put them in one batch.
+      const settled = await Promise.allSettled(items.map((body) => deps.pipeline.publish({ publisher, address, pathType, body, traceparent })));
+      const requestId = ((c as Context).get('requestId') as string | undefined) ?? 'unknown';
+      let retryAfter: string | undefined;
+      const results = settled.map((s, index): BatchItemResult => {
+        // A replay of an id already published: 200 and `replayed: true`, as the single route answers it.
+        if (s.status === 'fulfilled') return { index, status: s.value.replayed ? 200 : 201, ...s.value };
+        if (!(s.reason instanceof RoomcastError)) deps.logger.error('batch item failed unexpectedly', { index, error: s.reason });
+        else if (s.reason.retryable) retryAfter = s.reason.headers?.['retry-after'] ?? '1';
+        return itemFailure(index, s.reason, requestId);
+      });
+      const accepted = results.filter((r) => r.status < 300).length;
+      if (retryAfter) c.header('retry-after', retryAfter);
+      const answer: BatchAnswer = { accepted, failed: results.length - accepted, results };
+      return c.json(answer, 200);
+    },
   });
-  return app;
 }

@@ -9,7 +9,8 @@ import type { LogStore } from '@roomcast/log';
 import { createDurableProducer } from '@roomcast/kafka';
 import { deliveryStatusStore } from '@roomcast/redis';
 import type { RoutingFollower } from '@roomcast/routing';
-import { contractAuthenticator, followDataKeys, type Runtime } from '@roomcast/runtime';
+import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
+import { contractResolvers, followDataKeys, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { batchRoutes } from './batch-routes.ts';
 import { EventLedger } from './event-ledger.ts';
@@ -63,6 +64,8 @@ const DEFAULT_HARDENING: IngressHardening = {
 
 export interface IngressUnit {
   routes: Hono[];
+  /** OpenAPI paths of the publish, batch and status routes, from the same declarations. */
+  openapi: OpenApiPaths;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -98,24 +101,24 @@ export function createIngress(o: IngressOptions): IngressUnit {
     limiter,
     ledger,
   });
-  const authenticate = contractAuthenticator(o.routing, o.runtime.keyUsage);
+  // Authenticated from the routing contract in memory, never from Postgres.
+  const router = new ApiRouter(contractResolvers(o.routing, o.runtime.keyUsage));
+  publishRoutes(router, { pipeline, bodyLimit: o.bodyLimit, byteBudget });
+  batchRoutes(router, { pipeline, logger: o.logger, bodyLimit: hardening.batchBodyLimit, maxItems: hardening.batchMaxItems, byteBudget });
+  statusRoutes(router, {
+    routing: o.routing,
+    ledger,
+    log: o.log.store,
+    waitMs: o.log.waitMs,
+    kafka: o.runtime.kafka,
+    dataKeys,
+    deliveries: deliveryStatusStore(o.runtime.redis, o.runtime.keys),
+    logger: o.logger,
+  });
   const warm = () => validators.warm(o.routing.current().contract.rooms.flatMap((r) => r.eventTypes.map((t) => t.schemaId)));
   return {
-    routes: [
-      publishRoutes({ pipeline, authenticate, bodyLimit: o.bodyLimit, byteBudget }),
-      batchRoutes({ pipeline, authenticate, logger: o.logger, bodyLimit: hardening.batchBodyLimit, maxItems: hardening.batchMaxItems, byteBudget }),
-      statusRoutes({
-        routing: o.routing,
-        ledger,
-        log: o.log.store,
-        waitMs: o.log.waitMs,
-        kafka: o.runtime.kafka,
-        dataKeys,
-        deliveries: deliveryStatusStore(o.runtime.redis, o.runtime.keys),
-        authenticate,
-        logger: o.logger,
-      }),
-    ],
+    routes: [router.hono()],
+    openapi: router.openapi(),
     async start() {
       await producer.connect();
       o.routing.onChange(() => void warm());

@@ -16,21 +16,19 @@
  * the caller), so any other caller — and an unknown room, type or id — gets the same 404
  * `event.not_found`. DELETE sets the cancellation mark the dispatcher reads before each attempt.
  */
-import { type Logger, parseClientId, RoomcastError } from '@roomcast/core';
-import type { DataKeyRing } from '@roomcast/core';
-import { requireGovStackClient, roomAddressOf } from '@roomcast/http';
+import { type DataKeyRing, EVENT_ITEM_SCHEMA, eventItemFields, type Logger, openEventPayload, RoomcastError } from '@roomcast/core';
+import { type ApiRouter, problemResponseSpec, roomAddressOf } from '@roomcast/http';
 import { decodeHeaders, GrouplessReader, type Kafka } from '@roomcast/kafka';
 import { type EventRow, type LogStore, streamOf } from '@roomcast/log';
 import type { DeliveryStatusStore } from '@roomcast/redis';
 import { decodeWire } from '@roomcast/registry';
 import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
-import { openEventPayload } from '@roomcast/core';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { deliveryView } from './delivery-view.ts';
 import { isUuid } from './event-id.ts';
 import type { EventLedger } from './event-ledger.ts';
 
-export const EVENT_PATH = '/r1/:instanceId/:memberClass/:memberCode/:applicationCode/pub/v1/:eventType/:eventId';
+export const EVENT_PATH = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pub/v1/{eventType}/{eventId}';
 
 export interface StatusDeps {
   routing: RoutingFollower;
@@ -42,36 +40,67 @@ export interface StatusDeps {
   deliveries: DeliveryStatusStore;
   /** How long a miss waits for the sink to catch up. */
   waitMs: number;
-  authenticate: MiddlewareHandler;
   logger: Logger;
 }
 
-/** The GovStack EventItem of a logged event, with Roomcast's partition, time and status. */
+/** The event item of a logged event (packages/core event-item.ts), with its status; `event` once read back from Kafka. */
 export function eventItem(row: EventRow, event: unknown, cancelled: boolean): Record<string, unknown> {
-  const p = parseClientId(row.publisher);
   return {
-    id: row.event_id,
-    sequence: Number(row.koffset),
-    partition: row.kpartition,
-    publisherId: p ? { instanceId: p.instance, memberClass: p.memberClass, memberCode: p.memberCode, applicationCode: p.application } : undefined,
-    eventType: row.event_type,
+    ...eventItemFields({
+      id: row.event_id,
+      offset: row.koffset,
+      partition: row.kpartition,
+      publisher: row.publisher,
+      eventType: row.event_type,
+      time: row.published_at.toISOString(),
+      status: cancelled ? 'CANCELLED' : 'PUBLISHED',
+    }),
     ...(event !== undefined ? { event } : {}),
-    time: row.published_at.toISOString(),
-    status: cancelled ? 'CANCELLED' : 'PUBLISHED',
   };
 }
 
-export function statusRoutes(deps: StatusDeps): Hono {
-  const app = new Hono();
-  app.use(EVENT_PATH, deps.authenticate);
+const STATES = ['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED'];
 
-  const find = async (c: Context) => {
-    const publisher = requireGovStackClient(c);
+/** Roomcast extension of getStatus: where the event is, per subscriber. */
+const deliveriesSchema = {
+  type: 'object',
+  description: "Per-subscriber delivery state of the event: the room's subscriptions to its type (no attempt yet: QUEUED)",
+  required: ['subscribers', 'delivered', 'failed', 'cancelled', 'pending', 'items'],
+  properties: {
+    subscribers: { type: 'integer' },
+    delivered: { type: 'integer' },
+    failed: { type: 'integer' },
+    cancelled: { type: 'integer' },
+    pending: { type: 'integer', description: 'QUEUED, SENT or ERRORED (retrying)' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['subscriptionId', 'subscriberId', 'mode', 'state', 'attempts'],
+        properties: {
+          subscriptionId: { type: 'string' },
+          subscriberId: { type: 'string', description: 'Client id INSTANCE/CLASS/MEMBER/APPLICATION' },
+          mode: { type: 'string', enum: ['PUSH', 'PULL', 'STREAM'] },
+          state: { type: 'string', enum: STATES },
+          attempts: { type: 'integer' },
+          lastStatus: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
+          lastError: { type: ['string', 'null'] },
+          updatedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+    },
+  },
+};
+
+const eventStatusSchema = { ...EVENT_ITEM_SCHEMA, properties: { ...EVENT_ITEM_SCHEMA.properties, deliveries: deliveriesSchema } };
+
+export function statusRoutes(router: ApiRouter, deps: StatusDeps): void {
+  const find = async (c: Context, publisher: string, params: Record<string, string>) => {
     const missing = () => new RoomcastError('event.not_found', { detail: 'No such event published by this client in this room' });
     const room = deps.routing.current().room(roomAddressOf(c));
-    const eventId = (c.req.param('eventId') ?? '').toLowerCase();
+    const eventId = (params.eventId ?? '').toLowerCase();
     if (!room || !isUuid(eventId)) throw missing();
-    const mine = (r: EventRow | undefined) => r !== undefined && r.room_id === room.id && r.publisher === publisher && r.event_type === c.req.param('eventType');
+    const mine = (r: EventRow | undefined) => r !== undefined && r.room_id === room.id && r.publisher === publisher && r.event_type === params.eventType;
     let row = await logged(deps, eventId);
     if (row === undefined) {
       await sinkReached(deps, room);
@@ -79,22 +108,54 @@ export function statusRoutes(deps: StatusDeps): Hono {
     }
     if (!row || !mine(row)) throw missing();
     const cancelled = await deps.ledger.isCancelled(room.id, publisher, eventId);
-    return { publisher, room, eventId, row, cancelled };
+    return { room, eventId, row, cancelled };
   };
+  const params = { eventId: 'event id of event' };
+  const notFound = problemResponseSpec('Event missing (also for an event of another publisher)');
 
-  app.get(EVENT_PATH, async (c) => {
-    const { room, eventId, row, cancelled } = await find(c);
-    const [event, deliveries] = await Promise.all([payloadOf(deps, room, row), deliverySummary(deps, room, row.event_type, eventId)]);
-    return c.json({ ...eventItem(row, event, cancelled), deliveries }, 200);
+  router.add({
+    method: 'get',
+    path: EVENT_PATH,
+    operationId: 'getStatus',
+    summary: 'Status of an event the caller published, with its delivery state per subscriber',
+    tags: ['govstack'],
+    govstackClient: true,
+    params,
+    responses: {
+      200: { description: 'Event status, with its delivery state per subscriber', schema: eventStatusSchema },
+      403: problemResponseSpec('Client mismatch'),
+      404: notFound,
+      503: problemResponseSpec('The message log is unavailable (dependency.unavailable); retry after Retry-After'),
+    },
+    async handler(c, input) {
+      const { room, eventId, row, cancelled } = await find(c, input.client as string, input.params);
+      const [event, deliveries] = await Promise.all([payloadOf(deps, room, row), deliverySummary(deps, room, row.event_type, eventId)]);
+      return c.json({ ...eventItem(row, event, cancelled), deliveries }, 200);
+    },
   });
 
-  app.delete(EVENT_PATH, async (c) => {
-    const { publisher, room, eventId, cancelled } = await find(c);
-    if (!cancelled) await deps.ledger.cancel(room.id, publisher, eventId);
-    deps.logger.info('event cancelled', { roomId: room.id, publisher, eventId, already: cancelled });
-    return c.body(null, 204);
+  router.add({
+    method: 'delete',
+    path: EVENT_PATH,
+    operationId: 'deleteEvent',
+    summary: 'Cancel an event the caller published: no further delivery attempt starts',
+    tags: ['govstack'],
+    govstackClient: true,
+    params,
+    responses: {
+      204: { description: 'Event processing stopped' },
+      403: problemResponseSpec('Client mismatch'),
+      404: notFound,
+      503: problemResponseSpec('Redis or the message log unavailable; retry'),
+    },
+    async handler(c, input) {
+      const publisher = input.client as string;
+      const { room, eventId, cancelled } = await find(c, publisher, input.params);
+      if (!cancelled) await deps.ledger.cancel(room.id, publisher, eventId);
+      deps.logger.info('event cancelled', { roomId: room.id, publisher, eventId, already: cancelled });
+      return c.body(null, 204);
+    },
   });
-  return app;
 }
 
 async function logged(deps: StatusDeps, eventId: string): Promise<EventRow | undefined> {

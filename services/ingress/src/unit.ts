@@ -6,7 +6,6 @@ import { LogStore } from '@roomcast/log';
 import { masterKeysOf, type ServiceContext, type Unit } from '@roomcast/runtime';
 import { batchingFromConfig, type IngressConfig, ingressHardening, ingressSettings } from './config.ts';
 import { createIngress } from './ingress.ts';
-import { ingressOpenApi } from './openapi.ts';
 
 /**
  * `logStore`: the message-log reader answering event status, when the process already has one
@@ -29,5 +28,5 @@ export function ingressUnit(config: IngressConfig, ctx: ServiceContext & { logSt
     batching: batchingFromConfig(config),
     log: { store, waitMs: config.ROOMCAST_LOG_STATUS_WAIT_MS },
   });
-  return { name: 'ingress', routes: ingress.routes, openapi: ingressOpenApi, start: () => ingress.start(), stop: () => ingress.stop() };
+  return { name: 'ingress', routes: ingress.routes, openapi: ingress.openapi, start: () => ingress.start(), stop: () => ingress.stop() };
 }
