@@ -1,3 +1,4 @@
 export * from './contract.ts';
 export * from './store.ts';
 export * from './signing.ts';
+export * from './contract-schema.ts';

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { infraEndpoints } from '../../../scripts/infra/config.ts';
 import { EMPTY_CONTRACT, type RoutingContract } from './contract.ts';
 import { contractKeys, ContractSignatureError } from './signing.ts';
-import { followContract, loadContract, publishContract } from './store.ts';
+import { ContractShapeError, followContract, loadContract, publishContract } from './store.ts';
 
 const redis = createRedis({ url: infraEndpoints().redisUrl });
 const keys = redisKeys(`t_routing_${randomBytes(4).toString('hex')}`);
@@ -72,6 +72,31 @@ describe('routing contract store', () => {
       // The control plane's next publish replaces the forgery, whatever generation it claimed.
       expect(await publishContract(redis, keys, signing, contract(8))).toBe(true);
       await expect.poll(() => follower.current().contract.generation, { timeout: 3000 }).toBe(8);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('refuses a signed contract of the wrong shape, and drops fields it does not know from a good one', async () => {
+    await publishContract(redis, keys, signing, contract(20));
+    let refused = 0;
+    const follower = await followContract({ redis, keys, signing, logger: silentLogger, pollMs: 60_000, onRefused: () => refused++ });
+    try {
+      // Signed with the routing key but not what the schema describes: refused, the current one kept.
+      const bad = { ...contract(21), rooms: [{ id: 'r1', address: { instance: 'DEV' } }] };
+      await redis.set(keys.routingContract, signing.sign(JSON.stringify(bad)));
+      await redis.publish(keys.routingChannel, '21');
+      await expect(loadContract(redis, keys, signing)).rejects.toBeInstanceOf(ContractShapeError);
+      await expect.poll(() => refused, { timeout: 3000 }).toBeGreaterThanOrEqual(1);
+      expect(follower.current().contract.generation).toBe(20);
+      // A newer control plane's extra field (a rolling upgrade) does not stop the contract: it is dropped.
+      const newer = { ...contract(22), futureField: { x: 1 } };
+      await redis.set(keys.routingContract, signing.sign(JSON.stringify(newer)));
+      await redis.publish(keys.routingChannel, '22');
+      await expect.poll(() => follower.current().contract.generation, { timeout: 3000 }).toBe(22);
+      expect('futureField' in follower.current().contract).toBe(false);
+      // The writer checks exactly: it never publishes a field the schema does not describe.
+      await expect(publishContract(redis, keys, signing, { ...contract(23), futureField: 1 } as RoutingContract)).rejects.toBeInstanceOf(ContractShapeError);
     } finally {
       await follower.stop();
     }

@@ -11,8 +11,38 @@
  */
 import type { Logger } from '@roomcast/core';
 import type { Redis, RedisKeys } from '@roomcast/redis';
+import { Ajv, type ErrorObject } from 'ajv';
 import { EMPTY_CONTRACT, indexContract, type RoutingContract, type RoutingIndex } from './contract.ts';
+import { ROUTING_CONTRACT_SCHEMA } from './contract-schema.ts';
 import { type ContractKeys, ContractSignatureError } from './signing.ts';
+
+/** A contract whose shape does not match the schema (contract-schema.ts); refused like an unsigned one. */
+export class ContractShapeError extends Error {
+  constructor(errors: ErrorObject[] | null | undefined) {
+    const listed = (errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    super(`the routing contract does not match its schema: ${listed.join('; ')}`);
+    this.name = 'ContractShapeError';
+  }
+}
+
+// Formats are annotations here; the shape (fields, types, enums) is what is checked.
+const ajvOptions = { strict: false, allErrors: true, validateFormats: false } as const;
+/** Before publishing: exactly the schema, so a field the builder adds without describing it fails at once. */
+const exactShape = new Ajv(ajvOptions).compile(ROUTING_CONTRACT_SCHEMA);
+/** When loading: fields this version does not know (a newer control plane's) are dropped, not refused. */
+const knownShape = new Ajv({ ...ajvOptions, removeAdditional: true }).compile(ROUTING_CONTRACT_SCHEMA);
+
+/** The contract of a verified JSON text, its shape checked (throws `ContractShapeError`). */
+export function parseContract(text: string): RoutingContract {
+  const value: unknown = JSON.parse(text);
+  if (!knownShape(value)) throw new ContractShapeError(knownShape.errors);
+  return value as RoutingContract;
+}
+
+/** Throws `ContractShapeError` unless `contract` is exactly what the schema describes. */
+export function checkContractShape(contract: RoutingContract): void {
+  if (!exactShape(contract)) throw new ContractShapeError(exactShape.errors);
+}
 
 const PUBLISH_IF_NEWER = `
 local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -39,6 +69,7 @@ return 1`;
  * with an inflated generation to block updates) is replaced whatever its generation.
  */
 export async function publishContract(redis: Redis, keys: RedisKeys, signing: ContractKeys, contract: RoutingContract): Promise<boolean> {
+  checkContractShape(contract);
   const stored = await redis.eval(
     PUBLISH_IF_NEWER,
     3,
@@ -54,17 +85,22 @@ export async function publishContract(redis: Redis, keys: RedisKeys, signing: Co
     if (raw) signing.open(raw);
     return false;
   } catch (err) {
-    if (!(err instanceof ContractSignatureError)) throw err;
+    if (!refusable(err)) throw err;
     await redis.eval(REPLACE, 3, keys.routingContract, generationKey(keys), keys.routingChannel, signing.sign(JSON.stringify(contract)), String(contract.generation));
     return true;
   }
 }
 
-/** The stored contract, its signature checked (throws `ContractSignatureError` when it does not verify). */
+/**
+ * The stored contract, its signature and its shape checked (throws `ContractSignatureError`
+ * when it does not verify, `ContractShapeError` when it does not match the schema).
+ */
 export async function loadContract(redis: Redis, keys: RedisKeys, signing: ContractKeys): Promise<RoutingContract> {
   const raw = await redis.get(keys.routingContract);
-  return raw ? (JSON.parse(signing.open(raw)) as RoutingContract) : EMPTY_CONTRACT;
+  return raw ? parseContract(signing.open(raw)) : EMPTY_CONTRACT;
 }
+
+const refusable = (err: unknown) => err instanceof ContractSignatureError || err instanceof ContractShapeError;
 
 export type ContractListener = (next: RoutingIndex, previous: RoutingIndex) => void;
 
@@ -90,7 +126,7 @@ export interface FollowOptions {
 export async function followContract(options: FollowOptions): Promise<RoutingFollower> {
   const { redis, keys, logger, signing } = options;
   const refuse = (err: unknown) => {
-    logger.error('routing contract refused: its signature does not verify; keeping the current one', { error: err });
+    logger.error('routing contract refused (not signed with a routing key, or not of the expected shape); keeping the current one', { error: err });
     options.onRefused?.(err);
   };
   // A subscriber connection may only run (P|S)SUBSCRIBE commands; ioredis's ready check (INFO)
@@ -117,7 +153,7 @@ export async function followContract(options: FollowOptions): Promise<RoutingFol
           for (const l of listeners) l(index, previous);
         }
       } catch (err) {
-        if (err instanceof ContractSignatureError) refuse(err);
+        if (refusable(err)) refuse(err);
         else logger.warn('routing contract refresh failed', { error: err });
       } finally {
         refreshing = undefined;

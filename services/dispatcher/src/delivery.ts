@@ -4,7 +4,7 @@
  * headers (the webhook-id is the event id, stable across retries); CloudEvents binary-mode
  * headers for receivers that speak CloudEvents.
  */
-import { parseClientId } from '@roomcast/core';
+import { eventItemText } from '@roomcast/core';
 import type { EventHeaders } from '@roomcast/kafka';
 import { activeSecrets, type RoomRoute, type SubscriptionRoute } from '@roomcast/routing';
 import { signatureHeader } from './signature.ts';
@@ -25,24 +25,21 @@ export interface DeliveryRequest {
 }
 
 export function buildDeliveryRequest(sub: SubscriptionRoute, room: RoomRoute, rec: DeliveryRecord, nowMs: number, openSecret: (stored: string) => string = (s) => s): DeliveryRequest {
-  const publisher = parseClientId(rec.headers.publisher);
-  // The payload is spliced in as text: it was validated JSON when published, and re-encoding
-  // it per delivery would cost a parse and a stringify for nothing.
-  const envelope = JSON.stringify({
-    id: rec.headers.id,
-    sequence: Number(rec.offset),
-    partition: rec.partition,
-    publisherId: publisher
-      ? { instanceId: publisher.instance, memberClass: publisher.memberClass, memberCode: publisher.memberCode, applicationCode: publisher.application }
-      : undefined,
-    eventType: rec.headers.eventType,
-    room: `${room.address.instance}/${room.address.memberClass}/${room.address.memberCode}/${room.address.room}`,
-    key: rec.key,
-    time: rec.headers.time,
-    priority: rec.headers.priority,
-    event: null,
-  });
-  const body = `${envelope.slice(0, -'null}'.length)}${rec.payload}}`;
+  // The event item (packages/core event-item.ts) with the room, key and priority; the payload is spliced in as text.
+  const body = eventItemText(
+    {
+      id: rec.headers.id,
+      offset: rec.offset,
+      partition: rec.partition,
+      publisher: rec.headers.publisher,
+      eventType: rec.headers.eventType,
+      room: `${room.address.instance}/${room.address.memberClass}/${room.address.memberCode}/${room.address.room}`,
+      key: rec.key,
+      time: rec.headers.time,
+      priority: rec.headers.priority,
+    },
+    rec.payload,
+  );
   const timestamp = Math.floor(nowMs / 1000);
   return {
     url: sub.pushUrl ?? '',

@@ -5,7 +5,7 @@
  * value, still sealed for PHI/PII/CONFIDENTIAL types — so Redis never holds a classified payload
  * in plain and the dead-letter topic gets the original bytes. It is opened at hand-out.
  */
-import { parseClientId } from '@roomcast/core';
+import { eventItemText as itemText } from '@roomcast/core';
 import type { EventHeaders, IHeaders } from '@roomcast/kafka';
 import type { RoomRoute } from '@roomcast/routing';
 
@@ -58,24 +58,22 @@ export interface HandOut {
  * spliced in as text: it was validated JSON when published.
  */
 export function eventItemText(room: RoomRoute, h: HandOut): string {
-  const publisher = parseClientId(h.headers.publisher);
   const a = room.address;
-  const head = JSON.stringify({
-    id: h.headers.id,
-    sequence: Number(h.offset),
-    partition: h.partition,
-    publisherId: publisher
-      ? { instanceId: publisher.instance, memberClass: publisher.memberClass, memberCode: publisher.memberCode, applicationCode: publisher.application }
-      : undefined,
-    eventType: h.headers.eventType,
-    room: `${a.instance}/${a.memberClass}/${a.memberCode}/${a.room}`,
-    key: h.key,
-    time: h.headers.time,
-    priority: h.headers.priority,
-    deliveryCount: h.deliveryCount,
-    leaseExpiresAt: new Date(h.leaseExpiresAt).toISOString(),
-    ...(h.receipt ? { receipt: h.receipt } : {}),
-    event: null,
-  });
-  return `${head.slice(0, -'null}'.length)}${h.payload}}`;
+  return itemText(
+    {
+      id: h.headers.id,
+      offset: h.offset,
+      partition: h.partition,
+      publisher: h.headers.publisher,
+      eventType: h.headers.eventType,
+      room: `${a.instance}/${a.memberClass}/${a.memberCode}/${a.room}`,
+      key: h.key,
+      time: h.headers.time,
+      priority: h.headers.priority,
+      deliveryCount: h.deliveryCount,
+      leaseExpiresAt: new Date(h.leaseExpiresAt).toISOString(),
+      ...(h.receipt ? { receipt: h.receipt } : {}),
+    },
+    h.payload,
+  );
 }

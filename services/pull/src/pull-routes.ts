@@ -15,8 +15,8 @@
  * (admins may name it but never consume its queue, as they never publish as it). Not audited:
  * these are data-plane operations, counted in metrics like publishing.
  */
-import { ERROR_CATALOG, RoomcastError } from '@roomcast/core';
-import { type ApiRouter, type JsonSchema, type Principal, type ResponseSpec, roomAddressOf } from '@roomcast/http';
+import { ERROR_CATALOG, EVENT_ITEM_SCHEMA, RoomcastError } from '@roomcast/core';
+import { type ApiRouter, type JsonSchema, type Principal, problemResponseSpec, roomAddressOf } from '@roomcast/http';
 import type { Context } from 'hono';
 import type { SettleResult } from './pull-queue.ts';
 import type { PullService, Target } from './pull-service.ts';
@@ -25,31 +25,9 @@ const PULL = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pull
 const PARAMS = { applicationCode: 'The room', eventType: 'Event type name', eventId: 'Event id (UUID)' };
 const TAGS = ['roomcast', 'pull'];
 
-const problemResponseRef = (description: string): ResponseSpec => ({ description, contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } });
 
-const publisherId = {
-  type: 'object',
-  properties: { instanceId: { type: 'string' }, memberClass: { type: 'string' }, memberCode: { type: 'string' }, applicationCode: { type: 'string' } },
-};
-export const pulledItemSchema: JsonSchema = {
-  type: 'object',
-  required: ['id', 'sequence', 'eventType', 'event'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    sequence: { type: 'integer', description: 'Offset within the partition' },
-    partition: { type: 'integer' },
-    publisherId,
-    eventType: { type: 'string' },
-    room: { type: 'string', description: 'INSTANCE/CLASS/MEMBER/ROOM' },
-    key: { type: ['string', 'null'], description: 'FIFO key' },
-    time: { type: 'string', format: 'date-time' },
-    priority: { type: 'string' },
-    deliveryCount: { type: 'integer', description: 'How many times this event has been handed out, this time included' },
-    leaseExpiresAt: { type: 'string', format: 'date-time', description: 'Not acknowledged by then, the event is handed out again' },
-    receipt: { type: 'string', description: 'Lease route only: names this hand-out in ack, nack and extend' },
-    event: { type: 'object' },
-  },
-};
+/** A pulled item: the event item (packages/core event-item.ts) with room, key, priority, deliveryCount, leaseExpiresAt and (lease route) receipt. */
+export const pulledItemSchema: JsonSchema = EVENT_ITEM_SCHEMA;
 
 const receipts = { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 128 }, description: 'Receipts from the lease route' };
 const failedSchema = {
@@ -63,9 +41,9 @@ const failedSchema = {
 };
 
 const problems = {
-  403: problemResponseRef('Client mismatch, or not the application itself (admins never pull for it)'),
-  404: problemResponseRef('No subscription of this client to this event type in this room (subscription.not_found)'),
-  409: problemResponseRef('The subscription is not an ACTIVE PULL subscription (subscription.invalid_state)'),
+  403: problemResponseSpec('Client mismatch, or not the application itself (admins never pull for it)'),
+  404: problemResponseSpec('No subscription of this client to this event type in this room (subscription.not_found)'),
+  409: problemResponseSpec('The subscription is not an ACTIVE PULL subscription (subscription.invalid_state)'),
 };
 
 function onlyApplication(principal: Principal): void {
@@ -97,7 +75,7 @@ export function pullRoutes(router: ApiRouter, service: PullService, o: { default
     tags: ['govstack', 'sub'],
     govstackClient: true,
     params: PARAMS,
-    responses: { 200: { description: 'Event', schema: pulledItemSchema }, ...problems, 404: problemResponseRef('No event available (pull.no_event), or no such subscription') },
+    responses: { 200: { description: 'Event', schema: pulledItemSchema }, ...problems, 404: problemResponseSpec('No event available (pull.no_event), or no such subscription') },
     handler: async (c, { params, principal, client }) => {
       const t = target(c, principal, client, params.eventType as string);
       const [item] = await service.lease(t, { max: 1, waitMs: 0, leaseMs: o.defaultLeaseSeconds * 1000, receipts: false });
@@ -117,8 +95,8 @@ export function pullRoutes(router: ApiRouter, service: PullService, o: { default
     responses: {
       204: { description: 'Event acknowledged' },
       ...problems,
-      404: problemResponseRef('No such event waiting in this subscription (event.not_found), or no such subscription'),
-      409: problemResponseRef('The event is not handed out now: its lease expired (pull.lease_expired); or not a PULL subscription'),
+      404: problemResponseSpec('No such event waiting in this subscription (event.not_found), or no such subscription'),
+      409: problemResponseSpec('The event is not handed out now: its lease expired (pull.lease_expired); or not a PULL subscription'),
     },
     handler: async (c, { params, principal, client }) => {
       const t = target(c, principal, client, params.eventType as string);

@@ -3,7 +3,7 @@
  * subscription's TTL, with a classified payload decrypted (as push delivery does), as the JSON
  * text of an event item — the GovStack EventItem fields plus Roomcast's partition, lane and key.
  */
-import { type DataKeyRing, type Logger, openEventPayload, parseClientId } from '@roomcast/core';
+import { type DataKeyRing, eventItemText, type Logger, openEventPayload } from '@roomcast/core';
 import { decodeHeaders, type FetchedRecord } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
@@ -38,20 +38,22 @@ export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => PreparedEv
       d.logger.error('stream record not decrypted; passed over', { subscriptionId: d.sub.id, eventId: headers.id, topic: r.topic, partition: r.partition, offset: r.offset, error: (err as Error).message });
       return undefined;
     }
-    const p = parseClientId(headers.publisher);
-    const meta = {
-      id: headers.id,
-      eventType: headers.eventType,
-      partition: r.partition,
-      sequence: Number(r.offset),
-      lane: r.topic === d.room.urgentTopic ? 'urgent' : 'normal',
-      time: headers.time,
-      priority: headers.priority,
-      ...(r.key ? { key: r.key.toString('utf8') } : {}),
-      ...(p ? { publisherId: { instanceId: p.instance, memberClass: p.memberClass, memberCode: p.memberCode, applicationCode: p.application } } : {}),
-    };
-    // The payload is JSON already (validated at publish): spliced in, not parsed again.
-    return { data: `${JSON.stringify(meta).slice(0, -1)},"event":${payload}}`, publisher: headers.publisher, eventId: headers.id, publishedAt: headers.time };
+    // The event item (packages/core event-item.ts) with the lane; the payload is spliced in as text.
+    const data = eventItemText(
+      {
+        id: headers.id,
+        offset: r.offset,
+        partition: r.partition,
+        publisher: headers.publisher,
+        eventType: headers.eventType,
+        lane: r.topic === d.room.urgentTopic ? 'urgent' : 'normal',
+        ...(r.key ? { key: r.key.toString('utf8') } : {}),
+        time: headers.time,
+        priority: headers.priority,
+      },
+      payload,
+    );
+    return { data, publisher: headers.publisher, eventId: headers.id, publishedAt: headers.time };
   };
 }
 
