@@ -20,6 +20,24 @@ export const govstackParams = ['instanceId', 'memberClass', 'memberCode', 'appli
 
 export const govstackClientHeader = { $ref: '#/components/parameters/clientId' };
 
+/** RFC 9457 problem details as Roomcast answers them; every OpenAPI document Roomcast serves uses this one. */
+export const PROBLEM_SCHEMA = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'code', 'requestId'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', enum: Object.keys(ERROR_CATALOG) },
+    requestId: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', required: ['pointer', 'message'], properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
 export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -67,22 +85,7 @@ export function openapiDocument(version: string, paths: OpenApiPaths[]): Record<
         clientId: { name: 'X-GovStack-Client', in: 'header', required: true, schema: { type: 'string' }, description: 'INSTANCE/CLASS/MEMBER/APPLICATION of the caller' },
       },
       schemas: {
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'code', 'requestId'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            code: { type: 'string', enum: Object.keys(ERROR_CATALOG) },
-            requestId: { type: 'string' },
-            errors: {
-              type: 'array',
-              items: { type: 'object', required: ['pointer', 'message'], properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
-            },
-          },
-        },
+        Problem: PROBLEM_SCHEMA,
       },
     },
   };

@@ -17,7 +17,7 @@
  * interval after the event).
  */
 import { RoomcastError } from '@roomcast/core';
-import type { ApiRouter, JsonSchema } from '@roomcast/http';
+import { type ApiRouter, type JsonSchema, problemResponseSpec } from '@roomcast/http';
 import { isEventId, type LogSigner, type LogStore, type ProofBundle, proofOf } from '@roomcast/log';
 import type { RoutingFollower } from '@roomcast/routing';
 import { inScope, scopeOf } from './scope.ts';
@@ -67,8 +67,8 @@ export function proofRoutes(router: ApiRouter, deps: { store: LogStore; routing:
     params: { eventId: 'Event id (UUID)' },
     responses: {
       200: { description: 'The proof bundle', schema: bundleSchema },
-      404: { description: 'No such event visible to the caller', contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } },
-      409: { description: 'Not covered by a checkpoint yet; retry', contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } },
+      404: problemResponseSpec('No such event visible to the caller'),
+      409: problemResponseSpec('Not covered by a checkpoint yet; retry'),
     },
     handler: async (c, { params, principal }) => {
       const missing = new RoomcastError('event.not_found', { detail: 'No such event in the log visible to this caller' });
@@ -111,7 +111,7 @@ export function proofRoutes(router: ApiRouter, deps: { store: LogStore; routing:
           properties: { bundles: { type: 'array', items: bundleSchema }, notCheckpointed: { type: 'integer' }, truncated: { type: 'boolean', description: 'More entries than `limit` are visible' } },
         },
       },
-      404: { description: 'No such event visible to the caller', contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } },
+      404: problemResponseSpec('No such event visible to the caller'),
     },
     handler: async (c, { params, query, principal }) => {
       const missing = new RoomcastError('event.not_found', { detail: 'No such event in the log visible to this caller' });

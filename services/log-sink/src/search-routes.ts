@@ -13,7 +13,7 @@
  * `/query/<name>`. Scoping (scope.ts) is part of every query.
  */
 import { RoomcastError, roomKey } from '@roomcast/core';
-import type { ApiRouter, JsonSchema, Principal } from '@roomcast/http';
+import { type ApiRouter, type JsonSchema, type Principal, problemResponseSpec } from '@roomcast/http';
 import { type DeliveryRow, type EventRow, isEventId, type LogStore } from '@roomcast/log';
 import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
 import { inScope, scopeOf, scopeSql } from './scope.ts';
@@ -292,7 +292,7 @@ export function searchRoutes(router: ApiRouter, deps: SearchDeps): void {
         description: 'The event and its deliveries, oldest first',
         schema: { type: 'object', required: ['event', 'deliveries'], properties: { event: eventItemSchema, deliveries: { type: 'array', items: deliveryItemSchema } } },
       },
-      404: { description: 'No such event visible to the caller', contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } },
+      404: problemResponseSpec('No such event visible to the caller'),
     },
     handler: async (c, { params, principal }) => {
       const index = routing.current();
