@@ -101,4 +101,20 @@ describe('routing contract store', () => {
       await follower.stop();
     }
   });
+
+  it('reaches the last of many generations published back to back, without waiting for the poll', async () => {
+    await publishContract(redis, keys, signing, contract(100));
+    const follower = await followContract({ redis, keys, signing, logger: silentLogger, pollMs: 60_000 });
+    try {
+      // Announcements that arrive while a reload is in flight must not be lost with it.
+      // Each round publishes one after another, so announcements keep arriving during reloads.
+      for (let round = 0; round < 20; round++) {
+        const first = 101 + round * 10;
+        for (let g = first; g < first + 10; g++) await publishContract(redis, keys, signing, contract(g));
+        await follower.waitFor(first + 9, 1500);
+      }
+    } finally {
+      await follower.stop();
+    }
+  });
 });

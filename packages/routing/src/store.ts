@@ -142,8 +142,15 @@ export async function followContract(options: FollowOptions): Promise<RoutingFol
   const listeners = new Set<ContractListener>();
   let refreshing: Promise<void> | undefined;
 
+  // An announcement that arrives while a reload is in flight may name a generation that reload
+  // missed: it asks for one more reload after it, instead of joining it (and being lost until the poll).
+  let again = false;
   const refresh = (): Promise<void> => {
-    refreshing ??= (async () => {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
       try {
         const next = await loadContract(redis, keys, signing);
         if (next.generation > index.contract.generation) {
@@ -157,6 +164,10 @@ export async function followContract(options: FollowOptions): Promise<RoutingFol
         else logger.warn('routing contract refresh failed', { error: err });
       } finally {
         refreshing = undefined;
+        if (again) {
+          again = false;
+          void refresh();
+        }
       }
     })();
     return refreshing;
