@@ -8,7 +8,7 @@ import { type Logger, type MasterKey, RoomcastError, type RoomAddress, SecretBox
 import type { PrismaClient } from '@roomcast/db';
 import type { Kafka, KafkaNames } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
-import type { RoutingPublisher } from './routing-publisher.ts';
+import type { RoutingPublisher } from './routing/types.ts';
 
 export interface ControlPlaneDeps {
   db: PrismaClient;

@@ -6,14 +6,14 @@
  */
 import { RoomcastError } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { requireGlobalAdmin } from './access.ts';
-import { ADMIN_BASE } from './admin-routes.ts';
+import { requireGlobalAdmin } from '../http/access.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import type { ApiKeys } from './api-keys.ts';
 import { type Decision, Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
 import { applicationSchema, applicationView, memberPath, memberSchema, memberView, pageQuery, problem, statusQuery, withIssuedKey } from './identity-views.ts';
 import type { ApplyThrottle } from './apply-throttle.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' };
 const label = { type: 'string', minLength: 1, maxLength: 100, description: 'What the key is for, shown in key lists' };

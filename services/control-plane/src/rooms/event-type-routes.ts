@@ -11,7 +11,7 @@
 import { type RoomAddress, RoomcastError, roomKey, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
-import { requireRoomOwner } from './access.ts';
+import { requireRoomOwner } from '../http/access.ts';
 import { parseSchemaInput } from './event-type-schema.ts';
 import {
   CLASSIFICATIONS,
@@ -25,9 +25,9 @@ import {
   readableRoom,
   readEventType,
 } from './event-types.ts';
-import { problem } from './problem-responses.ts';
+import { problem } from '../http/problem-responses.ts';
 import { memberKey } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const BASE = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/api/v1/eventType';
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: SEGMENT_RE.source };

@@ -30,8 +30,8 @@ import {
   type StateMember,
   serviceIdOf,
 } from './config-state.ts';
-import { eventTypePaths } from './directory.ts';
-import type { ControlPlane } from './service.ts';
+import { eventTypePaths } from '../directory/directory.ts';
+import type { ControlPlane } from '../service.ts';
 
 export interface ImRight {
   member: string;

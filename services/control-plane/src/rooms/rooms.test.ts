@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageArgs, pageOf } from './paging.ts';
+import { pageArgs, pageOf } from '../http/paging.ts';
 import { type RoomWithMember, roomView } from './rooms.ts';
 
 const member = { id: 'mem_1', instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', name: 'MoH', status: 'APPROVED' as const, createdAt: new Date(0) };

@@ -6,8 +6,8 @@
  */
 import { RoomcastError } from '@roomcast/core';
 import { type ApiRouter, type ResponseSpec, setAuditTarget } from '@roomcast/http';
-import { requireGlobalAdmin } from './access.ts';
-import { ADMIN_BASE } from './admin-routes.ts';
+import { requireGlobalAdmin } from '../http/access.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
 import type { ApiKeys, KeyOwner } from './api-keys.ts';
 import { type Identity, requireAdmin } from './identity.ts';
 import { apiKeySchema, apiKeyView, memberPath, problem } from './identity-views.ts';

@@ -8,7 +8,7 @@
 import { type ClientId, parseClientId, RoomcastError, roomKey } from '@roomcast/core';
 import { type ApiRouter, type Principal, type ResponseSpec, roomAddressOf, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 import { BOUNDS, DEFAULTS, type ItemInput, itemBodySchema, itemSchema, renderItem } from './subscription-model.ts';
 import { type SubscriptionRow, Subscriptions } from './subscriptions.ts';
 

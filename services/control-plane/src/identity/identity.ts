@@ -15,7 +15,7 @@ import { Prisma, type PrismaClient } from '@roomcast/db';
 import type { Principal } from '@roomcast/http';
 import { ApiKeys, type IssuedApiKey, insertKey } from './api-keys.ts';
 import { pageOf } from './identity-views.ts';
-import type { RoutingPublisher } from './routing-publisher.ts';
+import type { RoutingPublisher } from '../routing/types.ts';
 
 export type Status = 'PENDING' | 'APPROVED' | 'REJECTED';
 export type Decision = 'APPROVED' | 'REJECTED';

@@ -6,12 +6,12 @@
  */
 import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { ADMIN_BASE } from './admin-routes.ts';
-import { pageQueryProperties } from './paging.ts';
-import { problem } from './problem-responses.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
+import { pageQueryProperties } from '../http/paging.ts';
+import { problem } from '../http/problem-responses.ts';
 import { type ContractListQuery, grantPublisher, listClientContracts, listRoomContracts, revokeClient, revokeContract, visibleContract, contractView } from './publishers.ts';
-import { memberKey, visibleRoom } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import { memberKey, visibleRoom } from '../rooms/rooms.ts';
+import type { ControlPlane } from '../service.ts';
 
 const seg = SEGMENT_RE.source.slice(1, -1);
 const clientId = { type: 'string', maxLength: 255, pattern: `^${seg}/${seg}/${seg}/${seg}$`, description: 'INSTANCE/CLASS/MEMBER/APPLICATION' };

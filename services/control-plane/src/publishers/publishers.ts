@@ -10,10 +10,10 @@
 import { newId, RoomcastError } from '@roomcast/core';
 import type { ApplicationModel, EventTypeModel, PublisherContractModel } from '@roomcast/db';
 import type { Principal } from '@roomcast/http';
-import { actsFor } from './access.ts';
-import { type PageQuery, pageArgs, pageOf } from './paging.ts';
-import { memberKey, type RoomWithMember } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import { actsFor } from '../http/access.ts';
+import { type PageQuery, pageArgs, pageOf } from '../http/paging.ts';
+import { memberKey, type RoomWithMember } from '../rooms/rooms.ts';
+import type { ControlPlane } from '../service.ts';
 
 type ContractRow = PublisherContractModel & { application: ApplicationModel; eventType: EventTypeModel; room: RoomWithMember };
 const INCLUDE = { application: true, eventType: true, room: { include: { member: true } } } as const;

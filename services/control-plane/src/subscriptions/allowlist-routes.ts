@@ -7,10 +7,10 @@
 import { allowPatternTooBroad, newId, normaliseAllowPattern, RoomcastError } from '@roomcast/core';
 import { Prisma } from '@roomcast/db';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { ADMIN_BASE } from './admin-routes.ts';
-import { requireGlobalAdmin } from './access.ts';
-import { actorOf } from './audit.ts';
-import type { ControlPlane } from './service.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
+import { requireGlobalAdmin } from '../http/access.ts';
+import { actorOf } from '../audit/audit.ts';
+import type { ControlPlane } from '../service.ts';
 import { problem } from './subscription-routes.ts';
 
 const BASE = `${ADMIN_BASE}/endpoint-allowlist`;

@@ -5,10 +5,10 @@
  */
 import { SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { requireGlobalAdmin, requireRoomOwner } from './access.ts';
-import { ADMIN_BASE } from './admin-routes.ts';
-import { pageQueryProperties } from './paging.ts';
-import { problem } from './problem-responses.ts';
+import { requireGlobalAdmin, requireRoomOwner } from '../http/access.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
+import { pageQueryProperties } from '../http/paging.ts';
+import { problem } from '../http/problem-responses.ts';
 import {
   approveRoom,
   createRoom,
@@ -23,7 +23,7 @@ import {
   updateRoom,
   visibleRoom,
 } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: SEGMENT_RE.source };
 const description = { type: ['string', 'null'], maxLength: 2000 };

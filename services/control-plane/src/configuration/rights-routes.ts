@@ -7,7 +7,7 @@
  */
 import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, type Principal, setAuditTarget } from '@roomcast/http';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 import { applyRights, decodePageToken, listRights, type ServiceAccessRight } from './rights.ts';
 
 const segment = { type: 'string', pattern: SEGMENT_RE.source, maxLength: 63 };

@@ -19,11 +19,11 @@ import { Prisma } from '@roomcast/db';
 import type { EventTypeModel } from '@roomcast/db';
 import type { Principal } from '@roomcast/http';
 import { RegistryError, type SchemaVersion } from '@roomcast/registry';
-import { actsFor } from './access.ts';
+import { actsFor } from '../http/access.ts';
 import { ensureRoomDataKey, isClassified } from './data-keys.ts';
 import { keyAttributeProblem } from './event-type-schema.ts';
 import { memberKey, type RoomWithMember } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 export const CLASSIFICATIONS = ['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'PHI', 'PII'] as const;
 export const PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'CRITICAL'] as const;

@@ -15,9 +15,9 @@ import { Prisma } from '@roomcast/db';
 import type { MemberModel, RoomModel } from '@roomcast/db';
 import type { Principal } from '@roomcast/http';
 import { deleteTopics, ensureTopics } from '@roomcast/kafka';
-import { actsFor } from './access.ts';
-import { type PageQuery, pageArgs, pageOf } from './paging.ts';
-import type { ControlPlane } from './service.ts';
+import { actsFor } from '../http/access.ts';
+import { type PageQuery, pageArgs, pageOf } from '../http/paging.ts';
+import type { ControlPlane } from '../service.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Per-room retention bounds: at least a week (the retry window plus room to replay), at most ten years. */

@@ -17,7 +17,7 @@ import type { CertificateResolver, Principal, PrincipalResolver } from '@roomcas
 import type { KeyUsage } from '@roomcast/redis';
 import type { ApplicationRoute, PrincipalRoute } from '@roomcast/routing';
 import { apiKeyView, type KeyRow, memberPath } from './identity-views.ts';
-import type { RoutingPublisher } from './routing-publisher.ts';
+import type { RoutingPublisher } from '../routing/types.ts';
 
 /** Advisory lock held while a global-admin key is revoked (see `revoke`). */
 const GLOBAL_ADMIN_KEYS_LOCK = 7_410_218_205;

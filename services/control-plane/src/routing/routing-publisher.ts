@@ -9,9 +9,10 @@ import type { Prisma, PrismaClient } from '@roomcast/db';
 import type { KafkaNames } from '@roomcast/kafka';
 import type { Redis, RedisKeys } from '@roomcast/redis';
 import { type ContractKeys, publishContract, type RoutingContract } from '@roomcast/routing';
-import { contractDataKeys } from './data-keys.ts';
-import { contractSecrets } from './subscription-model.ts';
-import { contractIdentities } from './api-keys.ts';
+import { contractDataKeys } from '../rooms/data-keys.ts';
+import { contractSecrets } from '../subscriptions/subscription-model.ts';
+import { contractIdentities } from '../identity/api-keys.ts';
+import type { RoutingPublisher } from './types.ts';
 
 const LOCK_ID = 7_410_218_203;
 
@@ -70,10 +71,6 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
       group: names.subscriptionGroup(s.id),
     })),
   };
-}
-
-export interface RoutingPublisher {
-  republish(reason: string): Promise<number>;
 }
 
 export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Redis, keys: RedisKeys, signing: ContractKeys, logger: Logger): RoutingPublisher {

@@ -7,8 +7,8 @@
 import { parseClientId, RoomcastError, roomKey } from '@roomcast/core';
 import { type ApiRouter, type Principal, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
-import { ADMIN_BASE } from './admin-routes.ts';
-import type { ControlPlane } from './service.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
+import type { ControlPlane } from '../service.ts';
 import { itemSchema, renderItem } from './subscription-model.ts';
 import { problem } from './subscription-routes.ts';
 import { type SubscriptionRow, Subscriptions } from './subscriptions.ts';

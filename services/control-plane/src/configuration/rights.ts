@@ -24,7 +24,7 @@ import {
   type RightsChanges,
   serviceIdOf,
 } from './config-state.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 export interface AllowedApplication {
   memberClass: string;

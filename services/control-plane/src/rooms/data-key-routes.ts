@@ -4,11 +4,11 @@
  * rotates the room's key; others get the same 404 as for a missing room.
  */
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { ADMIN_BASE } from './admin-routes.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { listRoomDataKeys, rotateRoomDataKey } from './data-keys.ts';
-import { problem } from './problem-responses.ts';
+import { problem } from '../http/problem-responses.ts';
 import { memberKey, visibleRoom } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const keySchema = {
   type: 'object',

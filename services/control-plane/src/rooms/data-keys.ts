@@ -13,7 +13,7 @@
 import { newId, newWrappedDataKey, RoomcastError, rewrapDataKey, type WrappedDataKey } from '@roomcast/core';
 import type { RoomDataKeyModel } from '@roomcast/db';
 import type { RoomWithMember } from './rooms.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 export const CLASSIFIED = new Set(['PHI', 'PII', 'CONFIDENTIAL']);
 

@@ -6,10 +6,10 @@
  */
 import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { requireGlobalAdmin } from './access.ts';
+import { requireGlobalAdmin } from '../http/access.ts';
 import { applyConfig, type ConfigMode, describeResult, type ImConf, toImConf } from './config-management.ts';
 import { loadState } from './config-state.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const segment = { type: 'string', pattern: SEGMENT_RE.source, maxLength: 63 };
 const url = { type: 'string', format: 'uri', maxLength: 2000 };

@@ -16,7 +16,7 @@ import { type ClientId, checkEndpointUrl, formatClientId, newId, newSigningSecre
 import { Prisma, type SubscriptionGetPayload } from '@roomcast/db';
 import { commitGroupOffsets, GroupNotEmptyError } from '@roomcast/kafka';
 import { defaultSettings, type ItemInput, identityErrors, mergeSettings, rotateSecret, type Settings, settingsErrors } from './subscription-model.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const withRelations = { eventType: true, application: true, room: { include: { member: true } } } as const;
 

@@ -11,7 +11,7 @@ import type { ApiRouter, Principal } from '@roomcast/http';
 import { RegistryError } from '@roomcast/registry';
 import { allowedMethods, findProviderRoom, listMethods, loadClients } from './directory.ts';
 import { eventTypeOpenApi } from './directory-openapi.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const PROVIDER = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}';
 const PARAMS = {

@@ -4,9 +4,9 @@
  */
 import { RoomcastError } from '@roomcast/core';
 import type { ApiRouter } from '@roomcast/http';
-import { ADMIN_BASE } from './admin-routes.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { queryAudit } from './audit.ts';
-import type { ControlPlane } from './service.ts';
+import type { ControlPlane } from '../service.ts';
 
 const entrySchema = {
   type: 'object',
