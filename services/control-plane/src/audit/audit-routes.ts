@@ -5,8 +5,7 @@
 import { RoomcastError } from '@roomcast/core';
 import type { ApiRouter } from '@roomcast/http';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
-import { queryAudit } from './audit.ts';
-import type { ControlPlane } from '../service.ts';
+import type { AuditLog } from './audit.ts';
 
 const entrySchema = {
   type: 'object',
@@ -38,7 +37,7 @@ interface AuditQueryInput {
   nextPageToken?: string;
 }
 
-export function auditRoutes(router: ApiRouter, cp: ControlPlane): void {
+export function auditRoutes(router: ApiRouter, audit: AuditLog): void {
   router.add<never, AuditQueryInput>({
     method: 'get',
     path: `${ADMIN_BASE}/audit`,
@@ -73,7 +72,7 @@ export function auditRoutes(router: ApiRouter, cp: ControlPlane): void {
       } else if (principal.role !== 'GLOBAL_ADMIN') {
         throw new RoomcastError('auth.forbidden', { detail: 'Only admins may read the audit log' });
       }
-      const page = await queryAudit(cp.deps.db, {
+      const page = await audit.query({
         ...(member !== undefined ? { member } : {}),
         ...(query.action !== undefined ? { action: query.action } : {}),
         ...(query.actor !== undefined ? { actor: query.actor } : {}),

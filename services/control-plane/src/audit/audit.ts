@@ -28,30 +28,6 @@ export function safeDetail(detail: Record<string, unknown> | undefined): Record<
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-export function auditSink(db: PrismaClient, logger: Logger): AuditSink {
-  return async (e: AuditEvent) => {
-    const detail = safeDetail(e.detail);
-    try {
-      await db.auditEntry.create({
-        data: {
-          actor: actorOf(e.principal),
-          actorRole: e.principal?.role ?? 'ANONYMOUS',
-          member: e.member ?? null,
-          action: e.action,
-          target: e.target.slice(0, 500),
-          outcome: e.outcome,
-          code: e.code ?? null,
-          requestId: e.requestId,
-          ...(detail ? { detail } : {}),
-        },
-      });
-    } catch (err) {
-      // The action itself has already happened; losing its audit line must be loud.
-      logger.error('audit entry could not be written', { action: e.action, requestId: e.requestId, error: err });
-    }
-  };
-}
-
 export interface AuditQuery {
   member?: string;
   action?: string;
@@ -65,35 +41,74 @@ export interface AuditQuery {
   limit: number;
 }
 
-export async function queryAudit(db: PrismaClient, q: AuditQuery) {
-  const rows = await db.auditEntry.findMany({
-    where: {
-      ...(q.member !== undefined ? { member: q.member } : {}),
-      ...(q.action !== undefined ? { action: q.action } : {}),
-      ...(q.actor !== undefined ? { actor: { startsWith: q.actor } } : {}),
-      ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
-      ...(q.target !== undefined ? { target: { contains: q.target } } : {}),
-      ...(q.since || q.until ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } } : {}),
-      ...(q.before !== undefined ? { id: { lt: q.before } } : {}),
-    },
-    orderBy: { id: 'desc' },
-    take: q.limit + 1,
-  });
-  const page = rows.slice(0, q.limit);
-  return {
-    entries: page.map((r) => ({
-      id: r.id.toString(),
-      at: r.at.toISOString(),
-      actor: r.actor,
-      actorRole: r.actorRole,
-      member: r.member,
-      action: r.action,
-      target: r.target,
-      outcome: r.outcome,
-      code: r.code,
-      requestId: r.requestId,
-      detail: r.detail,
-    })),
-    nextPageToken: rows.length > q.limit ? (page[page.length - 1]?.id.toString() ?? null) : null,
-  };
+export interface AuditLogDeps {
+  db: PrismaClient;
+  logger: Logger;
+}
+
+export class AuditLog {
+  readonly #deps: AuditLogDeps;
+  constructor(deps: AuditLogDeps) {
+    this.#deps = deps;
+  }
+
+  /** Where the router appends entries (an entry that cannot be written is logged as an error). */
+  sink(): AuditSink {
+    const { db, logger } = this.#deps;
+    return async (e: AuditEvent) => {
+      const detail = safeDetail(e.detail);
+      try {
+        await db.auditEntry.create({
+          data: {
+            actor: actorOf(e.principal),
+            actorRole: e.principal?.role ?? 'ANONYMOUS',
+            member: e.member ?? null,
+            action: e.action,
+            target: e.target.slice(0, 500),
+            outcome: e.outcome,
+            code: e.code ?? null,
+            requestId: e.requestId,
+            ...(detail ? { detail } : {}),
+          },
+        });
+      } catch (err) {
+        // The action itself has already happened; losing its audit line must be loud.
+        logger.error('audit entry could not be written', { action: e.action, requestId: e.requestId, error: err });
+      }
+    };
+  }
+
+  /** Entries matching the filters, newest first, one page. */
+  async query(q: AuditQuery) {
+    const rows = await this.#deps.db.auditEntry.findMany({
+      where: {
+        ...(q.member !== undefined ? { member: q.member } : {}),
+        ...(q.action !== undefined ? { action: q.action } : {}),
+        ...(q.actor !== undefined ? { actor: { startsWith: q.actor } } : {}),
+        ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+        ...(q.target !== undefined ? { target: { contains: q.target } } : {}),
+        ...(q.since || q.until ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } } : {}),
+        ...(q.before !== undefined ? { id: { lt: q.before } } : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    return {
+      entries: page.map((r) => ({
+        id: r.id.toString(),
+        at: r.at.toISOString(),
+        actor: r.actor,
+        actorRole: r.actorRole,
+        member: r.member,
+        action: r.action,
+        target: r.target,
+        outcome: r.outcome,
+        code: r.code,
+        requestId: r.requestId,
+        detail: r.detail,
+      })),
+      nextPageToken: rows.length > q.limit ? (page[page.length - 1]?.id.toString() ?? null) : null,
+    };
+  }
 }

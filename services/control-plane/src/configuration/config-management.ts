@@ -10,18 +10,13 @@
  *
  * Applying is plan-then-write: `planConfig` (pure) checks the whole document against one snapshot
  * and lists every problem with its JSON pointer; only a plan without problems is written, in one
- * transaction. Rooms and event types are never created or deleted here (IMconf carries no JSON
+ * transaction (`Configuration.apply`). Rooms and event types are never created or deleted here (IMconf carries no JSON
  * Schema); members and applications are created but never deleted. See decision 0009.
  */
-import { type FieldError, formatClientId, newId, parseClientId, RoomcastError } from '@roomcast/core';
-import { Prisma } from '@roomcast/db';
+import { type FieldError, formatClientId, parseClientId } from '@roomcast/core';
 import {
-  applyRightsChanges,
-  CONFIG_LOCK,
-  countChanges,
   type InstanceState,
   indexState,
-  loadState,
   memberKey,
   noRightsChanges,
   parseServiceId,
@@ -31,7 +26,6 @@ import {
   serviceIdOf,
 } from './config-state.ts';
 import { eventTypePaths } from '../directory/directory.ts';
-import type { ControlPlane } from '../service.ts';
 
 export interface ImRight {
   member: string;
@@ -251,48 +245,6 @@ export function planConfig(mode: ConfigMode, desired: ImConf, state: InstanceSta
 export interface ConfigResult {
   generation: number;
   summary: Record<string, number>;
-}
-
-/** Applies an IMconf atomically (or changes nothing and throws `config.invalid`), then republishes routing. */
-export async function applyConfig(cp: ControlPlane, mode: ConfigMode, desired: ImConf): Promise<ConfigResult> {
-  let summary: Record<string, number>;
-  try {
-    summary = await cp.deps.db.$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CONFIG_LOCK})`;
-        const state = await loadState(tx);
-        const { errors, plan } = planConfig(mode, desired, state);
-        if (errors.length > 0) {
-          throw new RoomcastError('config.invalid', { detail: errors.length === 1 ? errors[0]?.message : `${errors.length} problems; nothing was changed`, errors });
-        }
-        await tx.instanceConfig.upsert({ where: { id: 1 }, create: { id: 1, ...plan.instanceConfig }, update: plan.instanceConfig });
-        const memberIds = new Map(state.members.map((m) => [memberKey(m.instance, m.memberClass, m.memberCode), m.id]));
-        for (const m of plan.createMembers) {
-          const id = newId('mem');
-          await tx.member.create({ data: { id, instance: desired.instance, ...m, status: 'APPROVED' } });
-          memberIds.set(memberKey(desired.instance, m.memberClass, m.memberCode), id);
-        }
-        for (const r of plan.renameMembers) await tx.member.update({ where: { id: r.id }, data: { name: r.name } });
-        const appIds = new Map(state.members.flatMap((m) => m.applications.map((a) => [a.clientId, a.id] as const)));
-        for (const a of plan.createApps) {
-          const id = newId('app');
-          const memberId = memberIds.get(memberKey(desired.instance, a.memberClass, a.memberCode)) as string;
-          await tx.application.create({ data: { id, memberId, code: a.code, clientId: a.clientId, status: 'APPROVED' } });
-          appIds.set(a.clientId, id);
-        }
-        await applyRightsChanges(tx, plan.rights, (clientId) => appIds.get(clientId) as string);
-        return { membersCreated: plan.createMembers.length, membersRenamed: plan.renameMembers.length, applicationsCreated: plan.createApps.length, ...countChanges(plan.rights) };
-      },
-      { timeout: 15_000 },
-    );
-  } catch (err) {
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-      throw new RoomcastError('config.invalid', { detail: 'A concurrent change created the same member or application; nothing was changed, retry', cause: err });
-    }
-    throw err;
-  }
-  const generation = await cp.deps.routing.republish(`configuration ${mode}`);
-  return { generation, summary };
 }
 
 /** The IMconfResponse string. */

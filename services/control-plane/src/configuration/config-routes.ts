@@ -7,9 +7,8 @@
 import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import { requireGlobalAdmin } from '../http/access.ts';
-import { applyConfig, type ConfigMode, describeResult, type ImConf, toImConf } from './config-management.ts';
-import { loadState } from './config-state.ts';
-import type { ControlPlane } from '../service.ts';
+import { type ConfigMode, describeResult, type ImConf } from './config-management.ts';
+import type { Configuration } from './configuration.ts';
 
 const segment = { type: 'string', pattern: SEGMENT_RE.source, maxLength: 63 };
 const url = { type: 'string', format: 'uri', maxLength: 2000 };
@@ -97,9 +96,7 @@ async function runChecks(checks: Record<string, () => Promise<void>>, timeoutMs 
 }
 
 
-export function configRoutes(router: ApiRouter, cp: ControlPlane, checks: Record<string, () => Promise<void>>): void {
-  const db = cp.deps.db;
-
+export function configRoutes(router: ApiRouter, configuration: Configuration, checks: Record<string, () => Promise<void>>): void {
   router.add({
     method: 'get',
     path: '/api/v1/status',
@@ -129,9 +126,8 @@ export function configRoutes(router: ApiRouter, cp: ControlPlane, checks: Record
       requireGlobalAdmin(principal);
       const { ok, failed } = await runChecks(checks);
       if (failed.length > 0) throw new RoomcastError('dependency.unavailable', { detail: `Not answering: ${failed.join(', ')}` });
-      const [config, latest] = await Promise.all([db.instanceConfig.findUnique({ where: { id: 1 } }), db.routingGeneration.findFirst({ orderBy: { id: 'desc' } })]);
-      if (!config) throw new RoomcastError('config.not_configured');
-      return c.json({ status: 'OK', instance: config.instance, domain: config.domain, generation: latest?.id ?? 0, checks: ok });
+      const { instance, domain, generation } = await configuration.status();
+      return c.json({ status: 'OK', instance, domain, generation, checks: ok });
     },
   });
 
@@ -145,10 +141,7 @@ export function configRoutes(router: ApiRouter, cp: ControlPlane, checks: Record
     responses: { 200: { description: 'IMconf', schema: imConfSchema }, 409: { description: 'Not configured yet' } },
     handler: async (c, { principal }) => {
       requireGlobalAdmin(principal);
-      const state = await loadState(db);
-      const config = state.config;
-      if (!config) throw new RoomcastError('config.not_configured');
-      return c.json(toImConf({ ...state, config }, cp.deps.publicOrigin()));
+      return c.json(await configuration.imConf());
     },
   });
 
@@ -169,7 +162,7 @@ export function configRoutes(router: ApiRouter, cp: ControlPlane, checks: Record
       handler: async (c, { body, principal }) => {
         setAuditTarget(c, `instance:${body.instance}`, undefined, { mode, members: body.members?.length ?? 0 });
         requireGlobalAdmin(principal);
-        const result = await applyConfig(cp, mode, body);
+        const result = await configuration.apply(mode, body);
         setAuditTarget(c, `instance:${body.instance}`, undefined, { mode, generation: result.generation, ...result.summary });
         return c.json(describeResult(result), 201);
       },

@@ -7,8 +7,8 @@
  */
 import { RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import { type ApiRouter, type Principal, setAuditTarget } from '@roomcast/http';
-import type { ControlPlane } from '../service.ts';
-import { applyRights, decodePageToken, listRights, type ServiceAccessRight } from './rights.ts';
+import type { Configuration } from './configuration.ts';
+import { decodePageToken, type ServiceAccessRight } from './rights.ts';
 
 const segment = { type: 'string', pattern: SEGMENT_RE.source, maxLength: 63 };
 
@@ -59,12 +59,6 @@ interface RightsQuery {
   nextPageToken?: string;
 }
 
-async function configuredInstance(cp: ControlPlane): Promise<string> {
-  const config = await cp.deps.db.instanceConfig.findUnique({ where: { id: 1 } });
-  if (!config) throw new RoomcastError('config.not_configured');
-  return config.instance;
-}
-
 /** Global admins: any room. Member admins: rooms of their own member in the configured instance. */
 function mayManage(p: Principal, instance: string, memberClass: string, memberCode: string): boolean {
   if (p.role === 'GLOBAL_ADMIN') return true;
@@ -75,7 +69,7 @@ function forbidden(): RoomcastError {
   return new RoomcastError('auth.forbidden', { detail: 'Access rights are managed by global admins, and by member admins for their own rooms' });
 }
 
-export function rightsRoutes(router: ApiRouter, cp: ControlPlane): void {
+export function rightsRoutes(router: ApiRouter, configuration: Configuration): void {
   router.add<never, RightsQuery>({
     method: 'get',
     path: '/api/v1/rights/allow',
@@ -103,7 +97,7 @@ export function rightsRoutes(router: ApiRouter, cp: ControlPlane): void {
     },
     handler: async (c, { query, principal }) => {
       if (principal.role === 'APPLICATION') throw forbidden();
-      const instance = await configuredInstance(cp);
+      const instance = await configuration.configuredInstance();
       const filter = { ...query };
       if (principal.role === 'MEMBER_ADMIN') {
         const [mi, mc, mm] = (principal.member ?? '').split('/');
@@ -116,7 +110,7 @@ export function rightsRoutes(router: ApiRouter, cp: ControlPlane): void {
         after = decodePageToken(query.nextPageToken);
         if (!after) throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/query/nextPageToken', message: 'is not a token this API returned' }] });
       }
-      return c.json(await listRights(cp, instance, filter, query.pageSize, after));
+      return c.json(await configuration.listRights(instance, filter, query.pageSize, after));
     },
   });
 
@@ -135,12 +129,12 @@ export function rightsRoutes(router: ApiRouter, cp: ControlPlane): void {
       handler: async (c, { body, principal }) => {
         if (principal.role === 'APPLICATION') throw forbidden();
         const items = body ?? [];
-        const instance = await configuredInstance(cp);
+        const instance = await configuration.configuredInstance();
         const providers = [...new Set(items.map((it) => `${instance}/${it.memberClass}/${it.memberCode}`))];
         const services = items.map((it) => `${instance}/${it.memberClass}/${it.memberCode}/${it.applicationId}:${it.serviceId}`);
         setAuditTarget(c, services.join(',') || 'none', providers.length === 1 ? providers[0] : undefined, { services: items.length, applications: items.reduce((n, it) => n + it.rights.length, 0) });
         if (!items.every((it) => mayManage(principal, instance, it.memberClass, it.memberCode))) throw forbidden();
-        const result = await applyRights(cp, op, items, instance);
+        const result = await configuration.applyRights(op, items, instance);
         setAuditTarget(c, services.join(',') || 'none', providers.length === 1 ? providers[0] : undefined, { ...result });
         return c.json(result);
       },

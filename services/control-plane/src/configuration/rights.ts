@@ -9,22 +9,17 @@
  * to PENDING: delivery stops until the room owner approves it again.
  *
  * Listing is paged over (service, allowed application) pairs, as the specification describes;
- * the page token is the sort key of the last pair, opaque to callers. Pure except `applyRights`.
+ * the page token is the sort key of the last pair, opaque to callers. Pure: `Configuration` (configuration.ts) loads the state and writes the plan.
  */
-import { type FieldError, RoomcastError } from '@roomcast/core';
+import type { FieldError } from '@roomcast/core';
 import {
-  applyRightsChanges,
-  CONFIG_LOCK,
-  countChanges,
   type InstanceState,
   indexState,
-  loadState,
   noRightsChanges,
   parseServiceId,
   type RightsChanges,
   serviceIdOf,
 } from './config-state.ts';
-import type { ControlPlane } from '../service.ts';
 
 export interface AllowedApplication {
   memberClass: string;
@@ -167,26 +162,4 @@ export function planRights(op: 'allow' | 'deny', items: ServiceAccessRight[], st
     });
   });
   return { errors, changes };
-}
-
-export async function listRights(cp: ControlPlane, instance: string, filter: RightsFilter, pageSize: number, after?: readonly string[]) {
-  return pageOfRights(rightPairs(await loadState(cp.deps.db), instance), filter, pageSize, after);
-}
-
-/** Applies allow/deny atomically (or throws `config.invalid` and changes nothing), then republishes routing. */
-export async function applyRights(cp: ControlPlane, op: 'allow' | 'deny', items: ServiceAccessRight[], instance: string) {
-  const summary = await cp.deps.db.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CONFIG_LOCK})`;
-      const state = await loadState(tx);
-      const { errors, changes } = planRights(op, items, state, instance);
-      if (errors.length > 0) throw new RoomcastError('config.invalid', { detail: errors.length === 1 ? errors[0]?.message : `${errors.length} problems; nothing was changed`, errors });
-      const appIds = new Map(state.members.flatMap((m) => m.applications.map((a) => [a.clientId, a.id] as const)));
-      await applyRightsChanges(tx, changes, (clientId) => appIds.get(clientId) as string);
-      return countChanges(changes);
-    },
-    { timeout: 15_000 },
-  );
-  const generation = await cp.deps.routing.republish(`rights ${op}`);
-  return { generation, ...summary };
 }

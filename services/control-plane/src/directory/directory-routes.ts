@@ -8,10 +8,7 @@
  */
 import { parseClientId, RoomcastError, SEGMENT_RE } from '@roomcast/core';
 import type { ApiRouter, Principal } from '@roomcast/http';
-import { RegistryError } from '@roomcast/registry';
-import { allowedMethods, findProviderRoom, listMethods, loadClients } from './directory.ts';
-import { eventTypeOpenApi } from './directory-openapi.ts';
-import type { ControlPlane } from '../service.ts';
+import type { Directory } from './directory-service.ts';
 
 const PROVIDER = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}';
 const PARAMS = {
@@ -90,9 +87,7 @@ function clientToAnswerFor(principal: Principal, header: string): string {
 }
 
 
-export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
-  const db = cp.deps.db;
-
+export function directoryRoutes(router: ApiRouter, directory: Directory): void {
   router.add<never, { instanceId?: string }>({
     method: 'get',
     path: '/listClients',
@@ -104,10 +99,7 @@ export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
     govstackClient: true,
     query: { type: 'object', additionalProperties: false, properties: { instanceId: { ...segment, description: 'Instance to list' } } },
     responses: { 200: { description: 'List of clients', schema: clientListSchema } },
-    handler: async (c, { query }) => {
-      const instance = query.instanceId ?? (await db.instanceConfig.findUnique({ where: { id: 1 } }))?.instance;
-      return c.json(await loadClients(db, instance));
-    },
+    handler: async (c, { query }) => c.json(await directory.listClients(query.instanceId)),
   });
 
   router.add<never, { serviceId?: string }>({
@@ -121,7 +113,7 @@ export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
     params: PARAMS,
     query: serviceIdQuery,
     responses: { 200: { description: 'Services of the provider', schema: serviceListSchema } },
-    handler: async (c, { params, query }) => c.json(await listMethods(db, providerOf(params), query.serviceId)),
+    handler: async (c, { params, query }) => c.json(await directory.listMethods(providerOf(params), query.serviceId)),
   });
 
   router.add<never, { serviceId?: string }>({
@@ -138,7 +130,7 @@ export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
     responses: { 200: { description: 'Services the caller may invoke', schema: serviceListSchema } },
     handler: async (c, { params, query, principal, client }) => {
       const caller = clientToAnswerFor(principal, client ?? '');
-      return c.json(await allowedMethods(db, providerOf(params), caller, query.serviceId));
+      return c.json(await directory.allowedMethods(providerOf(params), caller, query.serviceId));
     },
   });
 
@@ -152,24 +144,6 @@ export function directoryRoutes(router: ApiRouter, cp: ControlPlane): void {
     params: PARAMS,
     query: { type: 'object', additionalProperties: false, required: ['serviceCode'], properties: { serviceCode: { type: 'string', minLength: 1, maxLength: 63, description: 'Event type name' } } },
     responses: { 200: { description: 'OpenAPI 3.1 document', schema: { type: 'object', required: ['openapi', 'paths'] } } },
-    handler: async (c, { params, query }) => {
-      const address = providerOf(params);
-      const room = await findProviderRoom(db, address);
-      const type = room?.eventTypes.find((t) => t.name === query.serviceCode);
-      if (!type) {
-        throw new RoomcastError('directory.unknown_service', {
-          detail: `No service ${query.serviceCode} at ${address.instance}/${address.memberClass}/${address.memberCode}/${address.room}`,
-          errors: [{ pointer: '/query/serviceCode', message: 'names no event type of this provider' }],
-        });
-      }
-      let schema: Record<string, unknown>;
-      try {
-        schema = await cp.deps.registry.getJsonSchema(type.schemaId);
-      } catch (err) {
-        if (err instanceof RegistryError) throw new RoomcastError('dependency.unavailable', { detail: 'The schema registry could not return the schema', cause: err });
-        throw err;
-      }
-      return c.json(eventTypeOpenApi({ origin: cp.deps.publicOrigin(), address, eventType: type, schema }));
-    },
+    handler: async (c, { params, query }) => c.json(await directory.openApi(providerOf(params), query.serviceCode)),
   });
 }

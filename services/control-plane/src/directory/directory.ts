@@ -4,10 +4,9 @@
  * provider's application code, so it is what `listMethods` is asked about); each event type of a
  * room is a REST SERVICE whose endpoints are the PubSub routes for that type.
  *
- * The builders are pure (unit-tested); the loaders read Postgres through Prisma.
+ * The builders here are pure (unit-tested); `Directory` (directory-service.ts) loads what they describe.
  */
 import type { RoomAddress } from '@roomcast/core';
-import type { PrismaClient } from '@roomcast/db';
 
 export interface DirectoryId {
   objectType: 'MEMBER' | 'APPLICATION' | 'SERVICE';
@@ -128,45 +127,4 @@ export function allowedGroups(rights: { publisher: boolean; activePull: boolean 
   groups.push('subscribe');
   if (rights.activePull) groups.push('pull');
   return groups;
-}
-
-export async function loadClients(db: PrismaClient, instance: string | undefined): Promise<{ member: ClientDetails[] }> {
-  const members = await db.member.findMany({
-    where: { status: 'APPROVED', ...(instance !== undefined ? { instance } : {}) },
-    include: { applications: { where: { status: 'APPROVED' } }, rooms: { where: { status: 'APPROVED' } } },
-    orderBy: [{ instance: 'asc' }, { memberClass: 'asc' }, { memberCode: 'asc' }],
-  });
-  return clientList(members);
-}
-
-/** The approved room at an address with its event types, or undefined (unknown, pending, or its member not approved). */
-export async function findProviderRoom(db: PrismaClient, a: RoomAddress) {
-  const room = await db.room.findFirst({
-    where: { code: a.room, status: 'APPROVED', member: { instance: a.instance, memberClass: a.memberClass, memberCode: a.memberCode, status: 'APPROVED' } },
-    include: { eventTypes: { orderBy: { name: 'asc' } } },
-  });
-  return room ?? undefined;
-}
-
-export async function listMethods(db: PrismaClient, a: RoomAddress, serviceId: string | undefined): Promise<{ member: ServiceDetails[] }> {
-  const room = await findProviderRoom(db, a);
-  const types = (room?.eventTypes ?? []).filter((t) => serviceId === undefined || t.name === serviceId);
-  return { member: types.map((t) => serviceDetails(a, t)) };
-}
-
-/** Services of the room that `clientId` may invoke, each with only the endpoints it may call. */
-export async function allowedMethods(db: PrismaClient, a: RoomAddress, clientId: string, serviceId: string | undefined): Promise<{ member: ServiceDetails[] }> {
-  const [room, app] = await Promise.all([
-    findProviderRoom(db, a),
-    db.application.findFirst({ where: { clientId, status: 'APPROVED', member: { status: 'APPROVED' } } }),
-  ]);
-  if (!room || !app) return { member: [] };
-  const [contracts, pulls] = await Promise.all([
-    db.publisherContract.findMany({ where: { roomId: room.id, applicationId: app.id, revokedAt: null }, select: { eventTypeId: true } }),
-    db.subscription.findMany({ where: { roomId: room.id, applicationId: app.id, status: 'ACTIVE', mode: 'PULL' }, select: { eventTypeId: true } }),
-  ]);
-  const publishes = new Set(contracts.map((c) => c.eventTypeId));
-  const pullsFrom = new Set(pulls.map((s) => s.eventTypeId));
-  const types = room.eventTypes.filter((t) => serviceId === undefined || t.name === serviceId);
-  return { member: types.map((t) => serviceDetails(a, t, allowedGroups({ publisher: publishes.has(t.id), activePull: pullsFrom.has(t.id) }))) };
 }

@@ -80,31 +80,34 @@ export interface ApiKeysDeps {
 }
 
 export class ApiKeys {
-  readonly deps: ApiKeysDeps;
+  readonly #deps: ApiKeysDeps;
   constructor(deps: ApiKeysDeps) {
-    this.deps = deps;
+    this.#deps = deps;
   }
 
   /** Registers the configured bootstrap key (idempotent: the hash is unique). Start re-enables it. */
   async registerBootstrapAdmin(key: string): Promise<void> {
     const hash = hashApiKey(key);
-    await this.deps.db.apiKey.upsert({
-      where: { hash },
-      create: { id: newId('key'), prefix: key.slice(0, 6), hash, role: 'GLOBAL_ADMIN', label: 'bootstrap (ROOMCAST_BOOTSTRAP_ADMIN_KEY)' },
-      update: { revokedAt: null },
-    });
-    await this.deps.routing.republish('bootstrap admin key');
+    await this.#deps.routing.changeAndRepublish('bootstrap admin key', () =>
+      this.#deps.db.apiKey.upsert({
+        where: { hash },
+        create: { id: newId('key'), prefix: key.slice(0, 6), hash, role: 'GLOBAL_ADMIN', label: 'bootstrap (ROOMCAST_BOOTSTRAP_ADMIN_KEY)' },
+        update: { revokedAt: null },
+      }),
+    );
   }
 
   async issue(owner: KeyOwner, label: string | undefined): Promise<IssuedApiKey> {
-    const issued = await insertKey(this.deps.db, owner, label);
-    await this.deps.routing.republish(`api key ${issued.row.id} issued`);
-    return issued;
+    const { result } = await this.#deps.routing.changeAndRepublish(
+      (issued) => `api key ${issued.row.id} issued`,
+      () => insertKey(this.#deps.db, owner, label),
+    );
+    return result;
   }
 
   /** Keys matching `where`, oldest first, with last use merged from Redis (and persisted). */
   async list(where: Prisma.ApiKeyWhereInput) {
-    const rows = await this.deps.db.apiKey.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    const rows = await this.#deps.db.apiKey.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     const recorded = await this.recordedUse(rows.map((r) => r.id));
     await Promise.all(rows.map((r) => this.persistUse(r, recorded.get(r.id))));
     return rows.map((r) => apiKeyView(r, recorded.get(r.id)));
@@ -115,7 +118,7 @@ export class ApiKeys {
    * unknown id. Global admins manage every key; member admins their member's application keys.
    */
   async findManageable(p: Principal, keyId: string) {
-    const key = await this.deps.db.apiKey.findUnique({ where: { id: keyId }, include: { member: true } });
+    const key = await this.#deps.db.apiKey.findUnique({ where: { id: keyId }, include: { member: true } });
     const visible =
       key !== null && (p.role === 'GLOBAL_ADMIN' || (p.role === 'MEMBER_ADMIN' && key.role === 'APPLICATION' && key.member !== null && memberPath(key.member) === p.member));
     if (!visible) throw new RoomcastError('api_key.not_found', { detail: `No API key ${keyId}` });
@@ -128,19 +131,20 @@ export class ApiKeys {
     if (key.revokedAt) return { key: apiKeyView(key), member: key.member ? memberPath(key.member) : undefined };
     const recorded = (await this.recordedUse([key.id])).get(key.id);
     const lastUsedAt = recorded && (!key.lastUsedAt || recorded > key.lastUsedAt) ? recorded : key.lastUsedAt;
-    await this.deps.db.$transaction(async (tx) => {
-      if (key.role === 'GLOBAL_ADMIN') {
-        // Revoking the last global-admin key would lock every operator out until a restart
-        // re-enables the bootstrap key. Concurrent revocations take turns, so two cannot pass together.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${GLOBAL_ADMIN_KEYS_LOCK})`;
-        const others = await tx.apiKey.count({ where: { role: 'GLOBAL_ADMIN', revokedAt: null, id: { not: key.id } } });
-        if (others === 0) throw new RoomcastError('api_key.last_global_admin', { detail: `${key.id} is the only active global-admin key` });
-      }
-      await tx.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt: new Date(), lastUsedAt } });
-    });
-    await this.deps.routing.republish(`api key ${key.id} revoked`);
-    await this.deps.usage.forget([key.id]).catch(() => {});
-    const updated = await this.deps.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+    await this.#deps.routing.changeAndRepublish(`api key ${key.id} revoked`, () =>
+      this.#deps.db.$transaction(async (tx) => {
+        if (key.role === 'GLOBAL_ADMIN') {
+          // Revoking the last global-admin key would lock every operator out until a restart
+          // re-enables the bootstrap key. Concurrent revocations take turns, so two cannot pass together.
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${GLOBAL_ADMIN_KEYS_LOCK})`;
+          const others = await tx.apiKey.count({ where: { role: 'GLOBAL_ADMIN', revokedAt: null, id: { not: key.id } } });
+          if (others === 0) throw new RoomcastError('api_key.last_global_admin', { detail: `${key.id} is the only active global-admin key` });
+        }
+        await tx.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt: new Date(), lastUsedAt } });
+      }),
+    );
+    await this.#deps.usage.forget([key.id]).catch(() => {});
+    const updated = await this.#deps.db.apiKey.findUniqueOrThrow({ where: { id: key.id } });
     return { key: apiKeyView(updated), member: key.member ? memberPath(key.member) : undefined };
   }
 
@@ -157,12 +161,12 @@ export class ApiKeys {
    */
   resolver(): PrincipalResolver {
     return async (hash) => {
-      const key = await this.deps.db.apiKey.findUnique({ where: { hash }, include: { member: true, application: { include: { member: true } } } });
+      const key = await this.#deps.db.apiKey.findUnique({ where: { hash }, include: { member: true, application: { include: { member: true } } } });
       if (!key || key.revokedAt) return undefined;
       const member = key.application?.member ?? key.member;
       if (member && member.status !== 'APPROVED') throw notApproved(`The member ${memberPath(member)} is ${member.status}`);
       if (key.application && key.application.status !== 'APPROVED') throw notApproved(`The application ${key.application.clientId} is ${key.application.status}`);
-      this.deps.usage.touch(key.id);
+      this.#deps.usage.touch(key.id);
       const principal: Principal = { role: key.role, keyId: key.id };
       if (key.application) principal.clientId = key.application.clientId;
       if (member) principal.member = memberPath(member);
@@ -173,7 +177,7 @@ export class ApiKeys {
   /** Client certificates name an application by client id; only approved ones authenticate. */
   certificateResolver(): CertificateResolver {
     return async (clientId) => {
-      const app = await this.deps.db.application.findUnique({ where: { clientId }, include: { member: true } });
+      const app = await this.#deps.db.application.findUnique({ where: { clientId }, include: { member: true } });
       if (!app) return undefined;
       if (app.status !== 'APPROVED' || app.member.status !== 'APPROVED') throw notApproved(`The application ${clientId} is not approved`);
       return { role: 'APPLICATION', clientId, member: memberPath(app.member) };
@@ -182,12 +186,12 @@ export class ApiKeys {
 
   private async recordedUse(ids: string[]): Promise<Map<string, Date>> {
     // Redis being down must not hide the keys: the persisted time is shown instead.
-    return this.deps.usage.read(ids).catch(() => new Map<string, Date>());
+    return this.#deps.usage.read(ids).catch(() => new Map<string, Date>());
   }
 
   private async persistUse(row: KeyRow, recorded: Date | undefined): Promise<void> {
     if (!recorded || (row.lastUsedAt && row.lastUsedAt >= recorded)) return;
-    await this.deps.db.apiKey.updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: recorded } }] }, data: { lastUsedAt: recorded } });
+    await this.#deps.db.apiKey.updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: recorded } }] }, data: { lastUsedAt: recorded } });
   }
 }
 

@@ -10,10 +10,9 @@ import { requireGlobalAdmin } from '../http/access.ts';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import type { ApiKeys } from './api-keys.ts';
-import { type Decision, Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
+import { type Decision, type Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
 import { applicationSchema, applicationView, memberPath, memberSchema, memberView, pageQuery, problem, statusQuery, withIssuedKey } from './identity-views.ts';
 import type { ApplyThrottle } from './apply-throttle.ts';
-import type { ControlPlane } from '../service.ts';
 
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' };
 const label = { type: 'string', minLength: 1, maxLength: 100, description: 'What the key is for, shown in key lists' };
@@ -52,9 +51,7 @@ const issuedOnce = 'The API key, shown this once; it authenticates once the memb
 
 type ListQuery = PageQuery & { memberId?: string };
 
-export function identityRoutes(router: ApiRouter, cp: ControlPlane, keys: ApiKeys, throttle: ApplyThrottle): void {
-  const identity = new Identity({ db: cp.deps.db, routing: cp.deps.routing });
-  const tags = ['identity'];
+export function identityRoutes(router: ApiRouter, identity: Identity, keys: ApiKeys, throttle: ApplyThrottle): void {  const tags = ['identity'];
 
   router.add<MemberInput>({
     method: 'post',

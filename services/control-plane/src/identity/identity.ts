@@ -62,15 +62,15 @@ export interface IdentityDeps {
 }
 
 export class Identity {
-  readonly deps: IdentityDeps;
+  readonly #deps: IdentityDeps;
   constructor(deps: IdentityDeps) {
-    this.deps = deps;
+    this.#deps = deps;
   }
 
   /** A global admin registers a member directly: APPROVED at once. */
   async createMember(input: MemberInput) {
     try {
-      return await this.deps.db.member.create({ data: { id: newId('mem'), ...memberFields(input), status: 'APPROVED' } });
+      return await this.#deps.db.member.create({ data: { id: newId('mem'), ...memberFields(input), status: 'APPROVED' } });
     } catch (err) {
       if (isUniqueViolation(err)) throw new RoomcastError('member.already_exists', { detail: `Member ${input.instance}/${input.memberClass}/${input.memberCode} already exists` });
       throw err;
@@ -84,7 +84,7 @@ export class Identity {
   async applyMember(input: MemberInput, label: string | undefined) {
     const where = { instance_memberClass_memberCode: { instance: input.instance, memberClass: input.memberClass, memberCode: input.memberCode } };
     try {
-      return await this.deps.db.$transaction(async (tx) => {
+      return await this.#deps.db.$transaction(async (tx) => {
         const existing = await tx.member.findUnique({ where });
         if (existing && existing.status !== 'REJECTED') throw new RoomcastError('member.already_exists', { detail: `Member ${input.instance}/${input.memberClass}/${input.memberCode} already exists` });
         const member = existing
@@ -100,29 +100,33 @@ export class Identity {
   }
 
   async decideMember(memberId: string, decision: Decision) {
-    const member = await this.deps.db.member.findUnique({ where: { id: memberId } });
+    const member = await this.#deps.db.member.findUnique({ where: { id: memberId } });
     if (!member) throw new RoomcastError('member.not_found', { detail: `No member ${memberId}` });
     if (member.status === decision) return member;
     if (member.status !== 'PENDING') throw new RoomcastError('member.invalid_state', { detail: `The member is ${member.status}; only a PENDING member can be ${decision.toLowerCase()}` });
-    const updated = await this.deps.db.$transaction(async (tx) => {
-      const { count } = await tx.member.updateMany({ where: { id: memberId, status: 'PENDING' }, data: { status: decision } });
-      if (count === 0) throw new RoomcastError('member.invalid_state', { detail: 'The member was decided concurrently' });
-      if (decision === 'REJECTED') await ApiKeys.revokeAllOf(tx, { memberId });
-      return tx.member.findUniqueOrThrow({ where: { id: memberId } });
-    });
-    if (decision === 'APPROVED') await this.deps.routing.republish(`member ${memberId} approved`);
-    return updated;
+    // Only approval can change routing (a rejected member's keys never authenticated).
+    const { result } = await this.#deps.routing.changeAndRepublish(
+      () => (decision === 'APPROVED' ? `member ${memberId} approved` : undefined),
+      () =>
+        this.#deps.db.$transaction(async (tx) => {
+          const { count } = await tx.member.updateMany({ where: { id: memberId, status: 'PENDING' }, data: { status: decision } });
+          if (count === 0) throw new RoomcastError('member.invalid_state', { detail: 'The member was decided concurrently' });
+          if (decision === 'REJECTED') await ApiKeys.revokeAllOf(tx, { memberId });
+          return tx.member.findUniqueOrThrow({ where: { id: memberId } });
+        }),
+    );
+    return result;
   }
 
   /** The member, if this admin may see it; otherwise the same 404 as for an unknown id. */
   async visibleMember(p: Principal, memberId: string) {
-    const member = await this.deps.db.member.findFirst({ where: { id: memberId, ...memberScope(p) } });
+    const member = await this.#deps.db.member.findFirst({ where: { id: memberId, ...memberScope(p) } });
     if (!member) throw new RoomcastError('member.not_found', { detail: `No member ${memberId}` });
     return member;
   }
 
   async listMembers(p: Principal, q: PageQuery) {
-    const rows = await this.deps.db.member.findMany({
+    const rows = await this.#deps.db.member.findMany({
       where: { ...memberScope(p), ...(q.status ? { status: q.status } : {}), ...(q.nextPageToken ? { id: { gt: q.nextPageToken } } : {}) },
       orderBy: { id: 'asc' },
       take: q.pageSize + 1,
@@ -140,51 +144,57 @@ export class Identity {
     if (member.status === 'REJECTED') throw new RoomcastError('member.invalid_state', { detail: 'The member was rejected' });
     const status: Status = p.role === 'GLOBAL_ADMIN' ? 'APPROVED' : 'PENDING';
     const clientId = formatClientId({ instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, application: input.code });
-    let result: { application: Awaited<ReturnType<PrismaClient['application']['create']>>; issued: IssuedApiKey };
-    try {
-      result = await this.deps.db.$transaction(async (tx) => {
-        const existing = await tx.application.findUnique({ where: { clientId } });
-        if (existing && existing.status !== 'REJECTED') throw new RoomcastError('application.already_exists', { detail: `Application ${clientId} already exists` });
-        const data = { status, name: input.name ?? null };
-        const application = existing
-          ? await tx.application.update({ where: { id: existing.id }, data })
-          : await tx.application.create({ data: { id: newId('app'), memberId, code: input.code, clientId, ...data } });
-        const issued = await insertKey(tx, { role: 'APPLICATION', memberId, applicationId: application.id }, input.label);
-        return { application, issued };
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new RoomcastError('application.already_exists', { detail: `Application ${clientId} already exists` });
-      throw err;
-    }
-    if (status === 'APPROVED' && member.status === 'APPROVED') await this.deps.routing.republish(`application ${clientId} created`);
+    const { result } = await this.#deps.routing.changeAndRepublish(
+      () => (status === 'APPROVED' && member.status === 'APPROVED' ? `application ${clientId} created` : undefined),
+      async (): Promise<{ application: Awaited<ReturnType<PrismaClient['application']['create']>>; issued: IssuedApiKey }> => {
+        try {
+          return await this.#deps.db.$transaction(async (tx) => {
+            const existing = await tx.application.findUnique({ where: { clientId } });
+            if (existing && existing.status !== 'REJECTED') throw new RoomcastError('application.already_exists', { detail: `Application ${clientId} already exists` });
+            const data = { status, name: input.name ?? null };
+            const application = existing
+              ? await tx.application.update({ where: { id: existing.id }, data })
+              : await tx.application.create({ data: { id: newId('app'), memberId, code: input.code, clientId, ...data } });
+            const issued = await insertKey(tx, { role: 'APPLICATION', memberId, applicationId: application.id }, input.label);
+            return { application, issued };
+          });
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new RoomcastError('application.already_exists', { detail: `Application ${clientId} already exists` });
+          throw err;
+        }
+      },
+    );
     return { ...result, member };
   }
 
   async decideApplication(applicationId: string, decision: Decision) {
-    const app = await this.deps.db.application.findUnique({ where: { id: applicationId }, include: { member: true } });
+    const app = await this.#deps.db.application.findUnique({ where: { id: applicationId }, include: { member: true } });
     if (!app) throw new RoomcastError('application.not_found', { detail: `No application ${applicationId}` });
     if (app.status === decision) return app;
     if (app.status !== 'PENDING') throw new RoomcastError('application.invalid_state', { detail: `The application is ${app.status}; only a PENDING application can be ${decision.toLowerCase()}` });
     if (decision === 'APPROVED' && app.member.status !== 'APPROVED') throw new RoomcastError('member.invalid_state', { detail: `Its member is ${app.member.status}; approve the member first` });
-    const updated = await this.deps.db.$transaction(async (tx) => {
-      const { count } = await tx.application.updateMany({ where: { id: applicationId, status: 'PENDING' }, data: { status: decision } });
-      if (count === 0) throw new RoomcastError('application.invalid_state', { detail: 'The application was decided concurrently' });
-      if (decision === 'REJECTED') await ApiKeys.revokeAllOf(tx, { applicationId });
-      return tx.application.findUniqueOrThrow({ where: { id: applicationId }, include: { member: true } });
-    });
-    if (decision === 'APPROVED') await this.deps.routing.republish(`application ${app.clientId} approved`);
-    return updated;
+    const { result } = await this.#deps.routing.changeAndRepublish(
+      () => (decision === 'APPROVED' ? `application ${app.clientId} approved` : undefined),
+      () =>
+        this.#deps.db.$transaction(async (tx) => {
+          const { count } = await tx.application.updateMany({ where: { id: applicationId, status: 'PENDING' }, data: { status: decision } });
+          if (count === 0) throw new RoomcastError('application.invalid_state', { detail: 'The application was decided concurrently' });
+          if (decision === 'REJECTED') await ApiKeys.revokeAllOf(tx, { applicationId });
+          return tx.application.findUniqueOrThrow({ where: { id: applicationId }, include: { member: true } });
+        }),
+    );
+    return result;
   }
 
   /** The application, if this admin may see it; otherwise the same 404 as for an unknown id. */
   async visibleApplication(p: Principal, applicationId: string) {
-    const app = await this.deps.db.application.findFirst({ where: { id: applicationId, member: memberScope(p) }, include: { member: true } });
+    const app = await this.#deps.db.application.findFirst({ where: { id: applicationId, member: memberScope(p) }, include: { member: true } });
     if (!app) throw new RoomcastError('application.not_found', { detail: `No application ${applicationId}` });
     return app;
   }
 
   async listApplications(p: Principal, q: PageQuery & { memberId?: string }) {
-    const rows = await this.deps.db.application.findMany({
+    const rows = await this.#deps.db.application.findMany({
       where: {
         member: memberScope(p),
         ...(q.memberId ? { memberId: q.memberId } : {}),

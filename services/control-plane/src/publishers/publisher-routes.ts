@@ -9,9 +9,8 @@ import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { pageQueryProperties } from '../http/paging.ts';
 import { problem } from '../http/problem-responses.ts';
-import { type ContractListQuery, grantPublisher, listClientContracts, listRoomContracts, revokeClient, revokeContract, visibleContract, contractView } from './publishers.ts';
-import { memberKey, visibleRoom } from '../rooms/rooms.ts';
-import type { ControlPlane } from '../service.ts';
+import { memberKey, type Rooms } from '../rooms/rooms.ts';
+import { type ContractListQuery, contractView, type Publishers } from './publishers.ts';
 
 const seg = SEGMENT_RE.source.slice(1, -1);
 const clientId = { type: 'string', maxLength: 255, pattern: `^${seg}/${seg}/${seg}/${seg}$`, description: 'INSTANCE/CLASS/MEMBER/APPLICATION' };
@@ -40,7 +39,7 @@ const roomParam = { roomId: 'Room id (room_…)' };
 const contractParam = { contractId: 'Publisher contract id (pub_…)' };
 const noRoom = problem('No such room, or not visible to the caller');
 
-export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
+export function publisherRoutes(router: ApiRouter, rooms: Rooms, publishers: Publishers): void {
   router.add<{ clientId: string; eventTypes: string[] }>({
     method: 'post',
     path: `${ADMIN_BASE}/rooms/{roomId}/publishers`,
@@ -62,12 +61,12 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
     },
     handler: async (c, { body, params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
-      const room = await visibleRoom(cp, principal, params.roomId ?? '');
+      const room = await rooms.visible(principal, params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { clientId: body.clientId, eventTypes: body.eventTypes });
       // Who may publish into a room is the owner member's administrative decision: an
       // application key (its own or another's) cannot widen it — decision 0023.
       if (principal.role === 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: "Publisher contracts are granted by the room owner's member admin or a global admin" });
-      return c.json(await grantPublisher(cp, room, body.clientId, body.eventTypes));
+      return c.json(await publishers.grant(room, body.clientId, body.eventTypes));
     },
   });
 
@@ -80,7 +79,7 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
     params: roomParam,
     query: { type: 'object', additionalProperties: false, properties: { clientId, ...listFilters } },
     responses: { 200: listed, 404: noRoom },
-    handler: async (c, { query, params, principal }) => c.json(await listRoomContracts(cp, await visibleRoom(cp, principal, params.roomId ?? ''), query)),
+    handler: async (c, { query, params, principal }) => c.json(await publishers.listRoom(await rooms.visible(principal, params.roomId ?? ''), query)),
   });
 
   router.add<never, { clientId: string; eventType?: string }>({
@@ -95,9 +94,9 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
     responses: { 200: changed('The revoked contracts and the routing generation from which the ingress refuses'), 404: problem('No such room, or no active contract') },
     handler: async (c, { query, params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
-      const room = await visibleRoom(cp, principal, params.roomId ?? '');
+      const room = await rooms.visible(principal, params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { clientId: query.clientId, ...(query.eventType ? { eventType: query.eventType } : {}) });
-      return c.json(await revokeClient(cp, room, query.clientId, query.eventType));
+      return c.json(await publishers.revokeClient(room, query.clientId, query.eventType));
     },
   });
 
@@ -109,7 +108,7 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
     tags: ['publishers'],
     query: { type: 'object', additionalProperties: false, properties: { clientId, roomId: { type: 'string', maxLength: 64 }, ...listFilters } },
     responses: { 200: listed },
-    handler: async (c, { query, principal }) => c.json(await listClientContracts(cp, principal, query)),
+    handler: async (c, { query, principal }) => c.json(await publishers.listClient(principal, query)),
   });
 
   router.add({
@@ -120,7 +119,7 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
     tags: ['publishers'],
     params: contractParam,
     responses: { 200: { description: 'The contract', schema: contractSchema }, 404: problem('No such contract, or not visible to the caller') },
-    handler: async (c, { params, principal }) => c.json(contractView(await visibleContract(cp, principal, params.contractId ?? ''))),
+    handler: async (c, { params, principal }) => c.json(contractView(await publishers.visible(principal, params.contractId ?? ''))),
   });
 
   router.add({
@@ -137,7 +136,7 @@ export function publisherRoutes(router: ApiRouter, cp: ControlPlane): void {
     },
     handler: async (c, { params, principal }) => {
       setAuditTarget(c, params.contractId ?? '');
-      const { contract, generation } = await revokeContract(cp, principal, params.contractId ?? '');
+      const { contract, generation } = await publishers.revokeContract(principal, params.contractId ?? '');
       setAuditTarget(c, contract.id, contract.room.split('/').slice(0, 3).join('/'), { clientId: contract.clientId, eventType: contract.eventType });
       return c.json({ ...contract, generation });
     },

@@ -5,10 +5,9 @@
  */
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
-import { listRoomDataKeys, rotateRoomDataKey } from './data-keys.ts';
+import type { DataKeys } from './data-keys.ts';
 import { problem } from '../http/problem-responses.ts';
-import { memberKey, visibleRoom } from './rooms.ts';
-import type { ControlPlane } from '../service.ts';
+import { memberKey, type Rooms } from './rooms.ts';
 
 const keySchema = {
   type: 'object',
@@ -24,7 +23,7 @@ const keySchema = {
 
 const roomParam = { roomId: 'Room id (room_…)' };
 
-export function dataKeyRoutes(router: ApiRouter, cp: ControlPlane): void {
+export function dataKeyRoutes(router: ApiRouter, rooms: Rooms, dataKeys: DataKeys): void {
   router.add({
     method: 'get',
     path: `${ADMIN_BASE}/rooms/{roomId}/data-keys`,
@@ -37,8 +36,8 @@ export function dataKeyRoutes(router: ApiRouter, cp: ControlPlane): void {
       404: problem('No such room, or not visible to the caller'),
     },
     handler: async (c, { params, principal }) => {
-      const room = await visibleRoom(cp, principal, params.roomId ?? '');
-      return c.json({ keys: await listRoomDataKeys(cp, room) });
+      const room = await rooms.visible(principal, params.roomId ?? '');
+      return c.json({ keys: await dataKeys.list(room) });
     },
   });
 
@@ -60,9 +59,9 @@ export function dataKeyRoutes(router: ApiRouter, cp: ControlPlane): void {
     },
     handler: async (c, { params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
-      const room = await visibleRoom(cp, principal, params.roomId ?? '');
+      const room = await rooms.visible(principal, params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { room: room.code });
-      const { key, generation } = await rotateRoomDataKey(cp, room);
+      const { key, generation } = await dataKeys.rotate(room);
       setAuditTarget(c, room.id, memberKey(room.member), { room: room.code, keyId: key.keyId, version: key.version });
       return c.json({ key, generation }, 201);
     },

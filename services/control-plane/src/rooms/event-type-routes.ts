@@ -13,21 +13,9 @@ import { type ApiRouter, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
 import { requireRoomOwner } from '../http/access.ts';
 import { parseSchemaInput } from './event-type-schema.ts';
-import {
-  CLASSIFICATIONS,
-  changeEventType,
-  createEventType,
-  deleteEventType,
-  type EventTypeExtensions,
-  listEventTypeNames,
-  MESSAGE_TYPES,
-  PRIORITIES,
-  readableRoom,
-  readEventType,
-} from './event-types.ts';
+import { CLASSIFICATIONS, type EventTypeExtensions, type EventTypes, MESSAGE_TYPES, PRIORITIES } from './event-types.ts';
 import { problem } from '../http/problem-responses.ts';
 import { memberKey } from './rooms.ts';
-import type { ControlPlane } from '../service.ts';
 
 const BASE = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/api/v1/eventType';
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: SEGMENT_RE.source };
@@ -87,7 +75,7 @@ function audit(c: Context, address: RoomAddress, name: string, detail?: Record<s
   setAuditTarget(c, `${roomKey(address)}/${name}`, memberKey(address), detail);
 }
 
-export function eventTypeRoutes(router: ApiRouter, cp: ControlPlane): void {
+export function eventTypeRoutes(router: ApiRouter, eventTypes: EventTypes): void {
   router.add<EventTypeBody>({
     method: 'post',
     path: BASE,
@@ -109,7 +97,7 @@ export function eventTypeRoutes(router: ApiRouter, cp: ControlPlane): void {
       audit(c, address, name);
       requireRoomOwner(principal, address);
       const schema = parseSchemaInput(body.schema);
-      const { view } = await createEventType(cp, address, name, schema, extensionsOf(body));
+      const { view } = await eventTypes.create(address, name, schema, extensionsOf(body));
       audit(c, address, name, { schemaId: view.schemaId, classification: view.classification });
       return c.json(view, 200);
     },
@@ -129,7 +117,7 @@ export function eventTypeRoutes(router: ApiRouter, cp: ControlPlane): void {
       404: problem('No such room'),
     },
     handler: async (c, { params: p, principal }) => {
-      const names = await listEventTypeNames(cp, await readableRoom(cp, principal, addressOf(p)));
+      const names = await eventTypes.listNames(await eventTypes.readableRoom(principal, addressOf(p)));
       return names.length === 0 ? c.body(null, 204) : c.json(names);
     },
   });
@@ -144,7 +132,7 @@ export function eventTypeRoutes(router: ApiRouter, cp: ControlPlane): void {
     params,
     responses: { 200: { description: 'Event type details', schema: eventTypeSchema }, 204: { description: 'No such event type' }, 404: problem('No such room') },
     handler: async (c, { params: p, principal }) => {
-      const view = await readEventType(cp, await readableRoom(cp, principal, addressOf(p)), p.eventType ?? '');
+      const view = await eventTypes.read(await eventTypes.readableRoom(principal, addressOf(p)), p.eventType ?? '');
       return view ? c.json(view) : c.body(null, 204);
     },
   });
@@ -174,7 +162,7 @@ export function eventTypeRoutes(router: ApiRouter, cp: ControlPlane): void {
         throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/eventType', message: 'must equal the event type of the path' }] });
       }
       const schema = parseSchemaInput(body.schema);
-      const { view } = await changeEventType(cp, address, name, schema, extensionsOf(body));
+      const { view } = await eventTypes.change(address, name, schema, extensionsOf(body));
       audit(c, address, name, { schemaId: view.schemaId, schemaVersion: view.schemaVersion, classification: view.classification });
       return c.json(view);
     },
@@ -195,7 +183,7 @@ export function eventTypeRoutes(router: ApiRouter, cp: ControlPlane): void {
       const name = p.eventType ?? '';
       audit(c, address, name);
       requireRoomOwner(principal, address);
-      const { contracts } = await deleteEventType(cp, address, name);
+      const { contracts } = await eventTypes.delete(address, name);
       audit(c, address, name, { contractsRemoved: contracts });
       return c.body(null, 204);
     },

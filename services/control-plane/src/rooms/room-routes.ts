@@ -9,21 +9,7 @@ import { requireGlobalAdmin, requireRoomOwner } from '../http/access.ts';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { pageQueryProperties } from '../http/paging.ts';
 import { problem } from '../http/problem-responses.ts';
-import {
-  approveRoom,
-  createRoom,
-  deleteRoom,
-  listRooms,
-  MAX_ROOM_RETENTION_MS,
-  MIN_ROOM_RETENTION_MS,
-  memberKey,
-  type RoomListQuery,
-  type RoomPatch,
-  roomView,
-  updateRoom,
-  visibleRoom,
-} from './rooms.ts';
-import type { ControlPlane } from '../service.ts';
+import { MAX_ROOM_RETENTION_MS, MIN_ROOM_RETENTION_MS, memberKey, type RoomListQuery, type RoomPatch, type Rooms } from './rooms.ts';
 
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: SEGMENT_RE.source };
 const description = { type: ['string', 'null'], maxLength: 2000 };
@@ -61,8 +47,8 @@ interface CreateBody {
 
 const roomParam = { roomId: 'Room id (room_…)' };
 
-export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
-  const view = (r: Parameters<typeof roomView>[0]) => roomView(r, cp.deps.retentionMs);
+export function roomRoutes(router: ApiRouter, rooms: Rooms): void {
+  const view = (r: Parameters<Rooms['view']>[0]) => rooms.view(r);
 
   router.add<CreateBody>({
     method: 'post',
@@ -92,7 +78,7 @@ export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
       const address = { instance: body.instance, memberClass: body.memberClass, memberCode: body.memberCode, room: body.room };
       setAuditTarget(c, `${memberKey(address)}/${address.room}`, memberKey(address));
       requireRoomOwner(principal, address);
-      const room = await createRoom(cp, address, body);
+      const room = await rooms.create(address, body);
       setAuditTarget(c, room.id, memberKey(address), { room: address.room, partitions: room.partitions });
       return c.json(view(room), 201);
     },
@@ -119,7 +105,7 @@ export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
         schema: { type: 'object', required: ['rooms', 'nextPageToken'], properties: { rooms: { type: 'array', items: roomSchema }, nextPageToken: { type: ['string', 'null'] } } },
       },
     },
-    handler: async (c, { query, principal }) => c.json(await listRooms(cp, principal, query)),
+    handler: async (c, { query, principal }) => c.json(await rooms.list(principal, query)),
   });
 
   router.add({
@@ -130,7 +116,7 @@ export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
     tags: ['rooms'],
     params: roomParam,
     responses: { 200: { description: 'The room', schema: roomSchema }, 404: problem('No such room, or not visible to the caller') },
-    handler: async (c, { params, principal }) => c.json(view(await visibleRoom(cp, principal, params.roomId ?? ''))),
+    handler: async (c, { params, principal }) => c.json(view(await rooms.visible(principal, params.roomId ?? ''))),
   });
 
   router.add<RoomPatch>({
@@ -145,9 +131,9 @@ export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
     responses: { 200: { description: 'The room', schema: roomSchema }, 404: problem('No such room, or not visible to the caller') },
     handler: async (c, { body, params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
-      const room = await visibleRoom(cp, principal, params.roomId ?? '');
+      const room = await rooms.visible(principal, params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { ...(body.autoApprove !== undefined ? { autoApprove: body.autoApprove } : {}), description: body.description !== undefined });
-      return c.json(view(await updateRoom(cp, room, body)));
+      return c.json(view(await rooms.update(room, body)));
     },
   });
 
@@ -162,9 +148,9 @@ export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
     responses: { 204: { description: 'Deleted' }, 404: problem('No such room, or not visible to the caller'), 409: problem('The room still has event types (room.has_event_types)') },
     handler: async (c, { params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
-      const room = await visibleRoom(cp, principal, params.roomId ?? '');
+      const room = await rooms.visible(principal, params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { room: room.code, status: room.status });
-      await deleteRoom(cp, room);
+      await rooms.delete(room);
       return c.body(null, 204);
     },
   });
@@ -188,7 +174,7 @@ export function roomRoutes(router: ApiRouter, cp: ControlPlane): void {
     handler: async (c, { params, principal }) => {
       setAuditTarget(c, params.roomId ?? '');
       requireGlobalAdmin(principal);
-      const { room, generation } = await approveRoom(cp, params.roomId ?? '');
+      const { room, generation } = await rooms.approve(params.roomId ?? '');
       setAuditTarget(c, room.id, memberKey(room.member), { room: room.code, partitions: room.partitions });
       return c.json({ ...view(room), generation });
     },

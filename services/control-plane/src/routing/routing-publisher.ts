@@ -1,6 +1,7 @@
 /**
  * Derives the routing contract from Postgres and publishes it as a new generation. Every
- * control-plane write that changes routing calls `republish(reason)` after it commits.
+ * control-plane write that changes routing goes through `changeAndRepublish(reason, change)`:
+ * the change commits, then the contract is rebuilt and published.
  * Generations come from a Postgres sequence, and building + publishing runs under an advisory
  * lock, so a higher generation is never built from an older snapshot than a lower one.
  */
@@ -12,7 +13,7 @@ import { type ContractKeys, publishContract, type RoutingContract } from '@roomc
 import { contractDataKeys } from '../rooms/data-keys.ts';
 import { contractSecrets } from '../subscriptions/subscription-model.ts';
 import { contractIdentities } from '../identity/api-keys.ts';
-import type { RoutingPublisher } from './types.ts';
+import type { Republished, RoutingPublisher } from './types.ts';
 
 const LOCK_ID = 7_410_218_203;
 
@@ -74,19 +75,24 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
 }
 
 export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Redis, keys: RedisKeys, signing: ContractKeys, logger: Logger): RoutingPublisher {
-  return {
-    async republish(reason) {
-      return db.$transaction(
-        async (tx) => {
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_ID})`;
-          const { id: generation } = await tx.routingGeneration.create({ data: { reason } });
-          const contract = await buildContract(tx, names, generation);
-          await publishContract(redis, keys, signing, contract);
-          logger.info('routing contract published', { generation, reason, rooms: contract.rooms.length, subscriptions: contract.subscriptions.length });
-          return generation;
-        },
-        { timeout: 15_000 },
-      );
-    },
-  };
+  const republish = (reason: string): Promise<number> =>
+    db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_ID})`;
+        const { id: generation } = await tx.routingGeneration.create({ data: { reason } });
+        const contract = await buildContract(tx, names, generation);
+        await publishContract(redis, keys, signing, contract);
+        logger.info('routing contract published', { generation, reason, rooms: contract.rooms.length, subscriptions: contract.subscriptions.length });
+        return generation;
+      },
+      { timeout: 15_000 },
+    );
+  // The change commits first (it awaits its own transaction or writes); only then is the contract rebuilt.
+  async function changeAndRepublish<T>(reason: string | ((result: T) => string | undefined), change: () => Promise<T>): Promise<Republished<T, number | null>> {
+    const result = await change();
+    const why = typeof reason === 'string' ? reason : reason(result);
+    return { result, generation: why === undefined ? null : await republish(why) };
+  }
+  // One implementation serves both overloads of the interface.
+  return { republish, changeAndRepublish } as RoutingPublisher;
 }

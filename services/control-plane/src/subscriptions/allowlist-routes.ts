@@ -4,14 +4,13 @@
  * metadata). Patterns are stored normalised. The list is consulted when a subscription's
  * endpoint is written; removing an entry does not touch existing subscriptions.
  */
-import { allowPatternTooBroad, newId, normaliseAllowPattern, RoomcastError } from '@roomcast/core';
-import { Prisma } from '@roomcast/db';
+import { allowPatternTooBroad, normaliseAllowPattern, RoomcastError } from '@roomcast/core';
 import { type ApiRouter, setAuditTarget } from '@roomcast/http';
-import { ADMIN_BASE } from '../http/admin-routes.ts';
-import { requireGlobalAdmin } from '../http/access.ts';
 import { actorOf } from '../audit/audit.ts';
-import type { ControlPlane } from '../service.ts';
-import { problem } from './subscription-routes.ts';
+import { requireGlobalAdmin } from '../http/access.ts';
+import { ADMIN_BASE } from '../http/admin-routes.ts';
+import { problem } from '../http/problem-responses.ts';
+import type { EndpointAllowlist } from './allowlist.ts';
 
 const BASE = `${ADMIN_BASE}/endpoint-allowlist`;
 
@@ -35,9 +34,7 @@ const render = (e: { id: string; pattern: string; reason: string | null; created
   createdAt: e.createdAt.toISOString(),
 });
 
-export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
-  const db = cp.deps.db;
-
+export function allowlistRoutes(router: ApiRouter, allowlist: EndpointAllowlist): void {
   router.add({
     method: 'get',
     path: BASE,
@@ -47,7 +44,7 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
     responses: { 200: { description: 'Every entry, by pattern', schema: { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: entrySchema } } } } },
     handler: async (c, { principal }) => {
       requireGlobalAdmin(principal);
-      const entries = await db.endpointAllowlist.findMany({ orderBy: { pattern: 'asc' } });
+      const entries = await allowlist.list();
       return c.json({ entries: entries.map(render) });
     },
   });
@@ -86,16 +83,10 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
       }
       const tooBroad = allowPatternTooBroad(pattern);
       if (tooBroad && body.force !== true) throw new RoomcastError('allowlist.pattern_too_broad', { detail: `${pattern}: ${tooBroad}` });
-      try {
-        const entry = await db.endpointAllowlist.create({ data: { id: newId('alw'), pattern, reason: body.reason ?? null, createdBy: actorOf(principal) } });
-        setAuditTarget(c, pattern, undefined, tooBroad ? { id: entry.id, forced: true, why: tooBroad } : { id: entry.id });
-        // Dispatchers check resolved addresses against the allowlist at connect time.
-        await cp.deps.routing.republish(`endpoint allowlist: ${pattern} added`);
-        return c.json(render(entry), 201);
-      } catch (err) {
-        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') throw new RoomcastError('allowlist.already_exists', { detail: `${pattern} is already listed` });
-        throw err;
-      }
+      const entry = await allowlist.add({ pattern, reason: body.reason ?? null, createdBy: actorOf(principal) }, (e) =>
+        setAuditTarget(c, pattern, undefined, tooBroad ? { id: e.id, forced: true, why: tooBroad } : { id: e.id }),
+      );
+      return c.json(render(entry), 201);
     },
   });
 
@@ -111,11 +102,9 @@ export function allowlistRoutes(router: ApiRouter, cp: ControlPlane): void {
       requireGlobalAdmin(principal);
       const id = params.entryId as string;
       setAuditTarget(c, id);
-      const entry = await db.endpointAllowlist.findUnique({ where: { id } });
-      if (!entry) throw new RoomcastError('allowlist.not_found');
+      const entry = await allowlist.find(id);
       setAuditTarget(c, entry.pattern, undefined, { id });
-      await db.endpointAllowlist.deleteMany({ where: { id } });
-      await cp.deps.routing.republish(`endpoint allowlist: ${entry.pattern} removed`);
+      await allowlist.remove(entry);
       return c.body(null, 204);
     },
   });

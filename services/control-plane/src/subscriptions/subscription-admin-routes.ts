@@ -8,10 +8,9 @@ import { parseClientId, RoomcastError, roomKey } from '@roomcast/core';
 import { type ApiRouter, type Principal, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
-import type { ControlPlane } from '../service.ts';
 import { itemSchema, renderItem } from './subscription-model.ts';
 import { problem } from './subscription-routes.ts';
-import { type SubscriptionRow, Subscriptions } from './subscriptions.ts';
+import type { RoomSubscriptionQuery, SubscriptionRow, Subscriptions } from './subscriptions.ts';
 
 const STATUSES = ['PENDING', 'ACTIVE', 'PAUSED', 'DISABLED'] as const;
 
@@ -51,9 +50,7 @@ function adminItem(s: SubscriptionRow) {
   return { ...renderItem(s, subscriber, s.eventType.name), roomId: s.roomId, room: roomKey(room), subscriber: s.application.clientId };
 }
 
-export function subscriptionAdminRoutes(router: ApiRouter, cp: ControlPlane): void {
-  const subs = new Subscriptions(cp);
-
+export function subscriptionAdminRoutes(router: ApiRouter, subs: Subscriptions): void {
   /** The subscription if the caller owns its room (or is a global admin); else the 404 of a missing one. */
   async function visible(c: Context, principal: Principal, id: string): Promise<SubscriptionRow> {
     requireAdmin(principal);
@@ -64,7 +61,7 @@ export function subscriptionAdminRoutes(router: ApiRouter, cp: ControlPlane): vo
     return sub;
   }
 
-  router.add<never, { status?: (typeof STATUSES)[number]; eventType?: string; pageSize: number; nextPageToken?: string }>({
+  router.add<never, RoomSubscriptionQuery>({
     method: 'get',
     path: `${ADMIN_BASE}/rooms/{roomId}/subscriptions`,
     operationId: 'listRoomSubscriptions',
@@ -89,17 +86,10 @@ export function subscriptionAdminRoutes(router: ApiRouter, cp: ControlPlane): vo
     },
     handler: async (c, { params, query, principal }) => {
       requireAdmin(principal);
-      const room = await cp.deps.db.room.findUnique({ where: { id: params.roomId as string }, include: { member: true } });
+      const room = await subs.roomById(params.roomId as string);
       if (!room || (principal.role !== 'GLOBAL_ADMIN' && principal.member !== ownerOf(room))) throw new RoomcastError('room.not_found');
-      const rows = await cp.deps.db.subscription.findMany({
-        where: { roomId: room.id, ...(query.status ? { status: query.status } : {}), ...(query.eventType ? { eventType: { name: query.eventType } } : {}) },
-        include: { eventType: true, application: true, room: { include: { member: true } } },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        ...(query.nextPageToken ? { cursor: { id: query.nextPageToken }, skip: 1 } : {}),
-        take: query.pageSize + 1,
-      });
-      const page = rows.slice(0, query.pageSize);
-      return c.json({ subscriptions: page.map(adminItem), nextPageToken: rows.length > query.pageSize ? (page[page.length - 1]?.id ?? null) : null });
+      const { items, nextPageToken } = await subs.listRoom(room.id, query);
+      return c.json({ subscriptions: items.map(adminItem), nextPageToken });
     },
   });
 

@@ -8,9 +8,8 @@
 import { type ClientId, parseClientId, RoomcastError, roomKey } from '@roomcast/core';
 import { type ApiRouter, type Principal, type ResponseSpec, roomAddressOf, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
-import type { ControlPlane } from '../service.ts';
 import { BOUNDS, DEFAULTS, type ItemInput, itemBodySchema, itemSchema, renderItem } from './subscription-model.ts';
-import { type SubscriptionRow, Subscriptions } from './subscriptions.ts';
+import type { SubscriptionRow, Subscriptions } from './subscriptions.ts';
 
 export const GOVSTACK_ROOM = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/api/v1';
 
@@ -44,9 +43,7 @@ function audit(c: Context, sub: Pick<SubscriptionRow, 'id'> | undefined, subscri
 
 const item = (s: SubscriptionRow, subscriber: ClientId) => renderItem(s, subscriber, s.eventType.name);
 
-export function subscriptionRoutes(router: ApiRouter, cp: ControlPlane): void {
-  const subs = new Subscriptions(cp);
-
+export function subscriptionRoutes(router: ApiRouter, subs: Subscriptions): void {
   router.add({
     method: 'get',
     path: `${GOVSTACK_ROOM}/subs`,

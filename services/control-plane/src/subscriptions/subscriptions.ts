@@ -12,11 +12,13 @@
  * switching PUSH↔PULL keep the group, hence its place. A subscription is identified towards
  * its subscriber by (application, room, event type) and towards the room owner by its id.
  */
-import { type ClientId, checkEndpointUrl, formatClientId, newId, newSigningSecret, RoomcastError, type RoomAddress } from '@roomcast/core';
-import { Prisma, type SubscriptionGetPayload } from '@roomcast/db';
-import { commitGroupOffsets, GroupNotEmptyError } from '@roomcast/kafka';
+import { type ClientId, checkEndpointUrl, formatClientId, type Logger, newId, newSigningSecret, RoomcastError, type RoomAddress, type SecretBox } from '@roomcast/core';
+import { Prisma, type PrismaClient, type SubscriptionGetPayload } from '@roomcast/db';
+import { commitGroupOffsets, GroupNotEmptyError, type Kafka, type KafkaNames } from '@roomcast/kafka';
+import type { RoomLookup } from '../rooms/room-lookup.ts';
+import type { RoutingPublisher } from '../routing/types.ts';
+import type { EndpointAllowlist } from './allowlist.ts';
 import { defaultSettings, type ItemInput, identityErrors, mergeSettings, rotateSecret, type Settings, settingsErrors } from './subscription-model.ts';
-import type { ControlPlane } from '../service.ts';
 
 const withRelations = { eventType: true, application: true, room: { include: { member: true } } } as const;
 
@@ -26,15 +28,35 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 }
 
-export class Subscriptions {
-  readonly #cp: ControlPlane;
+export interface RoomSubscriptionQuery {
+  status?: 'PENDING' | 'ACTIVE' | 'PAUSED' | 'DISABLED';
+  eventType?: string;
+  pageSize: number;
+  nextPageToken?: string;
+}
 
-  constructor(cp: ControlPlane) {
-    this.#cp = cp;
+export interface SubscriptionsDeps {
+  db: PrismaClient;
+  kafka: Kafka;
+  names: KafkaNames;
+  lookup: RoomLookup;
+  routing: RoutingPublisher;
+  allowlist: EndpointAllowlist;
+  /** Seals signing secrets at rest under the master key (decision 0008). */
+  secrets: SecretBox;
+  logger: Logger;
+  devMode: boolean;
+}
+
+export class Subscriptions {
+  readonly #deps: SubscriptionsDeps;
+
+  constructor(deps: SubscriptionsDeps) {
+    this.#deps = deps;
   }
 
   get #db() {
-    return this.#cp.deps.db;
+    return this.#deps.db;
   }
 
   /** The subscriber's own subscriptions in a room (none when the room does not exist). */
@@ -58,8 +80,8 @@ export class Subscriptions {
 
   /** Why an endpoint is refused under the address policy and the global allowlist, if it is. */
   async endpointRefusal(url: string): Promise<string | undefined> {
-    const allowlist = (await this.#db.endpointAllowlist.findMany({ select: { pattern: true } })).map((e) => e.pattern);
-    return checkEndpointUrl(url, { devMode: this.#cp.deps.devMode, allowlist });
+    const allowlist = await this.#deps.allowlist.patterns();
+    return checkEndpointUrl(url, { devMode: this.#deps.devMode, allowlist });
   }
 
   async #checkSettings(settings: Settings, urlChanged: boolean): Promise<void> {
@@ -99,29 +121,31 @@ export class Subscriptions {
 
     const signingSecret = newSigningSecret();
     const id = newId('sub');
-    let created: SubscriptionRow;
-    try {
-      created = await this.#db.subscription.create({
-        data: { id, roomId: room.id, eventTypeId: type.id, applicationId: application.id, signingSecret: this.#cp.secrets.seal(id, signingSecret), ...settings },
-        include: withRelations,
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new RoomcastError('subscription.already_exists', { detail: `${clientId} already subscribes to ${eventType}` });
-      throw err;
-    }
-    const grant = await this.#db.subscriberGrant.findUnique({ where: { applicationId_eventTypeId: { applicationId: application.id, eventTypeId: type.id } } });
-    const approval = room.autoApprove ? 'room auto-approves' : grant ? 'subscriber grant' : undefined;
-    if (approval) {
+    const { result, generation } = await this.#deps.routing.changeAndRepublish(`subscription ${id} created`, async () => {
+      let created: SubscriptionRow;
       try {
-        created = await this.#activate(created);
+        created = await this.#db.subscription.create({
+          data: { id, roomId: room.id, eventTypeId: type.id, applicationId: application.id, signingSecret: this.#deps.secrets.seal(id, signingSecret), ...settings },
+          include: withRelations,
+        });
       } catch (err) {
-        // Without its start position the subscription must not exist half-approved.
-        await this.#db.subscription.delete({ where: { id: created.id } }).catch(() => {});
+        if (isUniqueViolation(err)) throw new RoomcastError('subscription.already_exists', { detail: `${clientId} already subscribes to ${eventType}` });
         throw err;
       }
-    }
-    const generation = await this.#cp.deps.routing.republish(`subscription ${created.id} created`);
-    return { subscription: created, signingSecret, approval: approval ?? 'pending', generation };
+      const grant = await this.#db.subscriberGrant.findUnique({ where: { applicationId_eventTypeId: { applicationId: application.id, eventTypeId: type.id } } });
+      const approval = room.autoApprove ? 'room auto-approves' : grant ? 'subscriber grant' : undefined;
+      if (approval) {
+        try {
+          created = await this.#activate(created);
+        } catch (err) {
+          // Without its start position the subscription must not exist half-approved.
+          await this.#db.subscription.delete({ where: { id: created.id } }).catch(() => {});
+          throw err;
+        }
+      }
+      return { created, approval };
+    });
+    return { subscription: result.created, signingSecret, approval: result.approval ?? 'pending', generation };
   }
 
   /** Applies a PATCH. The status never changes here: approval is the room owner's. */
@@ -130,33 +154,34 @@ export class Subscriptions {
     if (errors.length > 0) throw new RoomcastError('request.validation_failed', { errors });
     const settings = mergeSettings(sub, input);
     await this.#checkSettings(settings, settings.pushUrl !== sub.pushUrl || settings.mode !== sub.mode);
-    const updated = await this.#db.subscription.update({ where: { id: sub.id }, data: settings, include: withRelations });
-    const generation = await this.#cp.deps.routing.republish(`subscription ${sub.id} updated`);
-    return { subscription: updated, generation };
+    const { result, generation } = await this.#deps.routing.changeAndRepublish(`subscription ${sub.id} updated`, () =>
+      this.#db.subscription.update({ where: { id: sub.id }, data: settings, include: withRelations }),
+    );
+    return { subscription: result, generation };
   }
 
   async remove(sub: SubscriptionRow): Promise<number> {
-    await this.#db.subscription.delete({ where: { id: sub.id } });
     // The consumer group is left to Kafka's offset retention: the dispatcher may still be
     // leaving it, and a new subscription gets a new id, hence a new group.
-    return this.#cp.deps.routing.republish(`subscription ${sub.id} deleted`);
+    const { generation } = await this.#deps.routing.changeAndRepublish(`subscription ${sub.id} deleted`, () => this.#db.subscription.delete({ where: { id: sub.id } }));
+    return generation;
   }
 
   /** A new signing secret, returned once; the old one keeps signing for `overlapSeconds`. */
   async rotate(sub: SubscriptionRow, overlapSeconds: number, now: Date = new Date()) {
     const fresh = newSigningSecret();
-    const next = rotateSecret(sub, this.#cp.secrets.seal(sub.id, fresh), overlapSeconds, now);
-    const updated = await this.#db.subscription.update({ where: { id: sub.id }, data: next, include: withRelations });
-    const generation = await this.#cp.deps.routing.republish(`subscription ${sub.id} secret rotated`);
-    return { subscription: updated, signingSecret: fresh, generation };
+    const next = rotateSecret(sub, this.#deps.secrets.seal(sub.id, fresh), overlapSeconds, now);
+    const { result, generation } = await this.#deps.routing.changeAndRepublish(`subscription ${sub.id} secret rotated`, () =>
+      this.#db.subscription.update({ where: { id: sub.id }, data: next, include: withRelations }),
+    );
+    return { subscription: result, signingSecret: fresh, generation };
   }
 
   /** PENDING or DISABLED → ACTIVE, starting after the events published so far; ACTIVE stays as is. */
   async approve(sub: SubscriptionRow) {
     if (sub.status === 'PAUSED') throw new RoomcastError('subscription.invalid_state', { detail: 'The subscription is paused; resume it instead' });
-    const updated = sub.status === 'ACTIVE' ? sub : await this.#activate(sub);
-    const generation = await this.#cp.deps.routing.republish(`subscription ${sub.id} approved`);
-    return { subscription: updated, generation };
+    const { result, generation } = await this.#deps.routing.changeAndRepublish(`subscription ${sub.id} approved`, async () => (sub.status === 'ACTIVE' ? sub : this.#activate(sub)));
+    return { subscription: result, generation };
   }
 
   /** PENDING (or ACTIVE/PAUSED) → DISABLED with the owner's reason; it delivers nothing more. */
@@ -188,19 +213,59 @@ export class Subscriptions {
   }
 
   async #setStatus(sub: SubscriptionRow, status: 'ACTIVE' | 'PAUSED' | 'DISABLED', reason: string | null, what: string) {
-    const updated = await this.#db.subscription.update({ where: { id: sub.id }, data: { status, statusReason: reason }, include: withRelations });
-    const generation = await this.#cp.deps.routing.republish(`subscription ${sub.id} ${what}`);
-    return { subscription: updated, generation };
+    const { result, generation } = await this.#deps.routing.changeAndRepublish(`subscription ${sub.id} ${what}`, () =>
+      this.#db.subscription.update({ where: { id: sub.id }, data: { status, statusReason: reason }, include: withRelations }),
+    );
+    return { subscription: result, generation };
+  }
+
+  /** The room with this id, for its owner's list (the route decides who may see it). */
+  roomById(roomId: string) {
+    return this.#db.room.findUnique({ where: { id: roomId }, include: { member: true } });
+  }
+
+  /** One page of a room's subscriptions, oldest first, filtered by status and event type. */
+  async listRoom(roomId: string, q: RoomSubscriptionQuery): Promise<{ items: SubscriptionRow[]; nextPageToken: string | null }> {
+    const rows = await this.#db.subscription.findMany({
+      where: { roomId, ...(q.status ? { status: q.status } : {}), ...(q.eventType ? { eventType: { name: q.eventType } } : {}) },
+      include: withRelations,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      ...(q.nextPageToken ? { cursor: { id: q.nextPageToken }, skip: 1 } : {}),
+      take: q.pageSize + 1,
+    });
+    const items = rows.slice(0, q.pageSize);
+    return { items, nextPageToken: rows.length > q.pageSize ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  /**
+   * Seals signing secrets stored in clear (rows from before) or under a previous master key with
+   * the current one, at start; the routing contract published next carries only sealed values.
+   */
+  async sealSigningSecrets(): Promise<void> {
+    const { secrets, logger } = this.#deps;
+    const rows = await this.#db.subscription.findMany({ select: { id: true, signingSecret: true, previousSigningSecret: true } });
+    let sealed = 0;
+    for (const r of rows) {
+      const stale = (v: string | null) => v !== null && !secrets.current(v);
+      if (!stale(r.signingSecret) && !stale(r.previousSigningSecret)) continue;
+      const reseal = (v: string) => secrets.seal(r.id, secrets.open(r.id, v));
+      await this.#db.subscription.update({
+        where: { id: r.id },
+        data: { signingSecret: reseal(r.signingSecret), previousSigningSecret: r.previousSigningSecret === null ? null : reseal(r.previousSigningSecret) },
+      });
+      sealed++;
+    }
+    if (sealed > 0) logger.info('signing secrets sealed under the current master key', { subscriptions: sealed });
   }
 
   /** Positions the consumer group at the end of both lanes, then marks the subscription ACTIVE. */
   async #activate(sub: SubscriptionRow): Promise<SubscriptionRow> {
-    const { kafka, names } = this.#cp.deps;
+    const { kafka, names, lookup } = this.#deps;
     const admin = kafka.admin();
     try {
       await admin.connect();
       const topics = await Promise.all(
-        Object.values(this.#cp.topicsOf(sub.room)).map(async (topic) => ({
+        Object.values(lookup.topicsOf(sub.room)).map(async (topic) => ({
           topic,
           partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
         })),
