@@ -10,7 +10,8 @@ import { requireGlobalAdmin } from '../http/access.ts';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
 import type { ApiKeys, KeyOwner } from './api-keys.ts';
 import { type Identity, requireAdmin } from './identity.ts';
-import { apiKeySchema, apiKeyView, memberPath, problem } from './identity-views.ts';
+import { problem } from '../http/problem-responses.ts';
+import { apiKeySchema, apiKeyView, memberPath } from './identity-views.ts';
 
 const issueBody = {
   type: 'object',

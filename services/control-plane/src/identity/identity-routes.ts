@@ -11,7 +11,8 @@ import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import type { ApiKeys } from './api-keys.ts';
 import { type Decision, type Identity, type MemberInput, type PageQuery, requireAdmin } from './identity.ts';
-import { applicationSchema, applicationView, memberPath, memberSchema, memberView, pageQuery, problem, statusQuery, withIssuedKey } from './identity-views.ts';
+import { problem } from '../http/problem-responses.ts';
+import { applicationSchema, applicationView, memberPath, memberSchema, memberView, pageQuery, statusQuery, withIssuedKey } from './identity-views.ts';
 import type { ApplyThrottle } from './apply-throttle.ts';
 
 const segment = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' };

@@ -3,7 +3,7 @@
  * database rows onto them. A key's view never carries its hash; the whole key appears only in
  * the response that issued it.
  */
-import type { JsonSchema, ResponseSpec } from '@roomcast/http';
+import type { JsonSchema } from '@roomcast/http';
 
 const STATUSES = ['PENDING', 'APPROVED', 'REJECTED'];
 const ROLES = ['GLOBAL_ADMIN', 'MEMBER_ADMIN', 'APPLICATION'];
@@ -128,9 +128,4 @@ export const statusQuery = { type: 'string', enum: STATUSES };
 export function pageOf<T extends { id: string }>(rows: T[], pageSize: number): { page: T[]; nextPageToken: string | null } {
   const page = rows.slice(0, pageSize);
   return { page, nextPageToken: rows.length > pageSize ? (page[page.length - 1]?.id ?? null) : null };
-}
-
-/** A documented error response: problem+json naming its codes. */
-export function problem(codes: string): ResponseSpec {
-  return { description: codes, contentType: 'application/problem+json', schema: { $ref: '#/components/schemas/Problem' } };
 }

@@ -9,7 +9,7 @@ import { type ApiRouter, type Principal, setAuditTarget } from '@roomcast/http';
 import type { Context } from 'hono';
 import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { itemSchema, renderItem } from './subscription-model.ts';
-import { problem } from './subscription-routes.ts';
+import { problem } from '../http/problem-responses.ts';
 import type { RoomSubscriptionQuery, SubscriptionRow, Subscriptions } from './subscriptions.ts';
 
 const STATUSES = ['PENDING', 'ACTIVE', 'PAUSED', 'DISABLED'] as const;

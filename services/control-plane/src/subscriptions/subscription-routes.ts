@@ -6,18 +6,13 @@
  * a member admin for its member's applications, a global admin for any application.
  */
 import { type ClientId, parseClientId, RoomcastError, roomKey } from '@roomcast/core';
-import { type ApiRouter, type Principal, type ResponseSpec, roomAddressOf, setAuditTarget } from '@roomcast/http';
+import { type ApiRouter, type Principal, roomAddressOf, setAuditTarget } from '@roomcast/http';
+import { problem } from '../http/problem-responses.ts';
 import type { Context } from 'hono';
 import { BOUNDS, DEFAULTS, type ItemInput, itemBodySchema, itemSchema, renderItem } from './subscription-model.ts';
 import type { SubscriptionRow, Subscriptions } from './subscriptions.ts';
 
 export const GOVSTACK_ROOM = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/api/v1';
-
-export const problem = (description: string): ResponseSpec => ({
-  description,
-  contentType: 'application/problem+json',
-  schema: { $ref: '#/components/schemas/Problem' },
-});
 
 const PARAMS = { applicationCode: 'The room', eventType: 'Event type name' };
 
