@@ -11,29 +11,26 @@ import { type FeedbackReader, followFeedback } from '@roomcast/redis';
 import { masterKeysOf, type Runtime, type Unit } from '@roomcast/runtime';
 import type { ControlPlaneConfig } from './config.ts';
 import type { Hono } from 'hono';
-import { type ApplyLimits, ApplyThrottle, applyLimitsFromConfig, DEFAULT_APPLY_LIMITS } from './apply-throttle.ts';
-import { ApiKeys } from './api-keys.ts';
-import { auditSink } from './audit.ts';
-import { allowlistRoutes } from './allowlist-routes.ts';
-import { auditRoutes } from './audit-routes.ts';
-import { configRoutes } from './config-routes.ts';
-import { dataKeyRoutes } from './data-key-routes.ts';
-import { rewrapDataKeys } from './data-keys.ts';
-import { directoryRoutes } from './directory-routes.ts';
-import { eventTypeRoutes } from './event-type-routes.ts';
-import { identityRoutes } from './identity-routes.ts';
-import { publisherRoutes } from './publisher-routes.ts';
-import { rightsRoutes } from './rights-routes.ts';
-import { roomRoutes } from './room-routes.ts';
-import { routingPublisher } from './routing-publisher.ts';
+import { auditRoutes } from './audit/audit-routes.ts';
+import { configRoutes } from './configuration/config-routes.ts';
+import { rightsRoutes } from './configuration/rights-routes.ts';
+import { directoryRoutes } from './directory/directory-routes.ts';
+import { ApiKeys } from './identity/api-keys.ts';
+import { type ApplyLimits, ApplyThrottle, applyLimitsFromConfig, DEFAULT_APPLY_LIMITS } from './identity/apply-throttle.ts';
+import { identityRoutes } from './identity/identity-routes.ts';
+import { publisherRoutes } from './publishers/publisher-routes.ts';
+import { dataKeyRoutes } from './rooms/data-key-routes.ts';
+import { eventTypeRoutes } from './rooms/event-type-routes.ts';
+import { roomRoutes } from './rooms/room-routes.ts';
+import { routingPublisher } from './routing/routing-publisher.ts';
 import { ControlPlane } from './service.ts';
-import { subscriptionAdminRoutes } from './subscription-admin-routes.ts';
-import { subscriptionRoutes } from './subscription-routes.ts';
-import { Subscriptions } from './subscriptions.ts';
+import { allowlistRoutes } from './subscriptions/allowlist-routes.ts';
+import { subscriptionAdminRoutes } from './subscriptions/subscription-admin-routes.ts';
+import { subscriptionRoutes } from './subscriptions/subscription-routes.ts';
 
 export { ControlPlane } from './service.ts';
 export { type ControlPlaneConfig, controlPlaneConfigSpec } from './config.ts';
-export { buildContract } from './routing-publisher.ts';
+export { buildContract } from './routing/routing-publisher.ts';
 
 export interface ControlPlaneOptions {
   runtime: Runtime;
@@ -86,19 +83,19 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   // Every route is declared on one router: it validates requests, audits changes and
   // describes itself in OpenAPI from the same definitions. Each area adds its routes here.
   let feedback: FeedbackReader | undefined;
-  const router = new ApiRouter({ resolve, certificate: keys.certificateResolver(), audit: auditSink(db, o.logger) });
-  auditRoutes(router, service);
-  roomRoutes(router, service);
-  dataKeyRoutes(router, service);
-  eventTypeRoutes(router, service);
-  publisherRoutes(router, service);
-  directoryRoutes(router, service);
-  configRoutes(router, service, { ...runtime.checks, postgres: () => probeDb(db) });
-  rightsRoutes(router, service);
-  subscriptionRoutes(router, service);
-  subscriptionAdminRoutes(router, service);
-  allowlistRoutes(router, service);
-  identityRoutes(router, service, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
+  const router = new ApiRouter({ resolve, certificate: keys.certificateResolver(), audit: service.audit.sink() });
+  auditRoutes(router, service.audit);
+  roomRoutes(router, service.rooms);
+  dataKeyRoutes(router, service.rooms, service.dataKeys);
+  eventTypeRoutes(router, service.eventTypes);
+  publisherRoutes(router, service.rooms, service.publishers);
+  directoryRoutes(router, service.directory);
+  configRoutes(router, service.configuration, { ...runtime.checks, postgres: () => probeDb(db) });
+  rightsRoutes(router, service.configuration);
+  subscriptionRoutes(router, service.subscriptions);
+  subscriptionAdminRoutes(router, service.subscriptions);
+  allowlistRoutes(router, service.allowlist);
+  identityRoutes(router, service.identity, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
   return {
     name: 'control-plane',
     service,
@@ -110,11 +107,11 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
       if (!o.publicBaseUrl && !o.devMode) o.logger.warn('ROOMCAST_PUBLIC_BASE_URL is not set: configuration and OpenAPI documents name the listening address', { url: listeningAt });
     },
     async start() {
-      await rewrapDataKeys(service);
+      await service.dataKeys.rewrap();
       await sealSigningSecrets(service);
       if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);
       else await routing.republish('control plane started');
-      feedback = followDataPlaneFeedback(service, runtime, db, o.logger);
+      feedback = followDataPlaneFeedback(service, runtime, o.logger);
     },
     async stop() {
       await feedback?.stop();
@@ -141,9 +138,9 @@ export function controlPlaneUnit(config: ControlPlaneConfig, ctx: { runtime: Run
 }
 
 /** Applies the data plane's requests (decision 0016): a dispatcher whose endpoint answered 410 Gone asks for DISABLED. */
-function followDataPlaneFeedback(service: ControlPlane, runtime: Runtime, db: PrismaClient, logger: Logger): FeedbackReader {
-  const subs = new Subscriptions(service);
-  const audit = auditSink(db, logger);
+function followDataPlaneFeedback(service: ControlPlane, runtime: Runtime, logger: Logger): FeedbackReader {
+  const subs = service.subscriptions;
+  const audit = service.audit.sink();
   return followFeedback(
     runtime.redis,
     runtime.keys,
@@ -172,17 +169,5 @@ function followDataPlaneFeedback(service: ControlPlane, runtime: Runtime, db: Pr
  * the current one, at start; the routing contract published next carries only sealed values.
  */
 export async function sealSigningSecrets(cp: ControlPlane): Promise<void> {
-  const rows = await cp.deps.db.subscription.findMany({ select: { id: true, signingSecret: true, previousSigningSecret: true } });
-  let sealed = 0;
-  for (const r of rows) {
-    const stale = (v: string | null) => v !== null && !cp.secrets.current(v);
-    if (!stale(r.signingSecret) && !stale(r.previousSigningSecret)) continue;
-    const reseal = (v: string) => cp.secrets.seal(r.id, cp.secrets.open(r.id, v));
-    await cp.deps.db.subscription.update({
-      where: { id: r.id },
-      data: { signingSecret: reseal(r.signingSecret), previousSigningSecret: r.previousSigningSecret === null ? null : reseal(r.previousSigningSecret) },
-    });
-    sealed++;
-  }
-  if (sealed > 0) cp.deps.logger.info('signing secrets sealed under the current master key', { subscriptions: sealed });
+  await cp.subscriptions.sealSigningSecrets();
 }

@@ -1,14 +1,25 @@
 /**
- * The control plane's shared dependencies and lookups (member, room, event type by GovStack
- * address). Each area keeps its own operations in its module (identity.ts, rooms.ts,
- * event-types.ts, publishers.ts, subscriptions.ts, config-state.ts); every committed change
- * that affects routing republishes the routing contract.
+ * The control plane's shared dependencies and the domain modules built from them. Each module
+ * receives only what it uses (identity/, rooms/, publishers/, subscriptions/, directory/,
+ * configuration/, audit/); every committed change that affects routing goes through
+ * `RoutingPublisher.changeAndRepublish`, which republishes the routing contract after it.
  */
-import { type Logger, type MasterKey, RoomcastError, type RoomAddress, SecretBox } from '@roomcast/core';
+import { type Logger, type MasterKey, type RoomAddress, SecretBox } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import type { Kafka, KafkaNames } from '@roomcast/kafka';
 import type { Registry } from '@roomcast/registry';
-import type { RoutingPublisher } from './routing-publisher.ts';
+import { AuditLog } from './audit/audit.ts';
+import { Configuration } from './configuration/configuration.ts';
+import { Directory } from './directory/directory-service.ts';
+import { Identity } from './identity/identity.ts';
+import { Publishers } from './publishers/publishers.ts';
+import { DataKeys } from './rooms/data-keys.ts';
+import { EventTypes } from './rooms/event-types.ts';
+import { RoomLookup, type RoomRef } from './rooms/room-lookup.ts';
+import { Rooms } from './rooms/rooms.ts';
+import type { RoutingPublisher } from './routing/types.ts';
+import { EndpointAllowlist } from './subscriptions/allowlist.ts';
+import { Subscriptions } from './subscriptions/subscriptions.ts';
 
 export interface ControlPlaneDeps {
   db: PrismaClient;
@@ -26,53 +37,61 @@ export interface ControlPlaneDeps {
   masterKeys: MasterKey[];
 }
 
-/** What naming a room's topics needs: its address and its stored topic. */
-export interface RoomRef {
-  code: string;
-  topic: string | null;
-  member: { instance: string; memberClass: string; memberCode: string };
-}
-
 export class ControlPlane {
   readonly deps: ControlPlaneDeps;
   /** Seals subscription signing secrets at rest under the master key (decision 0008). */
   readonly secrets: SecretBox;
+  readonly audit: AuditLog;
+  readonly identity: Identity;
+  readonly lookup: RoomLookup;
+  readonly rooms: Rooms;
+  readonly dataKeys: DataKeys;
+  readonly eventTypes: EventTypes;
+  readonly publishers: Publishers;
+  readonly allowlist: EndpointAllowlist;
+  readonly subscriptions: Subscriptions;
+  readonly directory: Directory;
+  readonly configuration: Configuration;
+
   constructor(deps: ControlPlaneDeps) {
     this.deps = deps;
+    const { db, logger, registry, kafka, names, routing, publicOrigin } = deps;
     this.secrets = new SecretBox(deps.masterKeys);
+    this.audit = new AuditLog({ db, logger });
+    this.identity = new Identity({ db, routing });
+    this.lookup = new RoomLookup({ db, names });
+    this.rooms = new Rooms({ db, kafka, lookup: this.lookup, routing, logger, retentionMs: deps.retentionMs, defaultPartitions: deps.defaultPartitions });
+    this.dataKeys = new DataKeys({ db, routing, logger, masterKeys: deps.masterKeys });
+    this.eventTypes = new EventTypes({ db, registry, lookup: this.lookup, dataKeys: this.dataKeys, routing, logger });
+    this.publishers = new Publishers({ db, routing });
+    this.allowlist = new EndpointAllowlist({ db, routing });
+    this.subscriptions = new Subscriptions({ db, kafka, names, lookup: this.lookup, routing, allowlist: this.allowlist, secrets: this.secrets, logger, devMode: deps.devMode });
+    this.directory = new Directory({ db, registry, publicOrigin });
+    this.configuration = new Configuration({ db, routing, publicOrigin });
   }
 
-  async findMember(instance: string, memberClass: string, memberCode: string) {
-    const member = await this.deps.db.member.findUnique({ where: { instance_memberClass_memberCode: { instance, memberClass, memberCode } } });
-    if (!member) throw new RoomcastError('member.not_found', { detail: `No member ${instance}/${memberClass}/${memberCode}` });
-    return member;
+  // Lookups by GovStack address, kept on the unit for callers outside the modules (scripts, tests).
+  findMember(instance: string, memberClass: string, memberCode: string) {
+    return this.lookup.findMember(instance, memberClass, memberCode);
   }
 
-  async findRoom(address: RoomAddress) {
-    const member = await this.findMember(address.instance, address.memberClass, address.memberCode);
-    const room = await this.deps.db.room.findUnique({ where: { memberId_code: { memberId: member.id, code: address.room } }, include: { member: true } });
-    if (!room) throw new RoomcastError('room.not_found', { detail: `No room ${address.room} owned by ${member.instance}/${member.memberClass}/${member.memberCode}` });
-    return room;
+  findRoom(address: RoomAddress) {
+    return this.lookup.findRoom(address);
+  }
+
+  findEventType(address: RoomAddress, name: string) {
+    return this.lookup.findEventType(address, name);
   }
 
   addressOf(room: Pick<RoomRef, 'code' | 'member'>): RoomAddress {
-    return { instance: room.member.instance, memberClass: room.member.memberClass, memberCode: room.member.memberCode, room: room.code };
+    return this.lookup.addressOf(room);
   }
 
-  /** The room's topics: the stored name, or the legacy one for rooms from before injective naming (decision 0024). */
   topicsOf(room: RoomRef): { topic: string; urgentTopic: string } {
-    return this.deps.names.topicsOfRoom(this.addressOf(room), room.topic);
+    return this.lookup.topicsOf(room);
   }
 
-  /** The registry subject of an event type: its room's topic, `-`, the type's name (type names start with a letter or digit, so the split is unambiguous). */
   subjectOf(room: RoomRef, eventType: string): string {
-    return `${this.topicsOf(room).topic}-${eventType}`;
-  }
-
-  async findEventType(address: RoomAddress, name: string) {
-    const room = await this.findRoom(address);
-    const type = await this.deps.db.eventType.findUnique({ where: { roomId_name: { roomId: room.id, name } } });
-    if (!type) throw new RoomcastError('event_type.not_found', { detail: `No event type ${name} in this room` });
-    return { room, type };
+    return this.lookup.subjectOf(room, eventType);
   }
 }
