@@ -13,7 +13,7 @@ import type { Logger } from '@roomcast/core';
 import type { Kafka } from '@roomcast/kafka';
 import type { RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import type { DispatcherMetrics } from './metrics.ts';
-import type { JobRunner } from './runner.ts';
+import type { JobRunner } from './job.ts';
 import { SubscriptionWorker, type WorkerLimits } from './worker.ts';
 
 export interface DispatcherOptions {

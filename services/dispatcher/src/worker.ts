@@ -20,7 +20,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { JobScheduler } from './job-scheduler.ts';
 import type { DispatcherMetrics } from './metrics.ts';
 import { PartitionWindow } from './partition-window.ts';
-import type { DeliveryJob, JobRunner } from './runner.ts';
+import type { DeliveryJob, JobHost, JobRunner } from './job.ts';
 
 export interface WorkerLimits {
   /** Records tracked per subscription (from the commit points on) before fetching pauses. */
@@ -43,7 +43,7 @@ export interface WorkerOptions {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-export class SubscriptionWorker {
+export class SubscriptionWorker implements JobHost {
   readonly #o: WorkerOptions;
   #sub: SubscriptionRoute;
   #room: RoomRoute;
