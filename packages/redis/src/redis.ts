@@ -37,7 +37,7 @@ export interface RedisKeys {
   deliveryStatus(roomId: string, eventId: string): string;
   /** Stream: what the data plane asks of the control plane (e.g. disable a subscription whose endpoint is gone). */
   dataPlaneFeedback: string;
-  /** Prefix of one pull subscription's queue keys (hash-tagged by subscription; pull-queue.ts appends the rest). */
+  /** Prefix of one pull subscription's queue keys (hash-tagged by subscription; the pull service's queues/queue-store.ts appends the rest). */
   pullQueue(subscriptionId: string): string;
   /** Channel: a pull subscription id, published when events became available (long-poll wake-up). */
   pullWake: string;

@@ -2,7 +2,7 @@
  * Feeds pull queues from Kafka. Every pull process runs one consumer-group member per ACTIVE
  * PULL subscription, in the subscription's own group (so switching PUSH↔PULL keeps its place);
  * the member that owns a partition feeds that partition's records of the subscription's event
- * type into the shared queue in Redis (pull-queue.ts) and commits its offset.
+ * type into the shared queue in Redis (queue-store.ts) and commits its offset.
  *
  *   (none) ──onAdded──▶ feeding ──buffer full──▶ waiting for room ──▶ feeding
  *                          │ └──onChanged──▶ (restart)
@@ -23,8 +23,8 @@ import { type Consumer, decodeHeaders, type KafkaMessage } from '@roomcast/kafka
 import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import { type GroupMember, type Runtime, type SubscriptionConsumer, SubscriptionConsumers } from '@roomcast/runtime';
 import { toBlob } from './pull-item.ts';
-import { entryId, type Lane, type PullStore, type QueueRecord } from './pull-queue.ts';
-import type { PullMetrics } from './queue-metrics.ts';
+import { entryId, type Lane, type PullStore, type QueueRecord } from './queue-store.ts';
+import type { PullMetrics } from './metrics.ts';
 
 export interface FeederOptions {
   runtime: Runtime;
