@@ -27,7 +27,7 @@ function securityConfig(s: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' |
   return out;
 }
 
-export type { Producer, Consumer, EachMessagePayload, KafkaMessage, IHeaders, Message, RecordMetadata, TopicMessages } from 'kafkajs';
+export type { Producer, Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage, IHeaders, Message, RecordMetadata, TopicMessages } from 'kafkajs';
 
 function bridgeLogger(logger: Logger): KafkaConfig['logCreator'] {
   return () => ({ level, log }) => {

@@ -1,6 +1,7 @@
 /**
  * The one doorway to Redis: the connection factory and every key name. Keys all start with a
- * configurable prefix, which is also how tests isolate themselves from each other.
+ * configurable prefix, which is also how tests isolate themselves from each other. The stores
+ * built on these keys (delivery status, cancellation marks, …) are in stores/, one per concept.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -36,7 +37,7 @@ export interface RedisKeys {
   deliveryStatus(roomId: string, eventId: string): string;
   /** Stream: what the data plane asks of the control plane (e.g. disable a subscription whose endpoint is gone). */
   dataPlaneFeedback: string;
-  /** Prefix of one pull subscription's queue keys (hash-tagged by subscription; pull-queue.ts appends the rest). */
+  /** Prefix of one pull subscription's queue keys (hash-tagged by subscription; the pull service's queues/queue-store.ts appends the rest). */
   pullQueue(subscriptionId: string): string;
   /** Channel: a pull subscription id, published when events became available (long-poll wake-up). */
   pullWake: string;
@@ -68,17 +69,6 @@ export async function probeRedis(redis: Redis): Promise<void> {
 }
 
 export { Redis };
-
-/**
- * Counts one more hit in a fixed window: the key is created with the window's TTL on its first
- * hit and disappears with it, so the state is one short-lived key per active client.
- */
-export async function countInWindow(redis: Redis, key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
-  const replies = await redis.multi().set(key, '0', 'PX', windowMs, 'NX').incr(key).pttl(key).exec();
-  const count = Number(replies?.[1]?.[1] ?? 0);
-  const ttl = Number(replies?.[2]?.[1] ?? windowMs);
-  return { count, resetMs: ttl > 0 ? ttl : windowMs };
-}
 
 /** One PING on a connection of its own that does not retry (a start-up check). */
 export async function probeRedisUrl(url: string, timeoutMs: number): Promise<void> {

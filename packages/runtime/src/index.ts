@@ -7,3 +7,4 @@ export * from './contract-auth.ts';
 export * from './data-keys.ts';
 export * from './workers.ts';
 export * from './preflight.ts';
+export * from './subscription-consumers.ts';

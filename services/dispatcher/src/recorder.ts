@@ -11,7 +11,8 @@
  */
 import { ACKS_ALL, createDurableProducer, encodeHeaders, ensureTopics, INTERNAL_TOPIC_MAX_MESSAGE_BYTES, type Kafka, type KafkaNames, ProduceBatcher, type Producer } from '@roomcast/kafka';
 import type { SubscriptionRoute } from '@roomcast/routing';
-import type { AttemptRecord, DeliveryJob } from './runner.ts';
+import type { DeliveryJob } from './job.ts';
+import type { AttemptRecord } from './runner.ts';
 
 export interface RecorderOptions {
   kafka: Kafka;

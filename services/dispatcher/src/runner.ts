@@ -18,30 +18,8 @@ import type { DeliveryState } from '@roomcast/redis';
 import type { EventHeaders } from '@roomcast/kafka';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
 import { type AttemptOutcome, buildDeliveryRequest, classifyResult, type HttpResult } from './delivery.ts';
-import type { Job } from './job-scheduler.ts';
+import type { DeliveryJob, JobHost, JobRunner } from './job.ts';
 import type { DispatcherMetrics } from './metrics.ts';
-import type { SubscriptionWorker } from './worker.ts';
-
-export interface DeliveryJob extends Job {
-  topic: string;
-  partition: number;
-  offset: number;
-  headers: EventHeaders;
-  /** The record's value as stored (Confluent wire format; sealed for classified types). */
-  value: Buffer;
-  bytes: number;
-  publishedAtMs: number;
-  attempts: number;
-  done: boolean;
-  timer?: NodeJS.Timeout | undefined;
-  /** Set when the job is final but its dead letter is not in Kafka yet. */
-  deadLetter?: { reason: string; detail: string } | undefined;
-  lastStatus?: number | null;
-}
-
-export interface JobRunner {
-  run(worker: SubscriptionWorker, job: DeliveryJob): Promise<void>;
-}
 
 /** What an attempt is written down as, in the delivery log (never the payload). */
 export interface AttemptRecord {
@@ -102,45 +80,45 @@ export class DeliveryRunner implements JobRunner {
     this.#d = deps;
   }
 
-  async run(worker: SubscriptionWorker, job: DeliveryJob): Promise<void> {
+  async run(host: JobHost, job: DeliveryJob): Promise<void> {
     try {
-      await this.#step(worker, job);
+      await this.#step(host, job);
     } catch (err) {
       // Only our own bookkeeping can throw here; the job is tried again shortly.
-      this.#d.logger.error('delivery step failed; retrying it', { subscriptionId: worker.sub.id, eventId: job.headers.id, error: err });
-      if (job.dropped || worker.stopping) worker.release(job);
-      else worker.suspend(job, Date.now() + 1000);
+      this.#d.logger.error('delivery step failed; retrying it', { subscriptionId: host.sub.id, eventId: job.headers.id, error: err });
+      if (job.dropped || host.stopping) host.release(job);
+      else host.suspend(job, Date.now() + 1000);
     }
   }
 
-  async #step(worker: SubscriptionWorker, job: DeliveryJob): Promise<void> {
-    if (job.dropped || worker.stopping) return worker.release(job);
-    const sub = worker.sub;
-    if (job.deadLetter) return this.#finishDead(worker, job, job.deadLetter.reason, job.deadLetter.detail);
+  async #step(host: JobHost, job: DeliveryJob): Promise<void> {
+    if (job.dropped || host.stopping) return host.release(job);
+    const sub = host.sub;
+    if (job.deadLetter) return this.#finishDead(host, job, job.deadLetter.reason, job.deadLetter.detail);
 
     if (await this.#cancelled(sub, job)) {
       this.#d.metrics.attempts.inc({ subscription: sub.id, outcome: 'cancelled' });
-      this.#record(worker, job, 'cancelled', 'CANCELLED', null, null, null);
-      return worker.settle(job);
+      this.#record(host, job, 'cancelled', 'CANCELLED', null, null, null);
+      return host.settle(job);
     }
     const now = Date.now();
     if (now >= job.publishedAtMs + sub.ttlSeconds * 1000) {
-      return this.#finishDead(worker, job, 'expired', `not delivered within the subscription's TTL of ${sub.ttlSeconds} s`);
+      return this.#finishDead(host, job, 'expired', `not delivered within the subscription's TTL of ${sub.ttlSeconds} s`);
     }
     const url = sub.pushUrl ?? '';
     // The rate limit first: a circuit's half-open probe must not then be held back by it.
     const paced = this.#d.rateWait(sub, now);
-    if (paced > now) return worker.suspend(job, paced);
+    if (paced > now) return host.suspend(job, paced);
     const circuit = this.#d.circuitWait(url, now);
-    if (circuit > now) return worker.suspend(job, circuit);
+    if (circuit > now) return host.suspend(job, circuit);
 
     job.attempts++;
     // SENT is worth a write only for an attempt that takes a while; most finish first.
-    const sent = setTimeout(() => worker.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc())), SENT_AFTER_MS);
+    const sent = setTimeout(() => host.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc())), SENT_AFTER_MS);
     const started = performance.now();
-    const outcome = await this.#attempt(worker, job, url).finally(() => clearTimeout(sent));
+    const outcome = await this.#attempt(host, job, url).finally(() => clearTimeout(sent));
     const latencyMs = performance.now() - started;
-    if (job.dropped || worker.stopping) return worker.release(job);
+    if (job.dropped || host.stopping) return host.release(job);
     // The endpoint answered (any status but 408/429/5xx) or did not; a payload we could not open says nothing about it.
     if (!('reason' in outcome && outcome.reason === 'undecryptable')) this.#d.circuitRecord(url, outcome.kind !== 'retry', Date.now());
     this.#d.metrics.attempts.inc({ subscription: sub.id, outcome: outcome.kind });
@@ -150,32 +128,32 @@ export class DeliveryRunner implements JobRunner {
 
     if (outcome.kind === 'delivered') {
       this.#d.metrics.endToEnd.observe({ subscription: sub.id }, (Date.now() - job.publishedAtMs) / 1000);
-      this.#record(worker, job, 'delivered', 'DELIVERED', outcome.status, null, latencyMs);
-      return worker.settle(job);
+      this.#record(host, job, 'delivered', 'DELIVERED', outcome.status, null, latencyMs);
+      return host.settle(job);
     }
     if (outcome.kind === 'failed') {
       this.#d.logger.warn('delivery failed', { ...at, reason: outcome.reason });
-      this.#record(worker, job, 'failed', 'FAILED', outcome.status, outcome.reason, latencyMs);
+      this.#record(host, job, 'failed', 'FAILED', outcome.status, outcome.reason, latencyMs);
       if (outcome.disable) this.#d.disable(sub, `endpoint answered ${outcome.reason}`);
-      return this.#finishDead(worker, job, 'rejected', outcome.reason);
+      return this.#finishDead(host, job, 'rejected', outcome.reason);
     }
     const next = this.#d.nextAttempt(sub, job, Date.now(), outcome.retryAfter);
     if (next.kind === 'give-up') {
       this.#d.logger.warn('delivery given up', { ...at, reason: outcome.reason, because: next.reason });
-      this.#record(worker, job, 'retry', 'FAILED', outcome.status, outcome.reason, latencyMs);
-      return this.#finishDead(worker, job, next.reason, outcome.reason);
+      this.#record(host, job, 'retry', 'FAILED', outcome.status, outcome.reason, latencyMs);
+      return this.#finishDead(host, job, next.reason, outcome.reason);
     }
     this.#d.logger.info('delivery will be retried', { ...at, reason: outcome.reason, inMs: next.at - Date.now() });
     this.#d.metrics.retries.inc({ subscription: sub.id });
-    this.#record(worker, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs, next.at);
-    return worker.suspend(job, next.at);
+    this.#record(host, job, 'retry', 'ERRORED', outcome.status, outcome.reason, latencyMs, next.at);
+    return host.suspend(job, next.at);
   }
 
-  async #attempt(worker: SubscriptionWorker, job: DeliveryJob, url: string): Promise<AttemptOutcome> {
-    const sub = worker.sub;
+  async #attempt(host: JobHost, job: DeliveryJob, url: string): Promise<AttemptOutcome> {
+    const sub = host.sub;
     let payload: string;
     try {
-      payload = this.#d.open(worker.room, job.headers, job.value);
+      payload = this.#d.open(host.room, job.headers, job.value);
     } catch (err) {
       this.#d.metrics.decryptFailures.inc({ subscription: sub.id });
       this.#d.logger.error('record not decrypted', { subscriptionId: sub.id, eventId: job.headers.id, keyId: job.headers.keyId, error: (err as Error).message });
@@ -183,7 +161,7 @@ export class DeliveryRunner implements JobRunner {
       return { kind: 'retry', reason: 'undecryptable', status: null, retryAfter: null };
     }
     const rec = { headers: job.headers, key: job.key, partition: job.partition, offset: String(job.offset), payload };
-    const req = buildDeliveryRequest(sub, worker.room, rec, Date.now(), (stored) => this.#d.openSecret(sub.id, stored));
+    const req = buildDeliveryRequest(sub, host.room, rec, Date.now(), (stored) => this.#d.openSecret(sub.id, stored));
     this.#d.metrics.inFlightRequests.inc();
     try {
       return classifyResult(await this.#d.send(url, req.body, req.headers, sub.timeoutMs));
@@ -193,18 +171,18 @@ export class DeliveryRunner implements JobRunner {
   }
 
   /** Final FAILED: the record goes to the dead-letter topic first; if Kafka refuses, try again soon. */
-  async #finishDead(worker: SubscriptionWorker, job: DeliveryJob, reason: string, detail: string): Promise<void> {
-    const sub = worker.sub;
+  async #finishDead(host: JobHost, job: DeliveryJob, reason: string, detail: string): Promise<void> {
+    const sub = host.sub;
     job.deadLetter = { reason, detail };
     try {
       await this.#d.deadLetter(sub, job, reason, detail);
     } catch (err) {
       this.#d.logger.warn('dead letter not written; trying again', { subscriptionId: sub.id, eventId: job.headers.id, error: err });
-      return worker.suspend(job, Date.now() + 2000);
+      return host.suspend(job, Date.now() + 2000);
     }
     this.#d.metrics.deadLettered.inc({ subscription: sub.id, reason });
-    this.#record(worker, job, 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
-    worker.settle(job);
+    this.#record(host, job, 'dead-lettered', 'FAILED', job.lastStatus ?? null, reason, null);
+    host.settle(job);
   }
 
   /**
@@ -212,7 +190,7 @@ export class DeliveryRunner implements JobRunner {
    * it was handed before it commits offsets, so a committed outcome is always in the log.
    */
   #record(
-    worker: SubscriptionWorker,
+    host: JobHost,
     job: DeliveryJob,
     outcome: AttemptRecord['outcome'],
     state: DeliveryState,
@@ -221,7 +199,7 @@ export class DeliveryRunner implements JobRunner {
     latencyMs: number | null,
     nextAtMs?: number,
   ): void {
-    const sub = worker.sub;
+    const sub = host.sub;
     const rec: AttemptRecord = {
       eventId: job.headers.id,
       subscriptionId: sub.id,
@@ -242,7 +220,7 @@ export class DeliveryRunner implements JobRunner {
       partition: job.partition,
       offset: job.offset,
     };
-    worker.track(
+    host.track(
       this.#d.recordAttempt(rec).catch((err: unknown) => {
         // Bookkeeping, not delivery: a lost log line must not hold the event back.
         this.#d.metrics.logFailures.inc();

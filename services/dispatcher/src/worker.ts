@@ -14,13 +14,13 @@
  * (heartbeating) and the partition is not fetched further: memory never grows without bound.
  */
 import type { Logger } from '@roomcast/core';
-import { type Consumer, decodeHeaders, type Kafka, type KafkaMessage } from '@roomcast/kafka';
+import { type Consumer, decodeHeaders, type EachBatchPayload, type KafkaMessage } from '@roomcast/kafka';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
-import type { EachBatchPayload } from 'kafkajs';
+import type { GroupMember, SubscriptionConsumer } from '@roomcast/runtime';
 import { JobScheduler } from './job-scheduler.ts';
 import type { DispatcherMetrics } from './metrics.ts';
 import { PartitionWindow } from './partition-window.ts';
-import type { DeliveryJob, JobRunner } from './runner.ts';
+import type { DeliveryJob, JobHost, JobRunner } from './job.ts';
 
 export interface WorkerLimits {
   /** Records tracked per subscription (from the commit points on) before fetching pauses. */
@@ -29,12 +29,11 @@ export interface WorkerLimits {
   windowBytes: number;
   /** Pause between explicit offset commits. */
   commitIntervalMs: number;
-  /** Consumer session timeout: how soon a crashed member's partitions move to another. */
+  /** Consumer session timeout: how soon a crashed member's partitions move to another (SubscriptionConsumers applies it). */
   sessionTimeoutMs: number;
 }
 
 export interface WorkerOptions {
-  kafka: Kafka;
   logger: Logger;
   metrics: DispatcherMetrics;
   limits: WorkerLimits;
@@ -43,10 +42,11 @@ export interface WorkerOptions {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-export class SubscriptionWorker {
+export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
   readonly #o: WorkerOptions;
   #sub: SubscriptionRoute;
   #room: RoomRoute;
+  readonly #member: GroupMember;
   readonly #consumer: Consumer;
   readonly #scheduler: JobScheduler<DeliveryJob>;
   readonly #windows = new Map<string, PartitionWindow>();
@@ -60,12 +60,13 @@ export class SubscriptionWorker {
   #committing: Promise<void> = Promise.resolve();
   #stopping = false;
 
-  constructor(sub: SubscriptionRoute, room: RoomRoute, o: WorkerOptions) {
+  constructor(sub: SubscriptionRoute, room: RoomRoute, member: GroupMember, o: WorkerOptions) {
     this.#o = o;
     this.#sub = sub;
     this.#room = room;
     this.#scheduler = new JobScheduler(sub.fifo, sub.maxInFlight, (job) => this.#untrack(job));
-    this.#consumer = o.kafka.consumer({ groupId: sub.group, allowAutoTopicCreation: false, sessionTimeout: o.limits.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(o.limits.sessionTimeoutMs / 10)) });
+    this.#member = member;
+    this.#consumer = member.consumer;
   }
 
   get sub(): SubscriptionRoute {
@@ -89,20 +90,12 @@ export class SubscriptionWorker {
   }
 
   async start(): Promise<void> {
-    const c = this.#consumer;
-    c.on(c.events.GROUP_JOIN, ({ payload }) => this.#onAssignment(payload.memberAssignment));
-    await c.connect();
-    await c.subscribe({ topics: [this.#room.urgentTopic, this.#room.topic], fromBeginning: true });
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(2, this.#room.partitions * 2),
-      eachBatch: (payload) => this.#onBatch(payload),
-    });
+    this.#member.onAssignment((assignment) => this.#onAssignment(assignment));
+    await this.#member.run((payload) => this.#onBatch(payload));
   }
 
   /** Commits what is final, stops fetching and abandons the rest (redelivered after a restart). */
-  async stop(): Promise<void> {
+  async stop(): Promise<undefined> {
     this.#stopping = true;
     for (const set of this.#jobs.values()) for (const job of set) this.#drop(job);
     this.#wake();

@@ -6,9 +6,9 @@
  */
 import type { ConfigOf, ConfigSpec } from '@roomcast/core';
 import { type commonConfigSpec, encryptionConfigSpec } from '@roomcast/runtime';
-import type { PullQueueSettings } from './queues.ts';
-import type { StreamSettings } from './stream.ts';
-import type { StreamLimits } from './stream-hub.ts';
+import type { PullQueueSettings } from './queues/unit.ts';
+import type { StreamSettings } from './streams/event-stream.ts';
+import type { StreamLimits } from './streams/hub.ts';
 
 /** Live streams of the pull service (SSE and WebSocket): heartbeats, buffers, limits. */
 export const streamConfigSpec = {

@@ -1,7 +1,9 @@
 /**
- * The pull service: subscribers fetch from their own queue and acknowledge (GovStack pull,
- * leases, dead letters), or follow a live stream (SSE, WebSocket). `pullUnit` builds it from
- * `pullConfigSpec` and `streamConfigSpec`; main.ts runs it alone, services/all beside the others.
+ * The pull service: pull queues (queues/: subscribers fetch from their own queue in Redis and
+ * acknowledge) and live streams (streams/: SSE and WebSocket straight from Kafka). What both use,
+ * the delivery-log writer, is at this folder's root. `pullUnit` (unit.ts) builds both as one
+ * unit from `pullConfigSpec` and `streamConfigSpec`; main.ts runs it alone, services/all beside
+ * the others.
  */
 export { type PullConfig, pullConfigSpec, streamConfigSpec } from './config.ts';
 export { pullUnit } from './unit.ts';

@@ -5,8 +5,8 @@
  */
 import { composeUnits, masterKeysOf, type ServiceContext, type Unit } from '@roomcast/runtime';
 import { type PullConfig, pullSettings, streamSettingsFromConfig } from './config.ts';
-import { createPullQueues } from './queues.ts';
-import { createStreams } from './streams.ts';
+import { createPullQueues } from './queues/unit.ts';
+import { createStreams } from './streams/unit.ts';
 
 export function pullUnit(config: PullConfig, ctx: ServiceContext): Unit {
   const { runtime, routing, logger } = ctx;

@@ -6,7 +6,7 @@
  * lives as long as the room topic keeps records, so it outlasts every possible attempt.
  */
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from './redis.ts';
+import type { RedisKeys } from '../redis.ts';
 
 /** The part of an ioredis client the marks need. */
 export interface MarkClient {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UseThrottle } from './key-usage.ts';
+import { UseThrottle } from './api-key-usage.ts';
 
 describe('UseThrottle', () => {
   it('records the first use of a key, then at most one per interval', () => {

@@ -11,8 +11,8 @@
  * before the final state.
  */
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from './redis.ts';
-import { luaScript } from './scripts.ts';
+import type { RedisKeys } from '../redis.ts';
+import { luaScript } from '../scripts.ts';
 
 export type DeliveryState = 'QUEUED' | 'SENT' | 'DELIVERED' | 'ERRORED' | 'FAILED' | 'CANCELLED';
 

@@ -1,5 +1,5 @@
 /**
- * The Lua side of a pull queue (pull-queue.ts holds the Node side and the layout). Every script
+ * The Lua side of a pull queue (queue-store.ts holds the Node side and the layout). Every script
  * gets one key, the subscription's key prefix, and builds the rest of its keys from it: they all
  * share the `{subscriptionId}` hash tag, so one subscription's queue lives in one slot.
  *

@@ -7,8 +7,8 @@ import { type DataKeyRing, eventItemText, type Logger, openEventPayload } from '
 import { decodeHeaders, type FetchedRecord } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
-import type { PreparedEvent } from './stream.ts';
-import type { StreamMetrics } from './stream-metrics.ts';
+import type { PreparedEvent } from './event-stream.ts';
+import type { StreamMetrics } from './metrics.ts';
 
 export interface PrepareDeps {
   room: RoomRoute;

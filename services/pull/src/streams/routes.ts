@@ -2,7 +2,7 @@
  * Live streams: GET /r1/{instance}/{class}/{member}/{room}/stream/v1/{eventType}
  *
  * Server-Sent Events by default; the same request with `Upgrade: websocket` becomes a WebSocket
- * with the same semantics (stream-transports.ts). The caller is the subscribing application named
+ * with the same semantics (transports.ts). The caller is the subscribing application named
  * in X-GovStack-Client; its subscription to the event type must be ACTIVE (any delivery mode: a
  * stream reads the room with its own groupless reader and never moves the subscription's consumer
  * group, so it takes nothing away from push delivery or the pull queue).
@@ -20,12 +20,12 @@ import { contractResolvers, type Runtime } from '@roomcast/runtime';
 import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import { decodeCursor, type LanePositions } from './cursor.ts';
-import type { DeliveryLogWriter } from './delivery-log.ts';
-import { type EventStream, EventStream as Stream, type StreamEvent, type StreamSettings } from './stream.ts';
-import { cancellationCheck, recordPreparer } from './stream-event.ts';
-import type { OpenStream, StreamHub, Transport } from './stream-hub.ts';
-import type { StreamMetrics } from './stream-metrics.ts';
-import { pumpWebSocket, sseBody, type TransportHooks } from './stream-transports.ts';
+import type { DeliveryLogWriter } from '../delivery-log.ts';
+import { type EventStream, EventStream as Stream, type StreamEvent, type StreamSettings } from './event-stream.ts';
+import { cancellationCheck, recordPreparer } from './event.ts';
+import type { OpenStream, StreamHub, Transport } from './hub.ts';
+import type { StreamMetrics } from './metrics.ts';
+import { pumpWebSocket, sseBody, type TransportHooks } from './transports.ts';
 
 export const STREAM_PATH = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/stream/v1/{eventType}';
 

@@ -2,7 +2,7 @@ import { encodeHeaders } from '@roomcast/kafka';
 import type { RoomRoute } from '@roomcast/routing';
 import { describe, expect, it } from 'vitest';
 import { eventItemText, fromBlob, toBlob } from './pull-item.ts';
-import { entryId, parseEntry } from './pull-queue.ts';
+import { entryId, parseEntry } from './queue-store.ts';
 
 const room: RoomRoute = {
   id: 'room_1',

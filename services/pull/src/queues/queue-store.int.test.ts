@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRedis, type Redis, redisKeys } from '@roomcast/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { infraEndpoints } from '../../../scripts/infra/config.ts';
-import { entryId, PullStore, type QueueRecord } from './pull-queue.ts';
+import { infraEndpoints } from '../../../../scripts/infra/config.ts';
+import { entryId, PullStore, type QueueRecord } from './queue-store.ts';
 
 let redis: Redis;
 let store: PullStore;

@@ -9,9 +9,9 @@ import type { Logger } from '@roomcast/core';
 import type { Producer } from '@roomcast/kafka';
 import { ACKS_ALL, type Message, recordBytes } from '@roomcast/kafka';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
-import type { PullMetrics } from './queue-metrics.ts';
+import type { PullMetrics } from './metrics.ts';
 import { fromBlob } from './pull-item.ts';
-import { type DeadEntry, parseEntry, type PullStore } from './pull-queue.ts';
+import { type DeadEntry, parseEntry, type PullStore } from './queue-store.ts';
 
 export const DEAD_CLAIM_MS = 30_000;
 

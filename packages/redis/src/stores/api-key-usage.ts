@@ -5,7 +5,7 @@
  * it. The throttle is in memory, so the hot path costs a Map lookup.
  */
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from './redis.ts';
+import type { RedisKeys } from '../redis.ts';
 
 /** Decides whether a use is worth recording: the first one, then one per interval. Pure. */
 export class UseThrottle {

@@ -3,7 +3,7 @@ import type { FetchedRecord, FetchResult, GrouplessReader, PartitionPosition } f
 import type { RoomRoute } from '@roomcast/routing';
 import { describe, expect, it } from 'vitest';
 import { decodeCursor } from './cursor.ts';
-import { DEFAULT_STREAM_SETTINGS, EventStream, type StreamSettings } from './stream.ts';
+import { DEFAULT_STREAM_SETTINGS, EventStream, type StreamSettings } from './event-stream.ts';
 
 const room = { id: 'room_1', topic: 't', urgentTopic: 't.urgent', partitions: 2 } as RoomRoute;
 

@@ -14,7 +14,7 @@
  * WS_HIGH_WATER bytes wait in the socket; beyond that the pump waits for them to be written.
  */
 import type { WebSocket } from 'ws';
-import type { EndReason, EventStream, StreamEvent } from './stream.ts';
+import type { EndReason, EventStream, StreamEvent } from './event-stream.ts';
 
 const encoder = new TextEncoder();
 /** Bytes of events written in one SSE chunk or before a WebSocket waits for its socket. */

@@ -4,7 +4,7 @@
  * pull process reports the same value (aggregate them with max, not sum).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { QueueStats } from './pull-queue.ts';
+import type { QueueStats } from './queue-store.ts';
 
 export class PullMetrics {
   readonly pulls: Counter<'subscription' | 'outcome'>;

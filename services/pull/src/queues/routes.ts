@@ -18,7 +18,7 @@
 import { ERROR_CATALOG, EVENT_ITEM_SCHEMA, RoomcastError } from '@roomcast/core';
 import { type ApiRouter, type JsonSchema, type Principal, problemResponseSpec, roomAddressOf } from '@roomcast/http';
 import type { Context } from 'hono';
-import type { SettleResult } from './pull-queue.ts';
+import type { SettleResult } from './queue-store.ts';
 import type { PullService, Target } from './pull-service.ts';
 
 const PULL = '/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/pull/v1/{eventType}';

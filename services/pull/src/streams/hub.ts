@@ -9,8 +9,8 @@
  */
 import type { Logger } from '@roomcast/core';
 import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
-import type { EndReason, EventStream } from './stream.ts';
-import type { StreamMetrics } from './stream-metrics.ts';
+import type { EndReason, EventStream } from './event-stream.ts';
+import type { StreamMetrics } from './metrics.ts';
 
 export type Transport = 'sse' | 'websocket';
 

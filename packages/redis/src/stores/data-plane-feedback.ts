@@ -6,7 +6,7 @@
  * acknowledges it, so a request survives a control-plane restart and is applied once per group.
  */
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from './redis.ts';
+import type { RedisKeys } from '../redis.ts';
 
 export interface FeedbackRequest {
   kind: 'disable-subscription';

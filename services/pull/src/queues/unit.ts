@@ -10,12 +10,12 @@ import type { RoutingFollower } from '@roomcast/routing';
 import { deliveryStatusStore } from '@roomcast/redis';
 import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
 import { DeadLetters } from './dead-letter.ts';
-import { DeliveryLogWriter } from './delivery-log.ts';
+import { DeliveryLogWriter } from '../delivery-log.ts';
 import { Feeder } from './feeder.ts';
-import { PullStore } from './pull-queue.ts';
-import { pullRoutes } from './pull-routes.ts';
+import { PullStore } from './queue-store.ts';
+import { pullRoutes } from './routes.ts';
 import { PullService } from './pull-service.ts';
-import { PullMetrics } from './queue-metrics.ts';
+import { PullMetrics } from './metrics.ts';
 import { WakeBoard } from './wake.ts';
 
 export interface PullQueueSettings {

@@ -2,11 +2,15 @@
  * Feeds pull queues from Kafka. Every pull process runs one consumer-group member per ACTIVE
  * PULL subscription, in the subscription's own group (so switching PUSH↔PULL keeps its place);
  * the member that owns a partition feeds that partition's records of the subscription's event
- * type into the shared queue in Redis (pull-queue.ts) and commits its offset.
+ * type into the shared queue in Redis (queue-store.ts) and commits its offset.
  *
  *   (none) ──onAdded──▶ feeding ──buffer full──▶ waiting for room ──▶ feeding
  *                          │ └──onChanged──▶ (restart)
  *                          └──onRemoved──▶ stopped (final commit; queue dropped if the subscription is gone)
+ *
+ * Following the contract (add, restart, remove, retry a failed start) and the Kafka consumer
+ * settings are the shared SubscriptionConsumers (@roomcast/runtime); this module is what one
+ * member does with its partitions.
  *
  * Commit point of a partition: the lowest offset still in the queue, or one past the last offset
  * this member fed or skipped — whichever is lower; so offsets are committed only past acked or
@@ -16,11 +20,11 @@
  */
 import type { Logger } from '@roomcast/core';
 import { type Consumer, decodeHeaders, type KafkaMessage } from '@roomcast/kafka';
-import type { RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
-import type { Runtime } from '@roomcast/runtime';
+import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
+import { type GroupMember, type Runtime, type SubscriptionConsumer, SubscriptionConsumers } from '@roomcast/runtime';
 import { toBlob } from './pull-item.ts';
-import { entryId, type Lane, type PullStore, type QueueRecord } from './pull-queue.ts';
-import type { PullMetrics } from './queue-metrics.ts';
+import { entryId, type Lane, type PullStore, type QueueRecord } from './queue-store.ts';
+import type { PullMetrics } from './metrics.ts';
 
 export interface FeederOptions {
   runtime: Runtime;
@@ -32,12 +36,11 @@ export interface FeederOptions {
   commitIntervalMs: number;
 }
 
-interface Member {
+interface Member extends SubscriptionConsumer {
   sub: SubscriptionRoute;
   urgentTopic: string;
   topic: string;
   consumer: Consumer;
-  print: string;
   /** `topic|partition` → last offset fed or skipped by this member. */
   watermarks: Map<string, bigint>;
   committed: Map<string, bigint>;
@@ -50,34 +53,36 @@ interface Member {
   committing: Promise<void> | undefined;
 }
 
-const fingerprint = (s: SubscriptionRoute, index: RoutingIndex) => JSON.stringify([s.eventType, s.fifo, index.roomById(s.roomId)?.topic]);
 const FEED_CHUNK = 500;
 
 export class Feeder {
   readonly #o: FeederOptions;
-  readonly #running = new Map<string, Member>();
-  #halted = false;
+  readonly #members: SubscriptionConsumers<Member>;
   /** Subscriptions whose feeder is starting: pulls wait until stale entries are purged. */
   readonly #starting = new Map<string, { done: Promise<void>; resolve(): void }>();
-  #queue: Promise<void> = Promise.resolve();
-  #unsubscribe: (() => void) | undefined;
 
   constructor(o: FeederOptions) {
     this.#o = o;
+    this.#members = new SubscriptionConsumers({
+      kafka: o.runtime.kafka,
+      routing: o.routing,
+      logger: o.logger,
+      mode: 'PULL',
+      label: 'pull feeder',
+      // Every partition feeds the same bounded queue: a few batch handlers at once are enough.
+      tuning: { sessionTimeoutMs: 30_000, partitionsConsumedConcurrently: () => 4 },
+      create: (sub, room, group) => this.#member(sub, room, group),
+      onContract: (index) => this.#expect(index),
+    });
   }
 
   /** Subscriptions this process feeds (and sweeps). */
   subscriptions(): SubscriptionRoute[] {
-    return [...this.#running.values()].map((m) => m.sub);
+    return this.#members.consumers().map((m) => m.sub);
   }
 
-  async start(): Promise<void> {
-    this.#unsubscribe = this.#o.routing.onChange((next) => {
-      this.#expect(next);
-      void this.#reconcile(next);
-    });
-    this.#expect(this.#o.routing.current());
-    await this.#reconcile(this.#o.routing.current());
+  start(): Promise<void> {
+    return this.#members.start();
   }
 
   /**
@@ -94,7 +99,7 @@ export class Feeder {
   /** Registers, synchronously with the contract change, the feeders about to start. */
   #expect(index: RoutingIndex): void {
     for (const s of index.subscriptions('PULL')) {
-      if (this.#running.has(s.id) || this.#starting.has(s.id)) continue;
+      if (this.#members.get(s.id) || this.#starting.has(s.id)) continue;
       let resolve = () => {};
       const done = new Promise<void>((r) => {
         resolve = r;
@@ -108,46 +113,16 @@ export class Feeder {
     this.#starting.delete(id);
   }
 
-  async stop(): Promise<void> {
-    this.#halted = true;
-    this.#unsubscribe?.();
-    await this.#serial(async () => {
-      await Promise.all([...this.#running.keys()].map((id) => this.#onRemoved(id, false)));
-    });
+  stop(): Promise<void> {
+    return this.#members.stop();
   }
 
-  #serial(fn: () => Promise<void>): Promise<void> {
-    this.#queue = this.#queue.then(fn, fn);
-    return this.#queue;
-  }
-
-  #reconcile(index: RoutingIndex): Promise<void> {
-    return this.#serial(async () => {
-      const wanted = new Map(index.subscriptions('PULL').filter((s) => index.roomById(s.roomId)).map((s) => [s.id, s]));
-      const existing = new Set(index.contract.subscriptions.map((s) => s.id));
-      for (const id of this.#running.keys()) if (!wanted.has(id)) await this.#onRemoved(id, !existing.has(id));
-      for (const [id, sub] of wanted) {
-        const current = this.#running.get(id);
-        const print = fingerprint(sub, index);
-        if (current && current.print === print) current.sub = sub;
-        else {
-          if (current) await this.#onRemoved(id, false);
-          await this.#onAdded(sub, index, print);
-        }
-      }
-    });
-  }
-
-  async #onAdded(sub: SubscriptionRoute, index: RoutingIndex, print: string): Promise<void> {
-    const room = index.roomById(sub.roomId);
-    if (!room) return this.#started(sub.id);
-    const consumer = this.#o.runtime.kafka.consumer({ groupId: sub.group, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  #member(sub: SubscriptionRoute, room: RoomRoute, group: GroupMember): Member {
     const m: Member = {
       sub,
       urgentTopic: room.urgentTopic,
       topic: room.topic,
-      consumer,
-      print,
+      consumer: group.consumer,
       watermarks: new Map(),
       committed: new Map(),
       assigned: new Set(),
@@ -155,45 +130,33 @@ export class Feeder {
       purging: Promise.resolve(),
       timer: undefined,
       committing: undefined,
+      start: () => this.#onAdded(m, group),
+      update(next) {
+        m.sub = next;
+      },
+      stop: (deleted) => this.#onRemoved(m, deleted),
     };
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.#onAssigned(m, payload.memberAssignment);
-    });
-    this.#running.set(sub.id, m);
-    try {
-      await this.#purgeCommitted(m).catch((err: unknown) => this.#o.logger.warn('pull queue not purged below the committed offsets', { subscriptionId: sub.id, error: err }));
-      this.#started(sub.id);
-      await consumer.connect();
-      await consumer.subscribe({ topics: [room.urgentTopic, room.topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.#onBatch(m, payload),
-      });
-      m.timer = setInterval(() => void this.#commit(m), this.#o.commitIntervalMs);
-      this.#o.logger.info('pull feeder started', { subscriptionId: sub.id, group: sub.group });
-    } catch (err) {
-      this.#started(sub.id);
-      this.#running.delete(sub.id);
-      this.#o.logger.error('pull feeder failed to start; trying again in 5 s', { subscriptionId: sub.id, error: err });
-      await consumer.disconnect().catch(() => {});
-      // E.g. a topic whose partitions have no leader yet: the next reconcile starts it.
-      setTimeout(() => {
-        if (!this.#halted) void this.#reconcile(this.#o.routing.current());
-      }, 5000).unref();
-    }
+    return m;
   }
 
-  async #onRemoved(id: string, deleted: boolean): Promise<void> {
-    const m = this.#running.get(id);
-    if (!m) return;
-    this.#running.delete(id);
+  async #onAdded(m: Member, group: GroupMember): Promise<void> {
+    group.onAssignment((assignment) => this.#onAssigned(m, assignment));
+    try {
+      await this.#purgeCommitted(m).catch((err: unknown) => this.#o.logger.warn('pull queue not purged below the committed offsets', { subscriptionId: m.sub.id, error: err }));
+    } finally {
+      this.#started(m.sub.id);
+    }
+    await group.run((payload) => this.#onBatch(m, payload));
+    m.timer = setInterval(() => void this.#commit(m), this.#o.commitIntervalMs);
+  }
+
+  async #onRemoved(m: Member, deleted: boolean): Promise<Record<string, unknown>> {
+    const id = m.sub.id;
     clearInterval(m.timer);
     await this.#commit(m);
     await m.consumer.disconnect().catch((err: unknown) => this.#o.logger.warn('pull feeder disconnect failed', { subscriptionId: id, error: err }));
     if (deleted) await this.#o.store.drop(id).catch((err: unknown) => this.#o.logger.warn('pull queue not dropped', { subscriptionId: id, error: err }));
-    this.#o.logger.info('pull feeder stopped', { subscriptionId: id, queueDropped: deleted });
+    return { queueDropped: deleted };
   }
 
   #onAssigned(m: Member, assignment: Record<string, number[]>): void {
@@ -303,7 +266,7 @@ export class Feeder {
    * abandoned one costs four Redis reads a second.
    */
   async #waitForRoom(m: Member, b: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean }): Promise<void> {
-    for (let delay = 5; b.isRunning() && !b.isStale() && this.#running.get(m.sub.id) === m; delay = Math.min(250, delay * 2)) {
+    for (let delay = 5; b.isRunning() && !b.isStale() && this.#members.get(m.sub.id) === m; delay = Math.min(250, delay * 2)) {
       await new Promise((r) => setTimeout(r, delay));
       await b.heartbeat().catch(() => {});
       const { depth } = await this.#o.store.stats(m.sub.id);

@@ -1,6 +1,6 @@
 /**
  * One live stream: a groupless Kafka reader over both lanes of a room, a bounded buffer of
- * prepared events, and the cursor of each event. Transports (SSE, WebSocket: stream-transports.ts)
+ * prepared events, and the cursor of each event. Transports (SSE, WebSocket: transports.ts)
  * take items with `next()` only as fast as their socket accepts bytes, so a slow reader stops
  * the Kafka reading instead of growing memory:
  *

@@ -4,11 +4,11 @@ import type { OpenApiPaths } from '@roomcast/http';
 import type { RoutingFollower } from '@roomcast/routing';
 import { followDataKeys, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
-import { DeliveryLogWriter } from './delivery-log.ts';
-import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream.ts';
-import { type StreamLimits, StreamHub } from './stream-hub.ts';
-import { StreamMetrics } from './stream-metrics.ts';
-import { streamRoutes } from './stream-routes.ts';
+import { DeliveryLogWriter } from '../delivery-log.ts';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './event-stream.ts';
+import { type StreamLimits, StreamHub } from './hub.ts';
+import { StreamMetrics } from './metrics.ts';
+import { streamRoutes } from './routes.ts';
 
 export interface StreamOptions {
   runtime: Runtime;

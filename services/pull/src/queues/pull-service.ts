@@ -1,5 +1,5 @@
 /**
- * The pull operations behind the routes (pull-routes.ts): find the caller's PULL subscription,
+ * The pull operations behind the routes (routes.ts): find the caller's PULL subscription,
  * lease with long-poll, open the leased records into EventItems, settle leases and confirm by
  * event id. Stateless: everything shared lives in the queue in Redis, so any process answers.
  *
@@ -17,9 +17,9 @@ import type { DeliveryStatusStore, DeliveryStatusWrite } from '@roomcast/redis';
 import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import { DEAD_CLAIM_MS, type DeadLetters } from './dead-letter.ts';
 import { eventItemText, fromBlob } from './pull-item.ts';
-import type { PullDeliveryRecord, PullOutcome } from './delivery-log.ts';
-import type { DeadEntry, ExpiredLease, LeasedEntry, PullStore, SettleResult } from './pull-queue.ts';
-import type { PullMetrics } from './queue-metrics.ts';
+import type { PullDeliveryRecord, PullOutcome } from '../delivery-log.ts';
+import type { DeadEntry, ExpiredLease, LeasedEntry, PullStore, SettleResult } from './queue-store.ts';
+import type { PullMetrics } from './metrics.ts';
 import type { WakeBoard } from './wake.ts';
 
 export interface PullServiceOptions {
