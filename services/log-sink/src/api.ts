@@ -6,7 +6,7 @@ import type { Logger } from '@roomcast/core';
 import { ApiRouter } from '@roomcast/http';
 import type { RoutingFollower } from '@roomcast/routing';
 import { contractResolvers, type Runtime, type Unit } from '@roomcast/runtime';
-import type { LogParts } from './index.ts';
+import type { LogParts } from './unit.ts';
 import { proofRoutes } from './proof-routes.ts';
 import { searchRoutes } from './search-routes.ts';
 

@@ -5,7 +5,8 @@
 import { migrateLog } from '@roomcast/log';
 import { runDataPlaneService } from '@roomcast/runtime';
 import { logSinkConfigSpec } from './config.ts';
-import { createLogApi, logParts, logSinkUnit } from './index.ts';
+import { createLogApi } from './api.ts';
+import { logParts, logSinkUnit } from './unit.ts';
 
 await runDataPlaneService('log-sink', logSinkConfigSpec, process.env, async (config, ctx) => {
   if (config.ROOMCAST_LOG_MIGRATE_URL) await migrateLog(config.ROOMCAST_LOG_MIGRATE_URL, config.ROOMCAST_LOG_SCHEMA);
