@@ -3,7 +3,7 @@ import { createLogger, loadConfig, type LogLevel } from '@roomcast/core';
 import { migrate } from '@roomcast/db';
 import { commonConfigSpec, createRuntime, postgresProbe, preflight, runMain, runtimeProbes, runtimeSettings, serveUnits, stopOnSignals, tlsListener } from '@roomcast/runtime';
 import { controlPlaneConfigSpec } from './config.ts';
-import { controlPlaneUnit } from './index.ts';
+import { controlPlaneUnit } from './unit.ts';
 
 await runMain(async () => {
   const config = loadConfig({ ...commonConfigSpec, ...controlPlaneConfigSpec }, process.env);
