@@ -4,7 +4,8 @@
  * type's JSON Schema embedded as the `event` property of the publish body. Pure.
  */
 import type { RoomAddress } from '@roomcast/core';
-import { ERROR_CATALOG } from '@roomcast/core';
+import { EVENT_ITEM_SCHEMA } from '@roomcast/core';
+import { PROBLEM_SCHEMA } from '@roomcast/http';
 import { eventTypePaths } from './directory.ts';
 
 export interface DescribedEventType {
@@ -123,16 +124,10 @@ export function eventTypeOpenApi(o: { origin: string; address: RoomAddress; even
           required: ['id'],
           properties: { id: { type: 'string', format: 'uuid' }, partition: { type: 'integer' }, sequence: { type: 'integer' } },
         },
+        // The item a subscriber receives (packages/core event-item.ts), typed for this event type.
         EventItem: {
-          type: 'object',
-          required: ['id'],
-          properties: {
-            id: { type: 'string', format: 'uuid' },
-            sequence: { type: 'integer' },
-            publisherId: clientIdSchema,
-            eventType: { type: 'string', const: t.name },
-            event: { $ref: '#/components/schemas/PublishEvent/properties/event' },
-          },
+          ...EVENT_ITEM_SCHEMA,
+          properties: { ...EVENT_ITEM_SCHEMA.properties, eventType: { type: 'string', const: t.name }, event: { $ref: '#/components/schemas/PublishEvent/properties/event' } },
         },
         SubscriptionItem: {
           type: 'object',
@@ -148,19 +143,7 @@ export function eventTypeOpenApi(o: { origin: string; address: RoomAddress; even
             },
           },
         },
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'code', 'requestId'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            code: { type: 'string', enum: Object.keys(ERROR_CATALOG) },
-            requestId: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } } },
-          },
-        },
+        Problem: PROBLEM_SCHEMA,
       },
     },
   };
