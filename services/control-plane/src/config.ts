@@ -6,6 +6,7 @@
  */
 import type { ConfigOf, ConfigSpec } from '@roomcast/core';
 import { type commonConfigSpec, databaseConfigSpec, encryptionConfigSpec } from '@roomcast/runtime';
+import type { ApplyLimits } from './identity/apply-throttle.ts';
 
 export const controlPlaneConfigSpec = {
   ...databaseConfigSpec,
@@ -41,3 +42,8 @@ export const controlPlaneConfigSpec = {
 } satisfies ConfigSpec;
 
 export type ControlPlaneConfig = ConfigOf<typeof commonConfigSpec & typeof controlPlaneConfigSpec>;
+
+/** The throttle of anonymous member applications from a loaded config. */
+export function applyLimitsFromConfig(config: ControlPlaneConfig): ApplyLimits {
+  return { perWindow: config.ROOMCAST_APPLY_PER_HOUR, windowMs: 3_600_000, maxPending: config.ROOMCAST_APPLY_MAX_PENDING };
+}

@@ -68,8 +68,3 @@ export class ApplyThrottle {
 }
 
 export const DEFAULT_APPLY_LIMITS: ApplyLimits = { perWindow: 10, windowMs: 3_600_000, maxPending: 200 };
-
-/** The limits of a loaded config (controlPlaneConfigSpec). */
-export function applyLimitsFromConfig(config: { ROOMCAST_APPLY_PER_HOUR: number; ROOMCAST_APPLY_MAX_PENDING: number }): ApplyLimits {
-  return { perWindow: config.ROOMCAST_APPLY_PER_HOUR, windowMs: 3_600_000, maxPending: config.ROOMCAST_APPLY_MAX_PENDING };
-}
