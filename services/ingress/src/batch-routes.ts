@@ -19,11 +19,10 @@
  */
 import type { ByteBudget } from './byte-budget.ts';
 import { type FieldError, type Logger, RoomcastError, toProblem } from '@roomcast/core';
-import { type ApiRouter, problemResponseSpec, readJsonBody, roomAddressOf } from '@roomcast/http';
+import { type ApiRouter, problemResponseSpec } from '@roomcast/http';
 import type { Context } from 'hono';
 import type { PublishPipeline, PublishResult } from './pipeline.ts';
-import { PUBLISH_PATH } from './publish.ts';
-import { recordValidationFailure } from './publish-guard.ts';
+import { PUBLISH_PATH, readPublishRequest } from './publish.ts';
 
 export const BATCH_PATH = `${PUBLISH_PATH}/batch`;
 
@@ -146,19 +145,8 @@ export function batchRoutes(router: ApiRouter, deps: BatchDeps): void {
       415: problemResponseSpec('Not JSON'),
       429: problemResponseSpec('The publisher sent more body bytes than the ingress parses for it (publish.rate_limited); see Retry-After. Per-event limits answer inside the 200, per item'),
     },
-    async handler(c, { principal, client, params }) {
-      const publisher = client as string;
-      if (principal.role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
-      const address = roomAddressOf(c);
-      const pathType = params.eventType as string;
-      const { room } = deps.pipeline.resolve(publisher, address, pathType);
-      let items: unknown[];
-      try {
-        items = batchItems(await readJsonBody(c, deps.bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)), deps.maxItems);
-      } catch (err) {
-        recordValidationFailure(deps.pipeline.deps.metrics, err);
-        throw err;
-      }
+    async handler(c, input) {
+      const { publisher, address, pathType, body: items } = await readPublishRequest(c, input, deps, deps.bodyLimit, (b) => batchItems(b, deps.maxItems));
       const traceparent = c.req.header('traceparent');
       // Every item is started now, in index order, so the producer can put them in one batch.
       const settled = await Promise.allSettled(items.map((body) => deps.pipeline.publish({ publisher, address, pathType, body, traceparent })));

@@ -7,8 +7,9 @@
  * The caller gets 201 with the event id once Kafka has acknowledged it with acks=all, or 200 with
  * `Idempotent-Replayed: true` and the original result when it publishes an id it already published.
  */
-import { RoomcastError } from '@roomcast/core';
-import { type ApiRouter, problemResponseSpec, readJsonBody, roomAddressOf } from '@roomcast/http';
+import { type RoomAddress, RoomcastError } from '@roomcast/core';
+import { type ApiRouter, problemResponseSpec, readJsonBody, type RouteInput, roomAddressOf } from '@roomcast/http';
+import type { Context } from 'hono';
 import type { ByteBudget } from './byte-budget.ts';
 import type { PublishPipeline } from './pipeline.ts';
 import { recordValidationFailure } from './publish-guard.ts';
@@ -27,6 +28,35 @@ export const publishResultSchema = {
   required: ['id'],
   properties: { id: { type: 'string', format: 'uuid' }, partition: { type: 'integer' }, sequence: { type: 'integer', description: 'Offset within the partition' } },
 };
+
+/**
+ * What both publish routes do before an event is checked: refuse callers that are not
+ * applications, resolve room, contract and event type, then read the body within `bodyLimit`,
+ * charged to the publisher's byte budget; `parse` turns the body into what the route needs.
+ * A body that cannot be read is counted as a validation failure.
+ */
+export async function readPublishRequest<T>(
+  c: Context,
+  input: RouteInput<unknown, Record<string, unknown>>,
+  deps: Pick<PublishDeps, 'pipeline' | 'byteBudget'>,
+  bodyLimit: number,
+  parse: (body: unknown) => T,
+): Promise<{ publisher: string; address: RoomAddress; pathType: string; body: T }> {
+  const publisher = input.client as string;
+  // Events are published by applications (API key or client certificate), never by admins.
+  if (input.principal.role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
+  const address = roomAddressOf(c);
+  const pathType = input.params.eventType as string;
+  // Room, contract and event type are checked before the body is read.
+  const { room } = deps.pipeline.resolve(publisher, address, pathType);
+  try {
+    const body = parse(await readJsonBody(c, bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)));
+    return { publisher, address, pathType, body };
+  } catch (err) {
+    recordValidationFailure(deps.pipeline.deps.metrics, err);
+    throw err;
+  }
+}
 
 export function publishRoutes(router: ApiRouter, deps: PublishDeps): void {
   router.add({
@@ -71,18 +101,8 @@ export function publishRoutes(router: ApiRouter, deps: PublishDeps): void {
       429: problemResponseSpec('Rate limit of the publisher or the room, or the publisher sent more body bytes than the ingress parses for it (publish.rate_limited); see Retry-After'),
       503: problemResponseSpec('Kafka or Redis unavailable, no acknowledgement within the publish timeout, or too many costly validations waiting (publish.validation_busy); retry with the same id after Retry-After'),
     },
-    async handler(c, { principal, client, params }) {
-      const publisher = client as string;
-      // Events are published by applications (API key or client certificate), never by admins.
-      if (principal.role !== 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only an application may publish events' });
-      const address = roomAddressOf(c);
-      const pathType = params.eventType as string;
-      // Room, contract and event type are checked before the body is read.
-      const { room } = deps.pipeline.resolve(publisher, address, pathType);
-      const body = await readJsonBody(c, deps.bodyLimit, (bytes) => deps.byteBudget.charge(publisher, room.id, bytes)).catch((err: unknown) => {
-        recordValidationFailure(deps.pipeline.deps.metrics, err);
-        throw err;
-      });
+    async handler(c, input) {
+      const { publisher, address, pathType, body } = await readPublishRequest(c, input, deps, deps.bodyLimit, (b) => b);
       const { replayed, ...result } = await deps.pipeline.publish({
         publisher,
         address,
