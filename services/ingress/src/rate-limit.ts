@@ -3,6 +3,16 @@
  * one Lua script for both buckets (all ingress processes share them; Redis's clock, so the
  * processes' clocks do not matter). Refused → 429 `publish.rate_limited` with `Retry-After`.
  *
+ * Leases: a publish with a generated id does not go to Redis for its token. Each process takes
+ * tokens from the shared buckets in blocks (one Lua call for both buckets) and spends them
+ * locally for at most LEASE_MS; what is left when the lease ends is dropped, never given back,
+ * so the shared limit is never exceeded across processes. A block starts at one token and
+ * doubles while leases run out before they end, and shrinks to twice what was spent when one
+ * ends with tokens left, so a slow publisher leases about what it uses. A refused block is
+ * retried as a single token, so near the limit the answer (and its Retry-After) is exact. A
+ * publish with a publisher-chosen id takes its token with the id reservation in one call
+ * (TAKE_AND_RESERVE), as before.
+ *
  * Fallback: when Redis errors or does not answer within `timeoutMs`, the same arithmetic runs in
  * process memory (token-bucket.ts), so publishing keeps working with a per-process limit (N
  * ingress processes admit up to N× the configured rate). The switch is logged once, exported as
@@ -101,12 +111,39 @@ export interface RateLimiterOptions {
 
 type Scope = 'publisher' | 'room';
 
+/** How long leased tokens may be spent. */
+export const LEASE_MS = 100;
+
+/** Tokens a process holds for one (publisher, room) pair. */
+interface Lease {
+  tokens: number;
+  until: number;
+  /** Size of the block leased last. */
+  block: number;
+  /** The last request was refused: the next one asks for one token, as without leases. */
+  refused: boolean;
+}
+
+interface Decision {
+  allowed: boolean;
+  retryAfterMs: number;
+  /** Index of the refusing scope. */
+  limiting: number;
+  reserved?: Reserved;
+}
+
+/** Leases kept at most (pairs of a contract's publishers and rooms); ended ones are dropped beyond it. */
+const MAX_LEASES = 10_000;
+
 export class RateLimiter {
   readonly #o: RateLimiterOptions;
   readonly #local = new LocalBuckets();
   /** Epoch ms until which Redis is not tried (0: Redis in use). */
   #localUntil = 0;
   #fallback = false;
+  readonly #leases = new Map<string, Lease>();
+  /** One block request in flight per pair; others wait for it and spend from it. */
+  readonly #leasing = new Map<string, Promise<void>>();
 
   constructor(options: RateLimiterOptions) {
     this.#o = options;
@@ -130,7 +167,7 @@ export class RateLimiter {
     if (pl.ratePerSec > 0) scopes.push({ scope: 'publisher', key: this.#o.keys.rateBucket('publisher', publisher), limits: pl });
     if (rl.ratePerSec > 0) scopes.push({ scope: 'room', key: this.#o.keys.rateBucket('room', roomId), limits: rl });
     if (scopes.length === 0) return undefined;
-    const decision = await this.#decide(scopes, n, reservation);
+    const decision: Decision = reservation ? await this.#decide(scopes, n, reservation) : await this.#fromLease(scopes, n);
     if (decision.allowed) return decision.reserved;
     const scope = scopes[decision.limiting]?.scope ?? 'publisher';
     this.#o.metrics.rateLimited.inc({ room: roomId, scope });
@@ -140,11 +177,47 @@ export class RateLimiter {
     });
   }
 
+  /** `n` tokens from this process's lease of the pair, leasing a new block when it is spent or over. */
+  async #fromLease(scopes: Array<{ key: string; limits: BucketLimits }>, n: number): Promise<Decision> {
+    const id = scopes.map((s) => s.key).join('\u0000');
+    const maxBlock = Math.max(1, Math.floor(Math.min(...scopes.map((s) => Math.min((s.limits.ratePerSec * LEASE_MS) / 1000, s.limits.burst / 4)))));
+    for (;;) {
+      const now = (this.#o.now ?? Date.now)();
+      const lease = this.#leases.get(id);
+      if (lease && now < lease.until && lease.tokens >= n) {
+        lease.tokens -= n;
+        return { allowed: true, retryAfterMs: 0, limiting: -1 };
+      }
+      const inFlight = this.#leasing.get(id);
+      if (inFlight) {
+        await inFlight;
+        continue;
+      }
+      // Spent before it ended: the next block doubles. Ended with tokens left: twice what was spent.
+      const block = !lease || lease.refused ? 1 : now < lease.until ? Math.min(maxBlock, lease.block * 2) : Math.max(1, Math.min(maxBlock, 2 * (lease.block - lease.tokens)));
+      let answer: Decision | undefined;
+      const request = (async () => {
+        let want = Math.max(n, block);
+        let d = await this.#decide(scopes, want, undefined);
+        if (!d.allowed && want > n) {
+          want = n;
+          d = await this.#decide(scopes, n, undefined);
+        }
+        answer = d;
+        if (this.#leases.size >= MAX_LEASES) for (const [k, l] of this.#leases) if (l.until <= now) this.#leases.delete(k);
+        this.#leases.set(id, { tokens: d.allowed ? want - n : 0, until: (this.#o.now ?? Date.now)() + LEASE_MS, block: want, refused: !d.allowed });
+      })().finally(() => this.#leasing.delete(id));
+      this.#leasing.set(id, request);
+      await request;
+      return answer as Decision;
+    }
+  }
+
   async #decide(
     scopes: Array<{ key: string; limits: BucketLimits }>,
     n: number,
     reservation: Reservation | undefined,
-  ): Promise<{ allowed: boolean; retryAfterMs: number; limiting: number; reserved?: Reserved }> {
+  ): Promise<Decision> {
     const now = (this.#o.now ?? Date.now)();
     if (now >= this.#localUntil) {
       try {
