@@ -13,6 +13,7 @@ import { benchControlPlane } from './bench/control-plane.ts';
 import { closedLoop, type LoopResult } from './bench/loop.ts';
 import { startTestPlatform } from '../test/support/platform.ts';
 import { startBareProducer } from './bench/producer.ts';
+import { startBareGateway } from './bench/gateway.ts';
 import { benchPush, type PushReport, pushTables } from './bench/push.ts';
 import { machine, type Row, table } from './bench/report.ts';
 import { soak } from './bench/soak.ts';
@@ -83,6 +84,20 @@ async function main(): Promise<void> {
     key: DEMO.sampleEvent.motherId,
     logger,
   });
+  // The publish path minus auth, contract, validation, limits and idempotency, batching as the ingress does.
+  const gateway = await startBareGateway({
+    brokers: infraEndpoints().kafkaBrokers,
+    topic: `bench_gateway_${Date.now().toString(36)}`,
+    batching: {
+      lingerMs: tp.config.ROOMCAST_PUBLISH_LINGER_MS,
+      maxBatchRecords: tp.config.ROOMCAST_PUBLISH_BATCH_MAX_RECORDS,
+      maxBatchBytes: tp.config.ROOMCAST_PUBLISH_BATCH_MAX_BYTES,
+      maxQueuedRecords: tp.config.ROOMCAST_PUBLISH_QUEUE_MAX_RECORDS,
+      maxQueuedBytes: tp.config.ROOMCAST_PUBLISH_QUEUE_MAX_BYTES,
+    },
+    logger,
+  });
+  const gatewayPool = new Pool(gateway.url, { connections: Math.max(...LEVELS) });
   const platformPool = new Pool(tp.platform.url, { connections: Math.max(...LEVELS) });
   const barePool = new Pool(bare.url, { connections: Math.max(...LEVELS) });
   // Open-loop sections: enough connections that the client does not cap concurrency first.
@@ -100,6 +115,7 @@ async function main(): Promise<void> {
     // Rejected after auth, client header and room lookup, before the body is read or Kafka is touched.
     const rejectSpec: PostSpec = { path: `${DEMO.roomPath}/pub/v1/noSuchType`, headers, body, expectStatus: 404 };
     const bareSpec: PostSpec = { path: '/bare', headers, body, expectStatus: 200 };
+    const gatewaySpec: PostSpec = { path: '/gw', headers, body, expectStatus: 201 };
 
     if (SECTIONS.has('control')) {
       console.error('bench: routing changes (control plane → data plane)…');
@@ -122,11 +138,14 @@ async function main(): Promise<void> {
     if (SECTIONS.has('publish')) console.error('bench: publish path vs bare producer…');
     const published = { n: 1 };
     for (const c of SECTIONS.has('publish') ? LEVELS : []) {
+      const g = await run(c, postOp(gatewayPool, gatewaySpec));
+      progress('bare-gateway', g);
+      rows.push({ scenario: 'bare-gateway', result: g });
       const k = await run(c, () => producer.send());
       progress('bare-producer', k);
       const p = await run(c, counted(postOp(platformPool, publishSpec), published));
       progress('publish', p);
-      rows.push({ scenario: 'bare-producer', result: k }, { scenario: 'publish', result: p, ratio: { label: 'vs bare-producer', value: p.perSecond / k.perSecond } });
+      rows.push({ scenario: 'bare-producer', result: k }, { scenario: 'publish', result: p, ratio: { label: 'vs bare-gateway', value: p.perSecond / g.perSecond }, more: [{ label: 'vs bare-producer', value: p.perSecond / k.perSecond }] });
       const drained = await until(() => subscriber.received.length >= published.n, DRAIN_MS);
       console.error(`  pushes delivered ${subscriber.received.length}/${published.n}${drained ? '' : ` (not drained within ${DRAIN_MS / 1000} s)`}`);
     }
@@ -137,9 +156,15 @@ async function main(): Promise<void> {
     if (SECTIONS.has('publish')) console.error('bench: publish path with the dispatcher stopped…');
     for (const c of SECTIONS.has('publish') ? LEVELS : []) {
       const base = rows.find((r) => r.scenario === 'bare-producer' && r.result.concurrency === c)?.result;
+      const gw = rows.find((r) => r.scenario === 'bare-gateway' && r.result.concurrency === c)?.result;
       const p = await run(c, postOp(platformPool, publishSpec));
       progress('publish-no-dispatch', p);
-      rows.push({ scenario: 'publish-no-dispatch', result: p, ...(base ? { ratio: { label: 'vs bare-producer', value: p.perSecond / base.perSecond } } : {}) });
+      rows.push({
+        scenario: 'publish-no-dispatch',
+        result: p,
+        ...(gw ? { ratio: { label: 'vs bare-gateway', value: p.perSecond / gw.perSecond } } : {}),
+        ...(base ? { more: [{ label: 'vs bare-producer', value: p.perSecond / base.perSecond }] } : {}),
+      });
     }
 
     const throughput: ThroughputRow[] = [];
@@ -198,7 +223,8 @@ async function main(): Promise<void> {
     console.log('');
     if (SECTIONS.has('publish')) console.log(`pushes delivered to the local sink by the end: ${subscriber.received.length} of ${published.n} accepted publishes`);
   } finally {
-    await Promise.allSettled([platformPool.close(), barePool.close(), openPool.close()]);
+    await Promise.allSettled([platformPool.close(), barePool.close(), openPool.close(), gatewayPool.close()]);
+    await gateway.close().catch((err: unknown) => console.error('bench: gateway topic cleanup failed', err));
     await producer.close().catch((err: unknown) => console.error('bench: baseline topic cleanup failed', err));
     await tp.cleanup().catch((err: unknown) => console.error('bench: platform cleanup failed', err));
     await bare.close();

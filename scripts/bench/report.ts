@@ -21,6 +21,8 @@ export interface Row {
   result: LoopResult;
   /** Name and value of the ratio to this row's baseline, when it has one. */
   ratio?: { label: string; value: number };
+  /** Further ratios of the same row (to other baselines). */
+  more?: Array<{ label: string; value: number }>;
 }
 
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
@@ -36,7 +38,7 @@ export function table(rows: Row[]): string {
     String(r.result.ops),
     String(r.result.errors),
     r.result.cpuPct.toFixed(0),
-    r.ratio ? `${r.ratio.label} ${(r.ratio.value * 100).toFixed(1)} %` : '',
+    [r.ratio, ...(r.more ?? [])].flatMap((x) => (x ? [`${x.label} ${(x.value * 100).toFixed(1)} %`] : [])).join(' · '),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
