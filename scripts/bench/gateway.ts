@@ -6,12 +6,11 @@
  * schema validation, rate limits and idempotency.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Logger } from '@roomcast/core';
-import { ACKS_ALL, type BatcherOptions, createDurableProducer, createKafka, encodeHeaders, ensureTopics, ProduceBatcher } from '@roomcast/kafka';
+import { ACKS_ALL, type BatcherOptions, createDurableProducer, createKafka, deleteTopics, encodeHeaders, ensureTopics, ProduceBatcher } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 import { Hono } from 'hono';
+import { serveOnLoopback } from './http.ts';
 
 export interface BareGateway {
   url: string;
@@ -42,27 +41,14 @@ export async function startBareGateway(o: { brokers: string[]; topic: string; ba
     const r = await batcher.add(o.topic, { key: String(body.event.motherId ?? id), value: encodeWire(1, Buffer.from(JSON.stringify(body.event))), headers });
     return c.json({ id, partition: r.partition, sequence: Number(r.offset) }, 201);
   });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await serveOnLoopback(app);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     async close() {
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await server.close();
       await batcher.close();
       await producer.disconnect();
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await admin.deleteTopics({ topics: [o.topic] });
-      } finally {
-        await admin.disconnect();
-      }
+      await deleteTopics(kafka, [o.topic]);
     },
   };
 }

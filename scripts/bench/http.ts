@@ -16,6 +16,11 @@ export interface BareHono {
 export function startBareHono(): Promise<BareHono> {
   const app = new Hono();
   app.post('/bare', (c) => c.json({ ok: true }));
+  return serveOnLoopback(app);
+}
+
+/** Serves a Hono app on a free loopback port; `close` also ends kept-alive connections. */
+export function serveOnLoopback(app: Hono): Promise<BareHono> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
       resolve({

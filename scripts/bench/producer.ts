@@ -4,7 +4,7 @@
  * record per send() to a fresh 2-partition topic, with the record the publish path would write.
  */
 import type { Logger } from '@roomcast/core';
-import { ACKS_ALL, createDurableProducer, createKafka, encodeHeaders, ensureTopics } from '@roomcast/kafka';
+import { ACKS_ALL, createDurableProducer, createKafka, deleteTopics, encodeHeaders, ensureTopics } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
 
 export interface BareProducer {
@@ -46,13 +46,7 @@ export async function startBareProducer(o: { brokers: string[]; topic: string; e
     },
     async close() {
       await producer.disconnect();
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await admin.deleteTopics({ topics: [o.topic] });
-      } finally {
-        await admin.disconnect();
-      }
+      await deleteTopics(kafka, [o.topic]);
     },
   };
 }

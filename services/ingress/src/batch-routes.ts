@@ -22,7 +22,7 @@ import { type FieldError, type Logger, RoomcastError, toProblem } from '@roomcas
 import { type ApiRouter, problemResponseSpec } from '@roomcast/http';
 import type { Context } from 'hono';
 import type { PublishPipeline, PublishResult } from './pipeline.ts';
-import { PUBLISH_PATH, readPublishRequest } from './publish.ts';
+import { PUBLISH_PATH, publishBodySchema, readPublishRequest } from './publish.ts';
 
 export const BATCH_PATH = `${PUBLISH_PATH}/batch`;
 
@@ -128,11 +128,7 @@ export function batchRoutes(router: ApiRouter, deps: BatchDeps): void {
           minItems: 1,
           maxItems: deps.maxItems,
           description: `At most ROOMCAST_PUBLISH_BATCH_MAX_ITEMS items (here ${deps.maxItems})`,
-          items: {
-            type: 'object',
-            required: ['eventType', 'event'],
-            properties: { eventType: { type: 'string' }, event: { type: 'object' }, key: { type: 'string' }, id: { type: 'string' } },
-          },
+          items: publishBodySchema,
         },
       },
     },

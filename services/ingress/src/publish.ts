@@ -58,6 +58,22 @@ export async function readPublishRequest<T>(
   }
 }
 
+/** One event as the publish route takes it, and as each item of a batch. */
+export const publishBodySchema = {
+  type: 'object',
+  required: ['eventType', 'event'],
+  properties: {
+    eventType: { type: 'string' },
+    event: { type: 'object' },
+    id: {
+      type: 'string',
+      format: 'uuid',
+      description: 'Event id chosen by the publisher; publishing it again within the dedup window with the same payload answers the original result (200, Idempotent-Replayed)',
+    },
+    key: { type: 'string', description: 'FIFO key when the event type has no key attribute' },
+  },
+};
+
 export function publishRoutes(router: ApiRouter, deps: PublishDeps): void {
   router.add({
     method: 'post',
@@ -67,20 +83,7 @@ export function publishRoutes(router: ApiRouter, deps: PublishDeps): void {
     tags: ['govstack'],
     govstackClient: true,
     bodyReadBy: 'handler',
-    body: {
-      type: 'object',
-      required: ['eventType', 'event'],
-      properties: {
-        eventType: { type: 'string' },
-        event: { type: 'object' },
-        id: {
-          type: 'string',
-          format: 'uuid',
-          description: 'Event id chosen by the publisher; publishing it again within the dedup window with the same payload answers the original result (200, Idempotent-Replayed)',
-        },
-        key: { type: 'string', description: 'FIFO key when the event type has no key attribute' },
-      },
-    },
+    body: publishBodySchema,
     headers: {
       'Idempotency-Key': { description: 'Event id chosen by the publisher (a UUID), as an alternative to `id` in the body', schema: { type: 'string', format: 'uuid' } },
     },

@@ -143,7 +143,7 @@ export class RateLimiter {
   #fallback = false;
   readonly #leases = new Map<string, Lease>();
   /** One block request in flight per pair; others wait for it and spend from it. */
-  readonly #leasing = new Map<string, Promise<void>>();
+  readonly #leasing = new Map<string, Promise<Decision>>();
 
   constructor(options: RateLimiterOptions) {
     this.#o = options;
@@ -195,22 +195,23 @@ export class RateLimiter {
       }
       // Spent before it ended: the next block doubles. Ended with tokens left: twice what was spent.
       const block = !lease || lease.refused ? 1 : now < lease.until ? Math.min(maxBlock, lease.block * 2) : Math.max(1, Math.min(maxBlock, 2 * (lease.block - lease.tokens)));
-      let answer: Decision | undefined;
-      const request = (async () => {
-        let want = Math.max(n, block);
-        let d = await this.#decide(scopes, want, undefined);
-        if (!d.allowed && want > n) {
-          want = n;
-          d = await this.#decide(scopes, n, undefined);
-        }
-        answer = d;
-        if (this.#leases.size >= MAX_LEASES) for (const [k, l] of this.#leases) if (l.until <= now) this.#leases.delete(k);
-        this.#leases.set(id, { tokens: d.allowed ? want - n : 0, until: (this.#o.now ?? Date.now)() + LEASE_MS, block: want, refused: !d.allowed });
-      })().finally(() => this.#leasing.delete(id));
+      const request = this.#lease(id, scopes, n, block, now).finally(() => this.#leasing.delete(id));
       this.#leasing.set(id, request);
-      await request;
-      return answer as Decision;
+      return request;
     }
+  }
+
+  /** Leases `block` tokens (at least `n`, spending `n` at once), or just `n` when the block is refused. */
+  async #lease(id: string, scopes: Array<{ key: string; limits: BucketLimits }>, n: number, block: number, now: number): Promise<Decision> {
+    let want = Math.max(n, block);
+    let d = await this.#decide(scopes, want, undefined);
+    if (!d.allowed && want > n) {
+      want = n;
+      d = await this.#decide(scopes, n, undefined);
+    }
+    if (this.#leases.size >= MAX_LEASES) for (const [k, l] of this.#leases) if (l.until <= now) this.#leases.delete(k);
+    this.#leases.set(id, { tokens: d.allowed ? want - n : 0, until: (this.#o.now ?? Date.now)() + LEASE_MS, block: want, refused: !d.allowed });
+    return d;
   }
 
   async #decide(

@@ -26,8 +26,6 @@ const PARAMS = { applicationCode: 'The room', eventType: 'Event type name', even
 const TAGS = ['roomcast', 'pull'];
 
 
-/** A pulled item: the event item (packages/core event-item.ts) with room, key, priority, deliveryCount, leaseExpiresAt and (lease route) receipt. */
-export const pulledItemSchema: JsonSchema = EVENT_ITEM_SCHEMA;
 
 const receipts = { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 128 }, description: 'Receipts from the lease route' };
 const failedSchema = {
@@ -75,7 +73,7 @@ export function pullRoutes(router: ApiRouter, service: PullService, o: { default
     tags: ['govstack', 'sub'],
     govstackClient: true,
     params: PARAMS,
-    responses: { 200: { description: 'Event', schema: pulledItemSchema }, ...problems, 404: problemResponseSpec('No event available (pull.no_event), or no such subscription') },
+    responses: { 200: { description: 'Event', schema: EVENT_ITEM_SCHEMA }, ...problems, 404: problemResponseSpec('No event available (pull.no_event), or no such subscription') },
     handler: async (c, { params, principal, client }) => {
       const t = target(c, principal, client, params.eventType as string);
       const [item] = await service.lease(t, { max: 1, waitMs: 0, leaseMs: o.defaultLeaseSeconds * 1000, receipts: false });
@@ -126,7 +124,7 @@ export function pullRoutes(router: ApiRouter, service: PullService, o: { default
         leaseSeconds: { type: 'integer', minimum: 1, maximum: 43_200, description: `Lease of each event (default ROOMCAST_PULL_LEASE_SECONDS, ${o.defaultLeaseSeconds})` },
       },
     },
-    responses: { 200: { description: 'Leased events (possibly none)', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: pulledItemSchema } } } }, ...problems },
+    responses: { 200: { description: 'Leased events (possibly none)', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: EVENT_ITEM_SCHEMA } } } }, ...problems },
     handler: async (c, { body, params, principal, client }) => {
       const t = target(c, principal, client, params.eventType as string);
       const b = body ?? { max: 10, waitSeconds: 0 };
