@@ -1,6 +1,6 @@
 /** Against the real registry (Apicurio's Confluent-compatible API): register, read back, evolve. */
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { infraEndpoints } from '../../../scripts/infra/config.ts';
@@ -79,16 +79,63 @@ async function authGate(expected: string) {
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.headers.authorization === expected ? 'ok' : 'refused'}`);
     if (req.headers.authorization !== expected) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Unauthorized"}');
-    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+    // A fresh upstream connection per request (no pooled socket the registry may have closed),
+    // and an upstream failure answered as a 502 rather than left hanging.
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, agent: false },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end('{"message":"upstream failed"}');
     });
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${target.pathname}`;
-  return { url, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const close = () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
+  return { url, seen, close };
 }
+
+describe('registry time limit', () => {
+  it('gives up on a registry that accepts the connection and never answers, for our calls and the library’s', async () => {
+    const held: ServerResponse[] = [];
+    const silent = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/apis/ccompat/v7`;
+    try {
+      const slow = createRegistry({ url, timeoutMs: 300 });
+      const started = Date.now();
+      // Registration goes through the client library, reading by id through our own fetch…
+      // …and a registry that does not answer is unavailable (no status), never a refusal of the schema (4xx).
+      const err = (await slow.registerJsonSchema(subject(), v1).catch((e: unknown) => e)) as RegistryError;
+      expect(err).toBeInstanceOf(RegistryError);
+      expect(err.status).toBeUndefined();
+      await expect(slow.getJsonSchema(1)).rejects.toThrow();
+      // The library retries twice with back-off: a few time limits, far from a hang.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(held.length).toBeGreaterThanOrEqual(2);
+      // A registry whose port refuses connections is unavailable too.
+      const refused = (await createRegistry({ url: 'http://127.0.0.1:1/apis/ccompat/v7', timeoutMs: 300 })
+        .registerJsonSchema(subject(), v1)
+        .catch((e: unknown) => e)) as RegistryError;
+      expect(refused).toBeInstanceOf(RegistryError);
+      expect(refused.status).toBeUndefined();
+    } finally {
+      await new Promise<void>((r) => {
+        silent.close(() => r());
+        silent.closeAllConnections();
+      });
+    }
+  });
+});
 
 describe('registry authentication', () => {
   it.each([

@@ -88,10 +88,12 @@ export function createRegistry(options: RegistryOptions): Registry {
       : 'token' in options.auth
         ? `Bearer ${options.auth.token}`
         : `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
-  // The library's calls carry the same Authorization header as ours (a mappersmith middleware).
+  // The library's calls carry the same Authorization header as ours and the same time limit
+  // (a mappersmith middleware; the library sets no limit of its own, so a registry that stops
+  // answering would otherwise hold a schema registration for ever).
   const withAuth = () => ({
-    prepareRequest: (next: () => Promise<{ enhance(o: { headers: Record<string, string> }): unknown }>) =>
-      next().then((req) => (authorization ? req.enhance({ headers: { authorization } }) : req)),
+    prepareRequest: (next: () => Promise<{ enhance(o: { headers?: Record<string, string>; timeout?: number }): unknown }>) =>
+      next().then((req) => req.enhance({ timeout: timeoutMs, ...(authorization ? { headers: { authorization } } : {}) })),
   });
   const client = new SchemaRegistry(
     { host: base, retry: { retries: 2 }, middlewares: [withAuth as never] },
@@ -130,7 +132,8 @@ export function createRegistry(options: RegistryOptions): Registry {
       return id;
     } catch (err) {
       // An argument error is the library refusing the schema itself: a caller mistake (422).
-      const status = (err as Error).name === 'ConfluentSchemaRegistryArgumentError' ? 422 : (err as { status?: number }).status;
+      const status =
+        (err as Error).name === 'ConfluentSchemaRegistryArgumentError' ? 422 : wireFailure(err) ? undefined : (err as { status?: number }).status;
       const message = (err as Error).message;
       throw new RegistryError(`schema registration for ${subject} failed: ${message}`, status, err, registryReason(message));
     }
@@ -168,6 +171,15 @@ export function createRegistry(options: RegistryOptions): Registry {
       await getJson('/subjects');
     },
   };
+}
+
+/**
+ * Mappersmith reports a failure on our side of the wire (its time limit, a refused or reset
+ * connection) as a status 400 whose text is the error's, where a registry's own 400 carries a JSON
+ * message. Such a failure means the registry is unavailable, never that it refused the schema.
+ */
+function wireFailure(err: unknown): boolean {
+  return (err as { status?: number }).status === 400 && /Error, status 400: (Timeout \(\d+ms\)|.*\b(E[A-Z]{4,}|socket hang up)\b)/.test((err as Error).message);
 }
 
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the serialised payload. */
