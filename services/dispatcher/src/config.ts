@@ -19,7 +19,13 @@ export const dispatcherConfigSpec = {
     kind: 'int',
     default: String(64 * 1024 * 1024),
     check: (v) => (v >= 1024 * 1024 ? undefined : 'must be at least 1 MiB'),
-    help: 'Per push subscription and process: bytes of event payloads held in memory beyond which fetching pauses.',
+    help: 'Per push subscription and process: bytes of events held in memory (values plus about 1 KiB each) beyond which fetching pauses.',
+  },
+  ROOMCAST_DISPATCH_MEMORY_BYTES: {
+    kind: 'int',
+    default: String(256 * 1024 * 1024),
+    check: (v) => (v >= 4 * 1024 * 1024 ? undefined : 'must be at least 4 MiB'),
+    help: 'Per process: bytes of events held across all push subscriptions (values plus about 1 KiB each); each subscription may hold at least its share (this divided among the busy ones) and more while the process is under it.',
   },
   ROOMCAST_DISPATCH_COMMIT_INTERVAL_MS: {
     kind: 'int',
@@ -41,7 +47,7 @@ export const dispatcherConfigSpec = {
   },
 } satisfies ConfigSpec;
 
-/** The delivery limits and connection pool size of a loaded config. */
+/** The delivery limits, memory budget and connection pool size of a loaded config. */
 export function dispatcherSettings(config: DispatcherConfig) {
   return {
     limits: {
@@ -50,6 +56,7 @@ export function dispatcherSettings(config: DispatcherConfig) {
       commitIntervalMs: config.ROOMCAST_DISPATCH_COMMIT_INTERVAL_MS,
       sessionTimeoutMs: config.ROOMCAST_DISPATCH_SESSION_TIMEOUT_MS,
     },
+    budgetBytes: config.ROOMCAST_DISPATCH_MEMORY_BYTES,
     connections: config.ROOMCAST_DISPATCH_CONNECTIONS,
   };
 }

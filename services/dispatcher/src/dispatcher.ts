@@ -17,6 +17,7 @@ import type { RoutingFollower } from '@roomcast/routing';
 import { SubscriptionConsumers } from '@roomcast/runtime';
 import type { JobRunner } from './job.ts';
 import type { DispatcherMetrics } from './metrics.ts';
+import type { WindowBudget } from './window-budget.ts';
 import { SubscriptionWorker, type WorkerLimits } from './worker.ts';
 
 export interface DispatcherOptions {
@@ -25,6 +26,8 @@ export interface DispatcherOptions {
   logger: Logger;
   metrics: DispatcherMetrics;
   limits: WorkerLimits;
+  /** Shared by every subscription's window in this process. */
+  budget: WindowBudget;
   runner: JobRunner;
   /** Runs before the first subscription starts (topics, producers). */
   onStart?: () => Promise<void>;
@@ -39,7 +42,7 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
-    const { kafka, routing, logger, metrics, limits, runner } = options;
+    const { kafka, routing, logger, metrics, limits, budget, runner } = options;
     this.#consumers = new SubscriptionConsumers({
       kafka,
       routing,
@@ -49,7 +52,7 @@ export class Dispatcher {
       // Both lanes of every partition fetched at once: a batch waiting for window space never holds up another.
       tuning: { sessionTimeoutMs: limits.sessionTimeoutMs, partitionsConsumedConcurrently: (room) => Math.max(2, room.partitions * 2) },
       accepts: (sub) => Boolean(sub.pushUrl),
-      create: (sub, room, member) => new SubscriptionWorker(sub, room, member, { logger, metrics, limits, runner }),
+      create: (sub, room, member) => new SubscriptionWorker(sub, room, member, { logger, metrics, limits, budget, runner }),
       onCount: (running) => metrics.consumers.set(running),
     });
   }

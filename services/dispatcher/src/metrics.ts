@@ -15,6 +15,7 @@ export class DispatcherMetrics {
   readonly circuit: Gauge<'endpoint'>;
   readonly logFailures: Counter;
   readonly consumers: Gauge;
+  #heldBytes: () => number = () => 0;
 
   constructor(registry: Registry) {
     this.attempts = new Counter({
@@ -88,6 +89,20 @@ export class DispatcherMetrics {
       help: 'Push subscriptions with a running consumer in this process',
       registers: [registry],
     });
+    const heldBytes = () => this.#heldBytes();
+    new Gauge({
+      name: 'roomcast_delivery_held_bytes',
+      help: 'Estimated bytes of events held in the windows of all push subscriptions of this process, against ROOMCAST_DISPATCH_MEMORY_BYTES',
+      registers: [registry],
+      collect() {
+        this.set(heldBytes());
+      },
+    });
+  }
+
+  /** Where the held-bytes gauge reads its value at each scrape. */
+  readHeldBytes(source: () => number): void {
+    this.#heldBytes = source;
   }
 }
 

@@ -18,6 +18,7 @@ import { DeliveryRecorder } from './recorder.ts';
 import { CircuitBreakers, decideRetry, Pacer } from './policy.ts';
 import { DeliveryRunner } from './runner.ts';
 import type { WorkerLimits } from './worker.ts';
+import { WindowBudget } from './window-budget.ts';
 
 export interface DispatcherUnit extends Unit {
   /** The running dispatcher (tests stop it before removing their topics). */
@@ -43,6 +44,8 @@ export interface DispatcherOptions {
   /** Master keys unwrapping room data keys, to decrypt classified payloads before pushing. */
   masterKeys?: MasterKey[];
   limits?: Partial<WorkerLimits>;
+  /** Bytes of events held across all subscriptions of the process (WindowBudget). */
+  budgetBytes?: number;
   /** Most open connections per endpoint origin. */
   connections?: number;
   /** Development mode: loopback endpoints pass the connect-time SSRF guard. */
@@ -123,6 +126,8 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
       );
     },
   });
+  const budget = new WindowBudget(o.budgetBytes ?? 256 * 1024 * 1024);
+  metrics.readHeldBytes(() => budget.held);
   dispatcher = new Dispatcher({
     kafka: runtime.kafka,
     routing: o.routing,
@@ -130,6 +135,7 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
     metrics,
     runner,
     limits: { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits },
+    budget,
     async onStart() {
       cancellations = cancellationWatcher(runtime.redis, runtime.keys, (err) => logger.warn('cancellation marks not reloaded after a reconnect', { error: err }));
       await cancellations.ready;

@@ -10,8 +10,9 @@
  *
  * kafkajs fetches from the *resolved* offset, so records are resolved as soon as they are
  * admitted (the fetch moves on) while commits are made explicitly (autoCommit off) from the
- * windows. The window is bounded by records and bytes; when it is full the batch handler waits
- * (heartbeating) and the partition is not fetched further: memory never grows without bound.
+ * windows. The window is bounded by records and bytes, and all windows of the process together by
+ * the WindowBudget; when either is full the batch handler waits (heartbeating) and the partition is
+ * not fetched further: memory grows neither with the backlog nor with the number of subscriptions.
  */
 import type { Logger } from '@roomcast/core';
 import { type Consumer, decodeHeaders, type EachBatchPayload, type KafkaMessage } from '@roomcast/kafka';
@@ -21,11 +22,12 @@ import { JobScheduler } from './job-scheduler.ts';
 import type { DispatcherMetrics } from './metrics.ts';
 import { PartitionWindow } from './partition-window.ts';
 import type { DeliveryJob, JobHost, JobRunner } from './job.ts';
+import { HELD_RECORD_OVERHEAD, type WindowBudget } from './window-budget.ts';
 
 export interface WorkerLimits {
   /** Records tracked per subscription (from the commit points on) before fetching pauses. */
   windowRecords: number;
-  /** Bytes of record values held per subscription before fetching pauses. */
+  /** Bytes held per subscription (values plus HELD_RECORD_OVERHEAD each) before fetching pauses. */
   windowBytes: number;
   /** Pause between explicit offset commits. */
   commitIntervalMs: number;
@@ -37,6 +39,8 @@ export interface WorkerOptions {
   logger: Logger;
   metrics: DispatcherMetrics;
   limits: WorkerLimits;
+  /** The process's budget across every subscription's window. */
+  budget: WindowBudget;
   runner: JobRunner;
 }
 
@@ -54,6 +58,8 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
   readonly #highWater = new Map<string, number>();
   readonly #toCommit = new Map<string, { topic: string; partition: number; offset: number }>();
   #heldBytes = 0;
+  /** Set at stop: what is still held was given back to the process budget at once. */
+  #budgetReleased = false;
   readonly #writes = new Set<Promise<void>>();
   #space: Array<() => void> = [];
   #commitTimer: NodeJS.Timeout | undefined;
@@ -98,6 +104,9 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
   async stop(): Promise<undefined> {
     this.#stopping = true;
     for (const set of this.#jobs.values()) for (const job of set) this.#drop(job);
+    // Queued jobs are discarded only when they come up; their share of the budget is free now.
+    this.#budgetReleased = true;
+    this.#o.budget.give(this.#heldBytes);
     this.#wake();
     clearTimeout(this.#commitTimer);
     await this.#flushCommits();
@@ -161,6 +170,7 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
     job.done = true;
     this.#jobs.get(tpKey(job.topic, job.partition))?.delete(job);
     this.#heldBytes -= job.bytes;
+    if (!this.#budgetReleased) this.#o.budget.give(job.bytes);
     this.#wake();
   }
 
@@ -228,12 +238,13 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
         offset,
         headers,
         value,
-        bytes: value.length,
+        bytes: value.length + HELD_RECORD_OVERHEAD,
         publishedAtMs: Date.parse(headers.time) || Number(message.timestamp),
         attempts: 0,
         done: false,
       };
       this.#jobs.get(tpKey(topic, partition))?.add(job);
+      this.#o.budget.take(job.bytes);
       this.#heldBytes += job.bytes;
       this.#scheduler.push(job);
       return;
@@ -244,17 +255,20 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
   }
 
   #full(): boolean {
-    return this.#scheduler.pending >= this.#o.limits.windowRecords || this.#heldBytes >= this.#o.limits.windowBytes;
+    const held = this.#heldBytes;
+    return this.#scheduler.pending >= this.#o.limits.windowRecords || held >= this.#o.limits.windowBytes || this.#o.budget.full(held);
   }
 
+  /** Until this window has room (one of its jobs ends) or the process falls under its budget. */
   #waitForSpace(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    const own = new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
       this.#space.push(() => {
         clearTimeout(t);
         resolve();
       });
     });
+    return this.#o.budget.full(this.#heldBytes) ? Promise.race([own, this.#o.budget.wait(ms)]) : own;
   }
 
   #wake(): void {
