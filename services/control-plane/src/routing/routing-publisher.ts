@@ -4,6 +4,10 @@
  * the change commits, then the contract is rebuilt and published.
  * Generations come from a Postgres sequence, and building + publishing runs under an advisory
  * lock, so a higher generation is never built from an older snapshot than a lower one.
+ * Republishes in one process coalesce (`coalescing.ts`): the calls that arrive while a build runs
+ * share one next build, started when it ends — never the running one, which may have read
+ * Postgres before their change committed. So the generation a caller gets includes its change,
+ * and a burst of writes costs a few whole-contract builds (and follower reloads) instead of one each.
  */
 import type { Logger, RoomAddress } from '@roomcast/core';
 import type { Prisma, PrismaClient } from '@roomcast/db';
@@ -13,9 +17,25 @@ import { type ContractKeys, publishContract, type RoutingContract } from '@roomc
 import { contractDataKeys } from '../rooms/data-keys.ts';
 import { contractSecrets } from '../subscriptions/subscription-model.ts';
 import { contractIdentities } from '../identity/api-keys.ts';
+import { coalescing } from './coalescing.ts';
 import type { Republished, RoutingPublisher } from './types.ts';
 
 const LOCK_ID = 7_410_218_203;
+/** The length a shared build's reason stops growing at: the column is unbounded text, but a burst can share one build among hundreds. */
+const REASON_LENGTH = 200;
+
+/** The reason of a build shared by several callers: the first whole, then as many as fit, then how many more. */
+export function sharedReason(reasons: string[], max = REASON_LENGTH): string {
+  let text = reasons[0] ?? '';
+  let used = 1;
+  for (; used < reasons.length; used++) {
+    const longer = `${text}; ${reasons[used]}`;
+    const rest = reasons.length - used - 1;
+    if (longer.length + (rest > 0 ? ` (+${rest} more)`.length : 0) > max) break;
+    text = longer;
+  }
+  return used < reasons.length ? `${text} (+${reasons.length - used} more)` : text;
+}
 
 export async function buildContract(db: Prisma.TransactionClient, names: KafkaNames, generation: number): Promise<RoutingContract> {
   // One after another: inside a transaction they share one connection, which runs one query at a time.
@@ -75,7 +95,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
 }
 
 export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Redis, keys: RedisKeys, signing: ContractKeys, logger: Logger): RoutingPublisher {
-  const republish = (reason: string): Promise<number> =>
+  const build = (reason: string): Promise<number> =>
     db.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_ID})`;
@@ -87,6 +107,7 @@ export function routingPublisher(db: PrismaClient, names: KafkaNames, redis: Red
       },
       { timeout: 15_000 },
     );
+  const republish = coalescing((reasons: string[]) => build(sharedReason(reasons)));
   // The change commits first (it awaits its own transaction or writes); only then is the contract rebuilt.
   async function changeAndRepublish<T>(reason: string | ((result: T) => string | undefined), change: () => Promise<T>): Promise<Republished<T, number | null>> {
     const result = await change();

@@ -10,7 +10,10 @@ export interface Republished<T, G extends number | null = number> {
 }
 
 export interface RoutingPublisher {
-  /** Builds the contract from what is committed now and publishes it as the next generation. */
+  /**
+   * Builds the contract from what is committed now and publishes it as the next generation. While
+   * a build runs, the call waits for the next one, which it shares with every call made meanwhile.
+   */
   republish(reason: string): Promise<number>;
   /**
    * The one way a write reaches the data plane: runs `change` (which commits its own writes) and
