@@ -19,8 +19,10 @@
  *    M events take from the start of their publishing to the last delivery.
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Agent, request } from 'undici';
+import { infraEndpoints } from '../infra/config.ts';
 import { startTestPlatform } from '../../test/support/platform.ts';
 import { closedLoop, percentile } from './loop.ts';
 import { type PathStats, type PushSink, type SinkSample, startPushSink, sumPaths } from './push-sink.ts';
@@ -54,6 +56,9 @@ export const PUSH_SETTINGS = {
   /** Longest wait for one backlog, one latency tail or one fan-out to be delivered. */
   drainSeconds: Number(env('BENCH_PUSH_DRAIN_SECONDS', '90')),
 };
+
+/** The broker port the platform's Kafka connections go to. */
+const brokerPort = Number(infraEndpoints().kafkaBrokers[0]?.split(':').pop());
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -218,6 +223,66 @@ export interface FanoutResult {
   publishMs: number;
   completeMs: number;
   perSecond: number;
+  /** Highest RSS of the bench process (the whole platform runs in it) from setup to the last delivery. */
+  rssMb: number;
+  /** Established connections of the process to the Kafka broker at the end. */
+  kafkaConnections: number;
+  /** Push consumers running (one consumer-group member per subscription). */
+  consumers: number;
+}
+
+/**
+ * Established TCP connections of this process to `port` on loopback (Linux: the process's socket
+ * inodes matched in /proc/self/net/tcp*); NaN where /proc is not there.
+ */
+function connectionsTo(port: number): number {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSync('/proc/self/fd')) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSyncQuiet(`/proc/self/fd/${fd}`));
+      if (m?.[1]) inodes.add(m[1]);
+    }
+    let n = 0;
+    for (const file of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+      for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        // local, remote (hex ip:port), state (01 = established), …, inode (10th column)
+        if (cols.length >= 10 && cols[3] === '01' && Number.parseInt(cols[2]?.split(':')[1] ?? '', 16) === port && inodes.has(cols[9] ?? '')) n++;
+      }
+    }
+    return n;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function readlinkSyncQuiet(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+/** The highest resident set size of this process (the platform runs in it) while `fn` runs, in MiB. */
+async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 250);
+  try {
+    const value = await fn();
+    return { value, peakMb: Math.max(peak, process.memoryUsage.rss()) / 1048576 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Push consumers (one consumer-group member each) running in the platform, from its /metrics. */
+async function runningConsumers(platformUrl: string): Promise<number> {
+  const text = await (await fetch(`${platformUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('roomcast_delivery_subscriptions_running '));
+  return line ? Number(line.split(' ').pop()) : Number.NaN;
 }
 
 async function fanout(world: PushWorld, sink: PushSink, room: PushRoom, from: number, to: number, events: number): Promise<FanoutResult> {
@@ -256,6 +321,9 @@ async function fanout(world: PushWorld, sink: PushSink, room: PushRoom, from: nu
     publishMs,
     completeMs,
     perSecond: delivered / (completeMs / 1000),
+    rssMb: Number.NaN,
+    kafkaConnections: connectionsTo(brokerPort),
+    consumers: await runningConsumers(world.url),
   };
 }
 
@@ -322,11 +390,12 @@ export async function benchPush(progress: (line: string) => void): Promise<PushR
     const fanRoom = await world.room('pushfan');
     let have = 0;
     for (const n of s.fanout) {
-      const r = await fanout(world, sink, fanRoom, have, n, s.fanoutEvents);
+      const { value: r, peakMb } = await peakRss(() => fanout(world as PushWorld, sink, fanRoom, have, n, s.fanoutEvents));
+      r.rssMb = peakMb;
       have = n;
       report.fanout.push(r);
       progress(
-        `fan-out ${n}: setup ${f(r.setupMs)} ms, ready ${f(r.readyMs)} ms (${r.ready}/${n}), ${r.delivered}/${n * r.events} in ${f(r.completeMs)} ms = ${f(r.perSecond)}/s`,
+        `fan-out ${n}: setup ${f(r.setupMs)} ms, ready ${f(r.readyMs)} ms (${r.ready}/${n}), ${r.delivered}/${n * r.events} in ${f(r.completeMs)} ms = ${f(r.perSecond)}/s, peak RSS ${f(r.rssMb)} MiB, ${r.kafkaConnections} Kafka connections, ${r.consumers} consumers`,
       );
     }
     report.load[1] = load();
@@ -362,7 +431,7 @@ export function pushTables(r: PushReport): string {
     r.latency.map((l) => ['push-e2e', String(l.rate), String(l.scheduled), String(l.accepted), String(l.delivered), String(l.errors), f(l.p50Ms, 1), f(l.p99Ms, 1), f(l.p999Ms, 1), f(l.maxMs, 1)]),
   );
   const fan = grid(
-    ['scenario', 'subs', 'setup s', 'ready s', 'events', 'deliveries', 'dup', 'publish s', 'complete s', 'deliveries/s'],
+    ['scenario', 'subs', 'setup s', 'ready s', 'events', 'deliveries', 'dup', 'publish s', 'complete s', 'deliveries/s', 'peak RSS MiB', 'Kafka conns', 'consumers'],
     r.fanout.map((x) => [
       'push-fanout',
       String(x.subscriptions),
@@ -374,6 +443,9 @@ export function pushTables(r: PushReport): string {
       f(x.publishMs / 1000, 2),
       f(x.completeMs / 1000, 2),
       f(x.perSecond),
+      f(x.rssMb),
+      String(x.kafkaConnections),
+      String(x.consumers),
     ]),
   );
   const head = `push delivery (delivery body ${r.bodyBytes} bytes; ratio = deliveries/s ÷ bare undici requests/s at concurrency maxInFlight, measured just before; load average ${f(r.load[0], 1)} → ${f(r.load[1], 1)})`;

@@ -71,24 +71,25 @@ describe('the process budget across windows', () => {
     expect(big.full()).toBe(true);
   });
 
-  it('wakes the windows waiting for the process to fall under its budget, and lets a waiter go when its time runs out', async () => {
+  it('wakes the longest waiting windows when there is room again, about one per floor given back', () => {
     const budget = new WindowBudget(64 * KiB, 16 * KiB);
     const w = windowOf(budget);
     w.fill(KiB);
-    let woke = false;
-    const waiting = budget.wait(10_000).then(() => {
-      woke = true;
-    });
-    await Promise.resolve();
-    expect(woke).toBe(false);
-    w.give(KiB);
-    await waiting;
-    expect(woke).toBe(true);
-    // A waiter whose time ran out resolves on its own, and a later wake-up finds nothing left.
+    const woken: number[] = [];
+    const withdraw = Array.from({ length: 10 }, (_, i) => budget.whenRoom(() => woken.push(i)));
+    expect(budget.waiting).toBe(10);
+    // Still at the budget after this: nobody is woken.
     w.take(KiB);
-    const started = Date.now();
-    await budget.wait(20);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
     w.give(KiB);
+    expect(woken).toEqual([]);
+    // One record's worth of room: the longest waiting window only.
+    w.give(KiB);
+    expect(woken).toEqual([0]);
+    // A waiter that withdrew (its own window found room, or its time ran out) is skipped.
+    withdraw[1]?.();
+    // 32 KiB back at once: two floors' worth, two windows.
+    w.give(32 * KiB);
+    expect(woken).toEqual([0, 2, 3]);
+    expect(budget.waiting).toBe(6);
   });
 });

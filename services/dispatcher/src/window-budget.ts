@@ -42,22 +42,36 @@ export class WindowBudget {
     this.#held += bytes;
   }
 
+  /**
+   * Gives back `bytes`; if that leaves room, wakes the longest waiting windows, about one per
+   * floor given back (at least one): waking every waiter on every delivery would cost each
+   * delivery as many wake-ups as there are stuck windows.
+   */
   give(bytes: number): void {
-    const wasFull = this.#held >= this.totalBytes;
     this.#held -= bytes;
-    if (wasFull && this.#held < this.totalBytes) for (const w of [...this.#waiters]) w();
+    if (this.#held >= this.totalBytes || this.#waiters.size === 0) return;
+    let n = Math.max(1, Math.ceil(bytes / this.floorBytes));
+    for (const w of this.#waiters) {
+      if (n-- <= 0) break;
+      w();
+    }
   }
 
-  /** Resolves when the process falls under its budget, or after `ms`. */
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.#waiters.add(done);
-    });
+  /**
+   * Calls `onRoom` once, when this process has room again and `onRoom` is among the longest
+   * waiting; answers a function that withdraws it.
+   */
+  whenRoom(onRoom: () => void): () => void {
+    const once = () => {
+      this.#waiters.delete(once);
+      onRoom();
+    };
+    this.#waiters.add(once);
+    return () => this.#waiters.delete(once);
+  }
+
+  /** Windows waiting for room in the process. */
+  get waiting(): number {
+    return this.#waiters.size;
   }
 }

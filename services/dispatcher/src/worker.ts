@@ -61,7 +61,7 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
   /** Set at stop: what is still held was given back to the process budget at once. */
   #budgetReleased = false;
   readonly #writes = new Set<Promise<void>>();
-  #space: Array<() => void> = [];
+  readonly #space = new Set<() => void>();
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> = Promise.resolve();
   #stopping = false;
@@ -259,22 +259,27 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
     return this.#scheduler.pending >= this.#o.limits.windowRecords || held >= this.#o.limits.windowBytes || this.#o.budget.full(held);
   }
 
-  /** Until this window has room (one of its jobs ends) or the process falls under its budget. */
+  /**
+   * Until this window has room (one of its jobs ends), the process has room again (when this
+   * window waits on the budget), or `ms` passed. One timer and one entry each way, all withdrawn
+   * when the first of them fires.
+   */
   #waitForSpace(ms: number): Promise<void> {
-    const own = new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#space.push(() => {
-        clearTimeout(t);
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.#space.delete(finish);
+        withdraw?.();
         resolve();
-      });
+      };
+      const timer = setTimeout(finish, ms);
+      this.#space.add(finish);
+      const withdraw = this.#o.budget.full(this.#heldBytes) ? this.#o.budget.whenRoom(finish) : undefined;
     });
-    return this.#o.budget.full(this.#heldBytes) ? Promise.race([own, this.#o.budget.wait(ms)]) : own;
   }
 
   #wake(): void {
-    const waiting = this.#space;
-    this.#space = [];
-    for (const w of waiting) w();
+    for (const w of [...this.#space]) w();
   }
 
   #queueCommit(topic: string, partition: number, offset: number): void {
