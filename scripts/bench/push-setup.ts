@@ -108,13 +108,13 @@ export class PushWorld {
     return String(sub.id);
   }
 
-  /** Subscriptions for applications `from`…`to - 1`, a few at a time. */
-  async subscribeMany(room: PushRoom, from: number, to: number, options: (app: number) => PushSubOptions): Promise<string[]> {
+  /** Subscriptions for applications `from`…`to - 1`, `width` at a time. */
+  async subscribeMany(room: PushRoom, from: number, to: number, options: (app: number) => PushSubOptions, width = 4): Promise<string[]> {
     await this.ensureApps(to);
     const ids: string[] = [];
     await inParallel(
       Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k),
-      4,
+      width,
       async (app) => void ids.push(await this.subscribe(room, app, options(app))),
     );
     return ids;

@@ -46,6 +46,8 @@ export const PUSH_SETTINGS = {
   rateSeconds: Number(env('BENCH_PUSH_RATE_SECONDS', '10')),
   fanout: numbers(env('BENCH_PUSH_FANOUT', '1,10,100')),
   fanoutEvents: Number(env('BENCH_PUSH_FANOUT_EVENTS', '500')),
+  /** Subscription creations in flight at once while a fan-out is set up. */
+  fanoutSetupWidth: Number(env('BENCH_PUSH_FANOUT_SETUP_WIDTH', '4')),
   /** Extra settings of the bench's platform, `NAME=value,NAME=value` (e.g. dispatcher settings to compare). */
   platformEnv: Object.fromEntries(
     env('BENCH_PUSH_PLATFORM_ENV', '')
@@ -288,7 +290,7 @@ async function runningConsumers(platformUrl: string): Promise<number> {
 async function fanout(world: PushWorld, sink: PushSink, room: PushRoom, from: number, to: number, events: number): Promise<FanoutResult> {
   await world.ensureApps(to);
   const s0 = performance.now();
-  await world.subscribeMany(room, from, to, (app) => ({ pushUrl: `${sink.url}/fan/${app}`, FIFO: false, maxInFlight: 16 }));
+  await world.subscribeMany(room, from, to, (app) => ({ pushUrl: `${sink.url}/fan/${app}`, FIFO: false, maxInFlight: 16 }), PUSH_SETTINGS.fanoutSetupWidth);
   const setupMs = performance.now() - s0;
   // Ready when a probe event has reached every subscription (all consumer groups joined).
   const probe = randomUUID();

@@ -151,10 +151,15 @@ describe('dispatcher crash', () => {
     }
     expect(shared).toBe(true);
 
+    const killedAt = Date.now();
     await a.kill('SIGKILL');
     dispatcher = undefined;
     const after = await publishSome(60, 'after-');
     await allDelivered(after);
+    // The survivor takes the dead member's partitions once its session (6 s here) has run out.
+    const takeoverMs = Date.now() - killedAt;
+    console.info(`push crash test: the surviving dispatcher delivered everything published after the kill ${takeoverMs} ms after it (session timeout 6000 ms)`);
+    expect(takeoverMs).toBeLessThan(6000 + 10_000);
     expect(await attemptsOf(second)).toBeGreaterThan(0);
   }, 240_000);
 
@@ -171,8 +176,15 @@ describe('dispatcher crash', () => {
     const del = await call('DELETE', `${DEMO.roomPath}/pub/v1/${DEMO.eventType}/${cancelled}`, { key: seeded.publisherKey, client: DEMO.publisherClient });
     expect(del.status).toBe(204);
     const kept = await publishOne('cancel-me');
+    const spawned = Date.now();
     dispatcher = await startService('dispatcher', dispatcherEnv());
+    const readyMs = Date.now() - spawned;
     await sink.waitFor((rs) => rs.some((r) => r.headers['webhook-id'] === kept && r.status < 300), 60_000);
+    // Recovery of a replacement: ready, then delivering once the group gives it the partitions
+    // (the member killed above still holds them until its 6 s session runs out).
+    const deliveringMs = Date.now() - spawned;
+    console.info(`push crash test: a replacement dispatcher was ready ${readyMs} ms after its start and delivered ${deliveringMs} ms after it`);
+    expect(readyMs).toBeLessThan(10_000);
     expect(sink.received.some((r) => r.headers['webhook-id'] === cancelled)).toBe(false);
   }, 120_000);
 });

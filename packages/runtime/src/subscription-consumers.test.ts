@@ -125,7 +125,7 @@ describe('SubscriptionConsumers', () => {
     await consumers.start();
     expect(consumers.ids()).toEqual(['a']);
     expect(made).toHaveLength(1);
-    expect(made[0]?.config).toEqual({ groupId: 'g-a', allowAutoTopicCreation: false, sessionTimeout: 20_000, heartbeatInterval: 2000 });
+    expect(made[0]?.config).toEqual({ groupId: 'g-a', allowAutoTopicCreation: false, sessionTimeout: 20_000, heartbeatInterval: 2000, maxWaitTimeInMs: 2000 });
     expect(made[0]?.subscribed).toEqual({ topics: ['t.urgent', 't'], fromBeginning: true });
     expect(made[0]?.run).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 6 });
     expect(counts.at(-1)).toBe(1);

@@ -12,8 +12,8 @@
  * (`sub.group`, so a PUSH↔PULL switch keeps its place), no topic auto-creation, both lanes of the
  * room subscribed from the beginning (a new group starts at the oldest record), explicit commits
  * (autoCommit off; the member resolves and commits offsets itself) and a heartbeat of a tenth of
- * the session timeout, at least 500 ms. Two settings differ between the users, passed in as
- * ConsumerTuning:
+ * the session timeout, at least 500 ms, which also bounds how long an idle fetch waits. Two
+ * settings differ between the users, passed in as ConsumerTuning:
  * - session timeout: the dispatcher's is configurable (ROOMCAST_DISPATCH_SESSION_TIMEOUT_MS, how
  *   soon a crashed dispatcher's partitions move to another process); the feeder's is 30 s;
  * - partitions consumed at once: the dispatcher 2 × the room's partitions (at least 2), so every
@@ -207,11 +207,16 @@ export class SubscriptionConsumers<C extends SubscriptionConsumer> {
 
   #member(sub: SubscriptionRoute, room: RoomRoute): GroupMember {
     const { sessionTimeoutMs } = this.#o.tuning;
+    const heartbeatInterval = Math.max(500, Math.floor(sessionTimeoutMs / 10));
     const consumer = this.#o.kafka.consumer({
       groupId: sub.group,
       allowAutoTopicCreation: false,
       sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
+      heartbeatInterval,
+      // The client heartbeats (and so learns of a rebalance) only between fetches: an idle
+      // fetch may wait no longer than a heartbeat interval, or a survivor would take a dead
+      // member's partitions up to the client's default 5 s after the session ran out.
+      maxWaitTimeInMs: heartbeatInterval,
     });
     const concurrency = this.#o.tuning.partitionsConsumedConcurrently(room);
     return {
