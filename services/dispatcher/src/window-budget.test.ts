@@ -71,25 +71,23 @@ describe('the process budget across windows', () => {
     expect(big.full()).toBe(true);
   });
 
-  it('wakes the longest waiting windows when there is room again, about one per floor given back', () => {
-    const budget = new WindowBudget(64 * KiB, 16 * KiB);
+  it('wakes the longest waiting windows once the process is well under its budget, about one per floor of room', () => {
+    // Budget 1 MiB, floor 16 KiB: waiters are woken once 64 KiB (a sixteenth) is free.
+    const budget = new WindowBudget(1024 * KiB, 16 * KiB);
     const w = windowOf(budget);
     w.fill(KiB);
     const woken: number[] = [];
     const withdraw = Array.from({ length: 10 }, (_, i) => budget.whenRoom(() => woken.push(i)));
     expect(budget.waiting).toBe(10);
-    // Still at the budget after this: nobody is woken.
-    w.take(KiB);
+    // Room, but less than the slack: nobody is woken yet.
     w.give(KiB);
+    w.give(62 * KiB);
     expect(woken).toEqual([]);
-    // One record's worth of room: the longest waiting window only.
-    w.give(KiB);
-    expect(woken).toEqual([0]);
     // A waiter that withdrew (its own window found room, or its time ran out) is skipped.
     withdraw[1]?.();
-    // 32 KiB back at once: two floors' worth, two windows.
-    w.give(32 * KiB);
-    expect(woken).toEqual([0, 2, 3]);
-    expect(budget.waiting).toBe(6);
+    // 64 KiB free: four floors' worth, the four longest waiting.
+    w.give(KiB);
+    expect(woken).toEqual([0, 2, 3, 4]);
+    expect(budget.waiting).toBe(5);
   });
 });

@@ -21,11 +21,14 @@ export class WindowBudget {
   readonly totalBytes: number;
   readonly floorBytes: number;
   #held = 0;
+  /** How far under the budget the process must fall before waiting windows are woken. */
+  readonly #slack: number;
   readonly #waiters = new Set<() => void>();
 
   constructor(totalBytes: number, floorBytes = 128 * 1024) {
     this.totalBytes = totalBytes;
     this.floorBytes = Math.min(floorBytes, totalBytes);
+    this.#slack = Math.max(this.floorBytes, Math.floor(totalBytes / 16));
   }
 
   /** Bytes held by every window of the process. */
@@ -43,14 +46,16 @@ export class WindowBudget {
   }
 
   /**
-   * Gives back `bytes`; if that leaves room, wakes the longest waiting windows, about one per
-   * floor given back (at least one): waking every waiter on every delivery would cost each
-   * delivery as many wake-ups as there are stuck windows.
+   * Gives back `bytes`. Waiting windows are woken only once the process is a `slack` below its
+   * budget, and then about one per floor of room: each wakes to admit a run of records rather
+   * than one. Waking every waiter on every delivery would cost each delivery as many wake-ups
+   * as there are stuck windows; waking one per delivery costs a wake-up per admitted record.
    */
   give(bytes: number): void {
     this.#held -= bytes;
-    if (this.#held >= this.totalBytes || this.#waiters.size === 0) return;
-    let n = Math.max(1, Math.ceil(bytes / this.floorBytes));
+    const room = this.totalBytes - this.#held;
+    if (room < this.#slack || this.#waiters.size === 0) return;
+    let n = Math.max(1, Math.floor(room / this.floorBytes));
     for (const w of this.#waiters) {
       if (n-- <= 0) break;
       w();
