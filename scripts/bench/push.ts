@@ -24,6 +24,7 @@ import { loadavg } from 'node:os';
 import { Agent, request } from 'undici';
 import { infraEndpoints } from '../infra/config.ts';
 import { startTestPlatform } from '../../test/support/platform.ts';
+import { metricValue } from '../../test/support/push.ts';
 import { closedLoop, percentile } from './loop.ts';
 import { type PathStats, type PushSink, type SinkSample, startPushSink, sumPaths } from './push-sink.ts';
 import { benchEvent, type PushRoom, PushWorld } from './push-setup.ts';
@@ -282,9 +283,7 @@ async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb: num
 
 /** Push consumers (one consumer-group member each) running in the platform, from its /metrics. */
 async function runningConsumers(platformUrl: string): Promise<number> {
-  const text = await (await fetch(`${platformUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('roomcast_delivery_subscriptions_running '));
-  return line ? Number(line.split(' ').pop()) : Number.NaN;
+  return (await metricValue(platformUrl, 'roomcast_delivery_subscriptions_running')) ?? Number.NaN;
 }
 
 async function fanout(world: PushWorld, sink: PushSink, room: PushRoom, from: number, to: number, events: number): Promise<FanoutResult> {

@@ -9,6 +9,7 @@ import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo
 import { startSubscriber, type Subscriber } from '../../scripts/lib/subscriber.ts';
 import { caller } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { metricValue, subscribePush } from '../support/push.ts';
 
 const BUDGET = 4 * 1024 * 1024;
 /** WindowBudget's default floor: what each window may hold whatever the others hold. */
@@ -43,29 +44,13 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-async function subscribe(code: string, options: Record<string, unknown>): Promise<Subscriber> {
-  const sink = await startSubscriber(`/${code}`);
-  sinks.push(sink);
-  const app = await call('POST', `/api/admin/v1/members/${memberId}/applications`, { key: t.adminKey, body: { code } });
-  expect(app.status).toBe(201);
-  const sub = await call('POST', `${DEMO.roomPath}/api/v1/subs/${DEMO.eventType}`, {
-    key: String(app.body.apiKey),
-    client: `DEV/GOV/BUDGT/${code}`,
-    body: { eventType: DEMO.eventType, delivery: 'PUSH', options: { pushUrl: sink.url, ...options } },
-  });
-  expect(sub.status).toBe(200);
-  const approved = await call('POST', `/api/admin/v1/subscriptions/${String(sub.body.id)}/approve`, { key: t.adminKey });
-  expect(approved.status).toBe(200);
-  await t.platform.routing.waitFor(Number(approved.body.generation));
-  sink.setSecret(String(sub.body.signingSecret));
-  return sink;
-}
+const subscribe = async (code: string, options: Record<string, unknown>): Promise<Subscriber> =>
+  (await subscribePush(t, call, { id: memberId, code: 'BUDGT' }, code, options, sinks)).sink;
 
 async function heldBytes(): Promise<number> {
-  const text = await (await fetch(`${t.platform.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('roomcast_delivery_held_bytes '));
-  if (!line) throw new Error('roomcast_delivery_held_bytes is not exported');
-  return Number(line.split(' ').pop());
+  const held = await metricValue(t.platform.url, 'roomcast_delivery_held_bytes');
+  if (held === undefined) throw new Error('roomcast_delivery_held_bytes is not exported');
+  return held;
 }
 
 async function publishBacklog(n: number): Promise<void> {

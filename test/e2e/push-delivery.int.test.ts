@@ -11,6 +11,7 @@ import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo
 import { type Received, startSubscriber, type Subscriber } from '../../scripts/lib/subscriber.ts';
 import { caller } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { metricValue, subscribePush } from '../support/push.ts';
 import { topicRecords } from '../support/topic.ts';
 
 let t: TestPlatform;
@@ -36,24 +37,7 @@ afterAll(async () => {
 });
 
 /** A new application of member PUSHT with an approved PUSH subscription to the demo event type. */
-async function subscribe(code: string, options: Record<string, unknown>): Promise<{ id: string; sink: Subscriber }> {
-  const sink = await startSubscriber(`/${code}`);
-  sinks.push(sink);
-  const app = await call('POST', `/api/admin/v1/members/${memberId}/applications`, { key: t.adminKey, body: { code } });
-  expect(app.status).toBe(201);
-  const client = `DEV/GOV/PUSHT/${code}`;
-  const sub = await call('POST', `${DEMO.roomPath}/api/v1/subs/${DEMO.eventType}`, {
-    key: String(app.body.apiKey),
-    client,
-    body: { eventType: DEMO.eventType, delivery: 'PUSH', options: { pushUrl: sink.url, ...options } },
-  });
-  expect(sub.status).toBe(200);
-  const approved = await call('POST', `/api/admin/v1/subscriptions/${String(sub.body.id)}/approve`, { key: t.adminKey });
-  expect(approved.status).toBe(200);
-  await t.platform.routing.waitFor(Number(approved.body.generation));
-  sink.setSecret(String(sub.body.signingSecret));
-  return { id: String(sub.body.id), sink };
-}
+const subscribe = (code: string, options: Record<string, unknown>) => subscribePush(t, call, { id: memberId, code: 'PUSHT' }, code, options, sinks);
 
 async function birth(motherId: string): Promise<string> {
   const res = await publish(t.platform.url, seeded.publisherKey, { ...DEMO.sampleEvent, motherId });
@@ -200,8 +184,7 @@ describe('push delivery', () => {
       const text = await (await fetch(`${t.platform.url}/metrics`)).text();
       // Metrics carry the origin's fingerprint, never the origin itself.
       expect(text).not.toContain(origin);
-      const line = text.split('\n').find((l) => l.startsWith(`roomcast_delivery_circuit_state{endpoint="${endpointFingerprint(origin)}"}`));
-      return line ? Number(line.split(' ').pop()) : undefined;
+      return metricValue(t.platform.url, `roomcast_delivery_circuit_state{endpoint="${endpointFingerprint(origin)}"}`);
     };
     expect(await state()).toBe(2);
     const opened = sink.received.length;
