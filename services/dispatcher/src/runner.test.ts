@@ -302,6 +302,8 @@ describe('DeliveryRunner: retryable outcomes', () => {
     await f.runner.run(f.host, j);
 
     expect(f.deps.send).not.toHaveBeenCalled();
+    // Nor does it ask the circuit: it would take a half-open endpoint's one probe and never report back.
+    expect(f.deps.circuitWait).not.toHaveBeenCalled();
     expect(f.deps.circuitRecord).not.toHaveBeenCalled();
     expect(f.host.suspended).toEqual([{ job: j, untilMs: T0 + 4000 }]);
     expect(f.records[0]).toMatchObject({ outcome: 'retry', state: 'ERRORED', httpStatus: null, errorClass: 'undecryptable' });
@@ -484,7 +486,7 @@ describe('DeliveryRunner: no attempt', () => {
     expect(f.deps.send).not.toHaveBeenCalled();
   });
 
-  it('a host that stops during the attempt drops its outcome: released, not settled, nothing recorded', async () => {
+  it('a host that stops during the attempt drops its outcome: released, not settled, nothing recorded but the endpoint’s answer', async () => {
     const f = fakeDeps();
     let answer: (r: HttpResult) => void = () => {};
     f.deps.send.mockImplementationOnce(() => new Promise<HttpResult>((resolve) => (answer = resolve)));
@@ -498,7 +500,8 @@ describe('DeliveryRunner: no attempt', () => {
     expect(f.host.released).toEqual([j]);
     expect(f.host.settled).toEqual([]);
     expect(f.records).toEqual([]);
-    expect(f.deps.circuitRecord).not.toHaveBeenCalled();
+    // The endpoint did answer: its circuit hears of it (a half-open probe must report back).
+    expect(f.deps.circuitRecord).toHaveBeenCalledWith(sub.pushUrl, true, expect.any(Number));
     expect(f.deps.deadLetter).not.toHaveBeenCalled();
   });
 

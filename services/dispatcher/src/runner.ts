@@ -72,6 +72,8 @@ export interface RunnerDeps {
 
 /** An attempt still waiting for its answer after this long is shown as SENT in the event status. */
 const SENT_AFTER_MS = 250;
+/** A record that could not be opened: retried within its window (the key may arrive with the next routing generation). */
+const UNDECRYPTABLE: AttemptOutcome = { kind: 'retry', reason: 'undecryptable', status: null, retryAfter: null };
 
 export class DeliveryRunner implements JobRunner {
   readonly #d: RunnerDeps;
@@ -109,18 +111,22 @@ export class DeliveryRunner implements JobRunner {
     // The rate limit first: a circuit's half-open probe must not then be held back by it.
     const paced = this.#d.rateWait(sub, now);
     if (paced > now) return host.suspend(job, paced);
-    const circuit = this.#d.circuitWait(url, now);
-    if (circuit > now) return host.suspend(job, circuit);
+    // Opened before the circuit is asked: a record that cannot be opened must not take an
+    // endpoint's half-open probe, which would then never report back and hold every
+    // subscription to that origin until the probe times out.
+    const payload = this.#open(host, job);
+    if (payload !== undefined) {
+      const circuit = this.#d.circuitWait(url, now);
+      if (circuit > now) return host.suspend(job, circuit);
+    }
 
     job.attempts++;
-    // SENT is worth a write only for an attempt that takes a while; most finish first.
-    const sent = setTimeout(() => host.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc())), SENT_AFTER_MS);
     const started = performance.now();
-    const outcome = await this.#attempt(host, job, url).finally(() => clearTimeout(sent));
+    const outcome = payload === undefined ? UNDECRYPTABLE : await this.#attempt(host, job, url, payload);
     const latencyMs = performance.now() - started;
+    // The endpoint answered (any status but 408/429/5xx) or did not, even if the job was dropped meanwhile.
+    if (payload !== undefined) this.#d.circuitRecord(url, outcome.kind !== 'retry', Date.now());
     if (job.dropped || host.stopping) return host.release(job);
-    // The endpoint answered (any status but 408/429/5xx) or did not; a payload we could not open says nothing about it.
-    if (!('reason' in outcome && outcome.reason === 'undecryptable')) this.#d.circuitRecord(url, outcome.kind !== 'retry', Date.now());
     this.#d.metrics.attempts.inc({ subscription: sub.id, outcome: outcome.kind });
     this.#d.metrics.attemptDuration.observe({ subscription: sub.id }, latencyMs / 1000);
     job.lastStatus = outcome.status;
@@ -149,23 +155,28 @@ export class DeliveryRunner implements JobRunner {
     return host.suspend(job, next.at);
   }
 
-  async #attempt(host: JobHost, job: DeliveryJob, url: string): Promise<AttemptOutcome> {
-    const sub = host.sub;
-    let payload: string;
+  /** The record's payload as the subscriber gets it (decrypted), or undefined when it cannot be opened. */
+  #open(host: JobHost, job: DeliveryJob): string | undefined {
     try {
-      payload = this.#d.open(host.room, job.headers, job.value);
+      return this.#d.open(host.room, job.headers, job.value);
     } catch (err) {
-      this.#d.metrics.decryptFailures.inc({ subscription: sub.id });
-      this.#d.logger.error('record not decrypted', { subscriptionId: sub.id, eventId: job.headers.id, keyId: job.headers.keyId, error: (err as Error).message });
-      // The key may arrive with the next routing generation: retried within the window.
-      return { kind: 'retry', reason: 'undecryptable', status: null, retryAfter: null };
+      this.#d.metrics.decryptFailures.inc({ subscription: host.sub.id });
+      this.#d.logger.error('record not decrypted', { subscriptionId: host.sub.id, eventId: job.headers.id, keyId: job.headers.keyId, error: (err as Error).message });
+      return undefined;
     }
+  }
+
+  async #attempt(host: JobHost, job: DeliveryJob, url: string, payload: string): Promise<AttemptOutcome> {
+    const sub = host.sub;
+    // SENT is worth a write only for an attempt that takes a while; most finish first.
+    const sent = setTimeout(() => host.track(this.#d.markSent(sub, job).catch(() => this.#d.metrics.logFailures.inc())), SENT_AFTER_MS);
     const rec = { headers: job.headers, key: job.key, partition: job.partition, offset: String(job.offset), payload };
     const req = buildDeliveryRequest(sub, host.room, rec, Date.now(), (stored) => this.#d.openSecret(sub.id, stored));
     this.#d.metrics.inFlightRequests.inc();
     try {
       return classifyResult(await this.#d.send(url, req.body, req.headers, sub.timeoutMs));
     } finally {
+      clearTimeout(sent);
       this.#d.metrics.inFlightRequests.dec();
     }
   }
