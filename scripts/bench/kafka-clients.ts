@@ -22,8 +22,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Consumer as PltConsumer, Producer as PltProducer, ProduceAcks } from '@platformatic/kafka';
 import { createLogger } from '@roomcast/core';
-import { ACKS_ALL, createDurableProducer, createKafka, deleteTopics, encodeHeaders, ensureTopics } from '@roomcast/kafka';
+import { ACKS_ALL, createDurableProducer, createKafka, deleteTopics, ensureTopics } from '@roomcast/kafka';
 import { encodeWire } from '@roomcast/registry';
+import { benchEventHeaders } from './producer.ts';
 
 const BROKERS = (process.env.ROOMCAST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -41,15 +42,7 @@ const topics: string[] = [];
 
 // One record as a publish writes it: key = the event's motherId, value = wire header + JSON,
 // the event headers; the JSON is padded so that key + value + headers come to ~540 bytes.
-const headers = encodeHeaders({
-  id: '019a0000-0000-7000-8000-000000000000',
-  eventType: 'newBirth',
-  publisher: 'DEV/GOV/MOH/clinic-a',
-  time: new Date().toISOString(),
-  priority: 'NORMAL',
-  classification: 'INTERNAL',
-  schemaId: 1,
-});
+const headers = benchEventHeaders();
 const headerBuffers: Record<string, Buffer> = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(String(v))]));
 // @platformatic/kafka's default (no-op) serialisers need Buffer header names: with a plain object
 // (string names) its send() neither resolves nor rejects, so it gets a Map of Buffers.

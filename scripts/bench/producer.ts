@@ -17,14 +17,9 @@ export interface BareProducer {
   close(): Promise<void>;
 }
 
-export async function startBareProducer(o: { brokers: string[]; topic: string; event: unknown; key: string; logger: Logger }): Promise<BareProducer> {
-  const kafka = createKafka({ brokers: o.brokers, clientId: 'roomcast-bench', logger: o.logger });
-  await ensureTopics(kafka, [{ topic: o.topic, partitions: 2 }]);
-  const producer = createDurableProducer(kafka);
-  await producer.connect();
-  // Same framing as a publish: Confluent wire header (magic byte + schema id) + JSON payload.
-  const value = encodeWire(1, Buffer.from(JSON.stringify(o.event)));
-  const headers = encodeHeaders({
+/** The event headers a publish of the demo event writes (kafkajs shape), for the bench's bare records. */
+export function benchEventHeaders() {
+  return encodeHeaders({
     id: '019a0000-0000-7000-8000-000000000000',
     eventType: 'newBirth',
     publisher: 'DEV/GOV/MOH/clinic-a',
@@ -33,6 +28,16 @@ export async function startBareProducer(o: { brokers: string[]; topic: string; e
     classification: 'INTERNAL',
     schemaId: 1,
   });
+}
+
+export async function startBareProducer(o: { brokers: string[]; topic: string; event: unknown; key: string; logger: Logger }): Promise<BareProducer> {
+  const kafka = createKafka({ brokers: o.brokers, clientId: 'roomcast-bench', logger: o.logger });
+  await ensureTopics(kafka, [{ topic: o.topic, partitions: 2 }]);
+  const producer = createDurableProducer(kafka);
+  await producer.connect();
+  // Same framing as a publish: Confluent wire header (magic byte + schema id) + JSON payload.
+  const value = encodeWire(1, Buffer.from(JSON.stringify(o.event)));
+  const headers = benchEventHeaders();
   return {
     topic: o.topic,
     async send() {

@@ -19,16 +19,14 @@
  *    M events take from the start of their publishing to the last delivery.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Agent, request } from 'undici';
 import { infraEndpoints } from '../infra/config.ts';
 import { startTestPlatform } from '../../test/support/platform.ts';
-import { metricValue } from '../../test/support/push.ts';
 import { closedLoop, percentile } from './loop.ts';
 import { type PathStats, type PushSink, type SinkSample, startPushSink, sumPaths } from './push-sink.ts';
 import { benchEvent, type PushRoom, PushWorld } from './push-setup.ts';
-import { grid } from './report.ts';
+import { connectionsTo, peakRss, runningConsumers } from './process-stats.ts';
 
 const env = (name: string, dflt: string): string => process.env[name] ?? dflt;
 const numbers = (v: string): number[] => v.split(',').map(Number).filter((x) => x > 0);
@@ -234,58 +232,6 @@ export interface FanoutResult {
   consumers: number;
 }
 
-/**
- * Established TCP connections of this process to `port` on loopback (Linux: the process's socket
- * inodes matched in /proc/self/net/tcp*); NaN where /proc is not there.
- */
-function connectionsTo(port: number): number {
-  try {
-    const inodes = new Set<string>();
-    for (const fd of readdirSync('/proc/self/fd')) {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSyncQuiet(`/proc/self/fd/${fd}`));
-      if (m?.[1]) inodes.add(m[1]);
-    }
-    let n = 0;
-    for (const file of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
-      for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-        const cols = line.trim().split(/\s+/);
-        // local, remote (hex ip:port), state (01 = established), …, inode (10th column)
-        if (cols.length >= 10 && cols[3] === '01' && Number.parseInt(cols[2]?.split(':')[1] ?? '', 16) === port && inodes.has(cols[9] ?? '')) n++;
-      }
-    }
-    return n;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function readlinkSyncQuiet(path: string): string {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return '';
-  }
-}
-
-/** The highest resident set size of this process (the platform runs in it) while `fn` runs, in MiB. */
-async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb: number }> {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 250);
-  try {
-    const value = await fn();
-    return { value, peakMb: Math.max(peak, process.memoryUsage.rss()) / 1048576 };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** Push consumers (one consumer-group member each) running in the platform, from its /metrics. */
-async function runningConsumers(platformUrl: string): Promise<number> {
-  return (await metricValue(platformUrl, 'roomcast_delivery_subscriptions_running')) ?? Number.NaN;
-}
-
 async function fanout(world: PushWorld, sink: PushSink, room: PushRoom, from: number, to: number, events: number): Promise<FanoutResult> {
   await world.ensureApps(to);
   const s0 = performance.now();
@@ -408,48 +354,3 @@ export async function benchPush(progress: (line: string) => void): Promise<PushR
   }
   return report;
 }
-
-export function pushTables(r: PushReport): string {
-  const tput = grid(
-    ['scenario', 'maxInFlight', 'FIFO', 'events', 'delivered', 'dup', 'reordered', 'deliveries/s', 'baseline req/s', 'ratio', 'start ms', 'cpu %'],
-    r.throughput.map((t) => [
-      'push-throughput',
-      String(t.inFlight),
-      t.fifo ? 'on' : 'off',
-      String(t.events),
-      String(t.delivered),
-      String(t.duplicates),
-      String(t.reordered),
-      f(t.perSecond),
-      f(t.baselinePerSecond),
-      `${f((t.perSecond / t.baselinePerSecond) * 100, 1)} %`,
-      f(t.startMs),
-      f(t.cpuPct),
-    ]),
-  );
-  const lat = grid(
-    ['scenario', 'rate/s', 'scheduled', 'accepted', 'delivered', 'errors', 'p50 ms', 'p99 ms', 'p999 ms', 'max ms'],
-    r.latency.map((l) => ['push-e2e', String(l.rate), String(l.scheduled), String(l.accepted), String(l.delivered), String(l.errors), f(l.p50Ms, 1), f(l.p99Ms, 1), f(l.p999Ms, 1), f(l.maxMs, 1)]),
-  );
-  const fan = grid(
-    ['scenario', 'subs', 'setup s', 'ready s', 'events', 'deliveries', 'dup', 'publish s', 'complete s', 'deliveries/s', 'peak RSS MiB', 'Kafka conns', 'consumers'],
-    r.fanout.map((x) => [
-      'push-fanout',
-      String(x.subscriptions),
-      f(x.setupMs / 1000, 2),
-      `${f(x.readyMs / 1000, 2)}${x.ready < x.subscriptions ? ` (${x.ready} ready)` : ''}`,
-      String(x.events),
-      `${x.delivered}/${x.subscriptions * x.events}`,
-      String(x.duplicates),
-      f(x.publishMs / 1000, 2),
-      f(x.completeMs / 1000, 2),
-      f(x.perSecond),
-      f(x.rssMb),
-      String(x.kafkaConnections),
-      String(x.consumers),
-    ]),
-  );
-  const head = `push delivery (delivery body ${r.bodyBytes} bytes; ratio = deliveries/s ÷ bare undici requests/s at concurrency maxInFlight, measured just before; load average ${f(r.load[0], 1)} → ${f(r.load[1], 1)})`;
-  return [head, tput, '', lat, '', fan].join('\n');
-}
-

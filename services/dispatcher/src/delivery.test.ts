@@ -1,33 +1,10 @@
-import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
 import { describe, expect, it } from 'vitest';
 import { buildDeliveryRequest, classifyResult } from './delivery.ts';
 import { verifySignature } from './signature.ts';
+import { testRoom, testSub } from './test-routes.ts';
 
-const sub: SubscriptionRoute = {
-  id: 'sub_1',
-  roomId: 'room_1',
-  eventType: 'newBirth',
-  clientId: 'DEV/GOV/REG/app',
-  mode: 'PUSH',
-  status: 'ACTIVE',
-  pushUrl: 'http://127.0.0.1:9/hook',
-  signingSecrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', notAfter: null }],
-  fifo: false,
-  ttlSeconds: 3600,
-  retry: { maxAttempts: 50, initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2 },
-  timeoutMs: 10_000,
-  maxInFlight: 16,
-  rateLimitPerSec: null,
-  group: 'g',
-};
-const room: RoomRoute = {
-  id: 'room_1',
-  address: { instance: 'DEV', memberClass: 'GOV', memberCode: 'MOH', room: 'births' },
-  topic: 't',
-  urgentTopic: 'u',
-  partitions: 1,
-  eventTypes: [],
-};
+const sub = testSub();
+const room = testRoom();
 
 describe('buildDeliveryRequest', () => {
   const req = buildDeliveryRequest(
@@ -71,7 +48,7 @@ describe('buildDeliveryRequest', () => {
 
 describe('signing during a secret rotation', () => {
   const previous = 'whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24tdGVzdHM=';
-  const rotating: SubscriptionRoute = { ...sub, signingSecrets: [...sub.signingSecrets, { secret: previous, notAfter: new Date(1_800_000_060_000).toISOString() }] };
+  const rotating = testSub({ signingSecrets: [...sub.signingSecrets, { secret: previous, notAfter: new Date(1_800_000_060_000).toISOString() }] });
   const record = {
     headers: { id: 'e-2', eventType: 'newBirth', publisher: 'DEV/GOV/MOH/clinic', time: '2026-11-22T10:00:00.000Z', priority: 'NORMAL', classification: 'INTERNAL', schemaId: 3 },
     key: null,
