@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DATASOURCE_UID, type DashboardJson, dashboardFiles, panelQueries, variableQueries } from './dashboards.ts';
+import { DATASOURCE_UID, type DashboardJson, dashboardFiles, dashboardList, panelQueries, variableQueries } from './dashboards.ts';
 
 const dir = new URL('../infra/grafana/dashboards/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -55,5 +55,12 @@ describe('Grafana dashboards', () => {
       }
       for (const q of panelQueries(d)) for (const [, name] of q.expr.matchAll(/\$(\w+)/g)) expect(defined.has(name ?? '') || BUILT_IN.has(name ?? ''), `${q.where} uses $${name}`).toBe(true);
     }
+  });
+});
+
+describe('infra/README.md', () => {
+  it('lists every dashboard and its panels as they are', () => {
+    const readme = readFileSync(new URL('../infra/README.md', import.meta.url), 'utf8');
+    expect(/<!-- dashboards:start -->\n([\s\S]*?)<!-- dashboards:end -->/.exec(readme)?.[1]).toBe(dashboardList());
   });
 });

@@ -6,11 +6,12 @@
  *   roomcast-pull.json        pull queues and live streams
  *   roomcast-log-sink.json    the message-log sink
  *   roomcast-processes.json   process health of every Roomcast process
- * `node scripts/dashboards.ts` rewrites them; a unit test (dashboards.test.ts) keeps them equal and
- * checks their structure; test/e2e/dashboards.int.test.ts runs every query against a real Prometheus.
+ * `node scripts/dashboards.ts` rewrites them and the panel list in infra/README.md; a unit test
+ * (dashboards.test.ts) keeps both equal to this source and checks their structure;
+ * test/e2e/dashboards.int.test.ts runs every query against a real Prometheus.
  * Only metrics a Roomcast process exports (each service's metrics.ts) may appear here.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The uid of the Prometheus datasource in infra/grafana/provisioning/datasources/prometheus.yml. */
@@ -641,6 +642,16 @@ export function variableQueries(d: DashboardJson): Array<{ name: string; where: 
   return d.templating.list.map((v) => ({ name: v.name, where: `${d.uid} / variable $${v.name}`, query: typeof v.query === 'string' ? v.query : v.query.query }));
 }
 
+/** The dashboards and their panels as a Markdown list (infra/README.md carries it; a unit test keeps it current). */
+export function dashboardList(): string {
+  const lines: string[] = [];
+  for (const d of DASHBOARDS) {
+    lines.push(`- **${d.title}** (\`${d.file}\`, variables ${d.variables.map((v) => `\`$${v.name}\``).join(', ')}): ${d.description}`);
+    for (const section of d.sections) lines.push(`  - ${section.title}: ${section.panels.map((p) => p.title).join('; ')}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** File name under infra/grafana/dashboards/ → its text. */
 export function dashboardFiles(): Record<string, string> {
   return Object.fromEntries(DASHBOARDS.map((d) => [d.file, `${JSON.stringify(dashboard(d), null, 2)}\n`]));
@@ -648,4 +659,6 @@ export function dashboardFiles(): Record<string, string> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, text] of Object.entries(dashboardFiles())) writeFileSync(new URL(`../infra/grafana/dashboards/${name}`, import.meta.url), text);
+  const readme = new URL('../infra/README.md', import.meta.url);
+  writeFileSync(readme, readFileSync(readme, 'utf8').replace(/(<!-- dashboards:start -->\n)[\s\S]*?(<!-- dashboards:end -->)/, (_, start: string, end: string) => `${start}${dashboardList()}${end}`));
 }
