@@ -1,6 +1,7 @@
 /**
  * The Prometheus alert rules shipped in infra/prometheus are valid (promtool, installed with
- * Prometheus by scripts/infra) and watch only metrics that Roomcast really exports.
+ * Prometheus by scripts/infra) and watch only metrics that Roomcast really exports, and what
+ * /metrics exports passes `promtool check metrics`.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
