@@ -47,7 +47,7 @@ export function kafkaConnections(): number {
   return openConnections;
 }
 
-/** kafkajs's own socket factory (TLS with SNI for host names, keep-alive), counting the sockets it opens until they close. */
+/** Opens broker sockets as the client's default does (TLS with SNI for host names, keep-alive) and counts them until they close. */
 const countingSockets: ISocketFactory = ({ host, port, ssl, onConnect }) => {
   const socket = ssl ? connectTls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : connect({ host, port }, onConnect);
   socket.setKeepAlive(true, 60_000);
