@@ -47,21 +47,8 @@ export async function planSeek(admin: Admin, groupId: string, topics: string[], 
     const bounds = await admin.fetchTopicOffsets(topic);
     const atTime = position.kind === 'time' ? new Map((await admin.fetchTopicOffsetsByTimestamp(topic, position.ms)).map((p) => [p.partition, p.offset])) : undefined;
     for (const b of [...bounds].sort((x, y) => x.partition - y.partition)) {
-      const low = BigInt(b.low);
-      const end = BigInt(b.high);
-      const target = position.kind === 'earliest' ? low : position.kind === 'latest' ? end : clamp(BigInt(atTime?.get(b.partition) ?? b.high), low, end);
       const current = committed.get(`${topic}|${b.partition}`);
-      // A committed offset below the retained records reads from the first one retained.
-      const from = current === undefined ? undefined : clamp(BigInt(current), low, end);
-      plan.push({
-        topic,
-        partition: b.partition,
-        committed: current ?? null,
-        target: String(target),
-        end: String(end),
-        records: Number(end - target),
-        skipped: from !== undefined && target > from ? Number(target - from) : 0,
-      });
+      plan.push({ topic, partition: b.partition, committed: current ?? null, ...partitionSeek(position, b, atTime?.get(b.partition), current) });
     }
   }
   return plan;
@@ -76,6 +63,26 @@ export async function applySeek(kafka: Kafka, groupId: string, plan: PartitionSe
     byTopic.set(p.topic, t);
   }
   if (byTopic.size > 0) await commitGroupOffsets(kafka, groupId, [...byTopic.values()]);
+}
+
+/**
+ * One partition's target and counts: `bounds` are its first retained offset and high watermark,
+ * `atTime` the broker's offset for the position's time, `committed` the group's offset (if any).
+ */
+export function partitionSeek(
+  position: SeekPosition,
+  bounds: { low: string; high: string },
+  atTime: string | undefined,
+  committed: string | undefined,
+): Pick<PartitionSeek, 'target' | 'end' | 'records' | 'skipped'> {
+  const low = BigInt(bounds.low);
+  const end = BigInt(bounds.high);
+  // The broker answers -1 (or the end) when no record is that recent.
+  const timed = atTime === undefined || BigInt(atTime) < 0n ? end : BigInt(atTime);
+  const target = position.kind === 'earliest' ? low : position.kind === 'latest' ? end : clamp(timed, low, end);
+  // A committed offset below the retained records reads from the first one retained.
+  const from = committed === undefined ? undefined : clamp(BigInt(committed), low, end);
+  return { target: String(target), end: String(end), records: Number(end - target), skipped: from !== undefined && target > from ? Number(target - from) : 0 };
 }
 
 function clamp(v: bigint, low: bigint, high: bigint): bigint {
