@@ -25,7 +25,6 @@ import { roomRoutes } from './rooms/room-routes.ts';
 import { routingPublisher } from './routing/routing-publisher.ts';
 import { ControlPlane } from './service.ts';
 import { allowlistRoutes } from './subscriptions/allowlist-routes.ts';
-import { SubscriptionReplay } from './subscriptions/replay.ts';
 import { subscriptionAdminRoutes } from './subscriptions/subscription-admin-routes.ts';
 import { subscriptionRoutes } from './subscriptions/subscription-routes.ts';
 
@@ -69,6 +68,8 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     registry: runtime.registry,
     kafka: runtime.kafka,
     names: runtime.names,
+    redis: runtime.redis,
+    keys: runtime.keys,
     routing,
     retentionMs: o.retentionMs,
     defaultPartitions: o.defaultPartitions,
@@ -91,8 +92,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   configRoutes(router, service.configuration, { ...runtime.checks, postgres: () => probeDb(db) });
   rightsRoutes(router, service.configuration);
   subscriptionRoutes(router, service.subscriptions);
-  const replay = new SubscriptionReplay({ kafka: runtime.kafka, names: runtime.names, lookup: service.lookup, redis: runtime.redis, keys: runtime.keys, logger: o.logger });
-  subscriptionAdminRoutes(router, service.subscriptions, replay);
+  subscriptionAdminRoutes(router, service.subscriptions, service.replay);
   allowlistRoutes(router, service.allowlist);
   identityRoutes(router, service.identity, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
   return {
