@@ -68,6 +68,8 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     registry: runtime.registry,
     kafka: runtime.kafka,
     names: runtime.names,
+    redis: runtime.redis,
+    keys: runtime.keys,
     routing,
     retentionMs: o.retentionMs,
     defaultPartitions: o.defaultPartitions,
@@ -90,7 +92,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   configRoutes(router, service.configuration, { ...runtime.checks, postgres: () => probeDb(db) });
   rightsRoutes(router, service.configuration);
   subscriptionRoutes(router, service.subscriptions);
-  subscriptionAdminRoutes(router, service.subscriptions);
+  subscriptionAdminRoutes(router, service.subscriptions, service.replay);
   allowlistRoutes(router, service.allowlist);
   identityRoutes(router, service.identity, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
   return {
