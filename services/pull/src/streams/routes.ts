@@ -16,7 +16,7 @@ import { ApiRouter, type Principal, roomAddressOf } from '@roomcast/http';
 import { eventMarks } from '@roomcast/redis';
 import { type GrouplessReader, GrouplessReader as Reader, type PartitionPosition } from '@roomcast/kafka';
 import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
-import { contractResolvers, type Runtime } from '@roomcast/runtime';
+import { type ContentFilters, contractResolvers, type Runtime } from '@roomcast/runtime';
 import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import { decodeCursor, type LanePositions } from './cursor.ts';
@@ -36,6 +36,7 @@ export interface StreamRouteDeps {
   metrics: StreamMetrics;
   settings: StreamSettings;
   dataKeys: DataKeyRing | undefined;
+  filters: ContentFilters;
   logger: Logger;
   /** Every event written to a stream is logged (mode stream, outcome streamed). */
   deliveryLog?: Pick<DeliveryLogWriter, 'write'>;
@@ -127,7 +128,7 @@ async function openStream(d: StreamRouteDeps, c: Context, principal: Principal, 
       room,
       start,
       settings: d.settings,
-      prepare: recordPreparer({ room, sub, dataKeys: d.dataKeys, metrics: d.metrics, logger: d.logger }),
+      prepare: recordPreparer({ room, sub, dataKeys: d.dataKeys, metrics: d.metrics, filters: d.filters, logger: d.logger }),
       cancelled: cancellationCheck({ room, sub, metrics: d.metrics, logger: d.logger }, eventMarks(d.runtime.redis, d.runtime.keys).isCancelled),
       logger: d.logger,
     });
