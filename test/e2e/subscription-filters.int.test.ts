@@ -197,7 +197,9 @@ describe('delivery of a mixed run', () => {
 });
 
 describe('changing the filter', () => {
-  it('applies from the next routing generation; null removes it', async () => {
+  it('applies from the next routing generation, to pushes and to a stream already open; null removes it', async () => {
+    const live = await openSse(t.platform.url, `${DEMO.roomPath}/stream/v1/${DEMO.eventType}`, { key: pusherKey, client: PUSHER });
+    await live.waitFor(() => live.lastEventId, 'the start cursor');
     const bad = await asPusher('PATCH', `${SUBS}/${DEMO.eventType}`, { options: { filter: { eq: { 'data.gender': ['M'] } } } });
     expect([bad.status, pointers(bad)]).toEqual([400, ['/options/filter/eq/data.gender']]);
     expect(((await asPusher('GET', `${SUBS}/${DEMO.eventType}`)).body.options as Record<string, unknown>).filter).toEqual(PUSH_FILTER);
@@ -214,6 +216,8 @@ describe('changing the filter', () => {
     ];
     await sink.waitFor((r) => r.some((x) => x.headers['webhook-id'] === run[2]), 45_000);
     expect(idsAt(sink).slice(before)).toEqual([run[1], run[2]]);
+    await live.waitFor(() => (live.events().some((e) => e.data.id === run[2]) ? true : undefined), 'the last male birth on the stream', 30_000);
+    expect(live.events().map((e) => e.data.id)).toEqual([run[1], run[2]]);
 
     const cleared = await asPusher('PATCH', `${SUBS}/${DEMO.eventType}`, { options: { filter: null } });
     expect(cleared.status).toBe(201);
@@ -222,6 +226,9 @@ describe('changing the filter', () => {
     const all = [await birth({ gender: 'F', place: 'City Hospital', weight: 3000 }), await birth({ gender: 'X', place: 'City Hospital', weight: 3000 })];
     await sink.waitFor((r) => r.some((x) => x.headers['webhook-id'] === all[1]), 45_000);
     expect(idsAt(sink).slice(before + 2)).toEqual(all);
+    await live.waitFor(() => (live.events().some((e) => e.data.id === all[1]) ? true : undefined), 'the unfiltered births on the stream', 30_000);
+    expect(live.events().map((e) => e.data.id)).toEqual([run[1], run[2], ...all]);
+    live.close();
   }, 120_000);
 });
 

@@ -1,7 +1,7 @@
 /**
  * What a stream delivers for one Kafka record: the subscription's event type only, within the
- * subscription's TTL and matching its content filter (decision 0028; the filter the stream
- * opened with), with a classified payload decrypted (as push delivery does), as the JSON
+ * subscription's TTL and matching its content filter (decision 0028), both as the latest
+ * routing generation has them (`sub` is replaced while the stream is open), with a classified payload decrypted (as push delivery does), as the JSON
  * text of an event item — the GovStack EventItem fields plus Roomcast's partition, lane and key.
  */
 import { type DataKeyRing, eventItemText, type Logger, openEventPayload } from '@roomcast/core';
