@@ -223,6 +223,12 @@ const DELIVERY: DashboardSpec = {
           unit: 'ops',
           targets: [t(orZero(rate('roomcast_delivery_dead_lettered_total', `${I}, ${SUB}`, 'subscription, reason')), '{{subscription}} {{reason}}')],
         },
+        {
+          title: 'Left out by content filters',
+          description: 'roomcast_delivery_filtered_total: records a subscription\'s content filter left out (decision 0028), by delivery mode; they are final at once, never delivered and never logged.',
+          unit: 'ops',
+          targets: [t(orZero(rate('roomcast_delivery_filtered_total', `${I}, ${SUB}`, 'subscription, mode')), '{{subscription}} {{mode}}')],
+        },
       ],
     },
     {
