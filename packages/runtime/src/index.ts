@@ -8,3 +8,5 @@ export * from './data-keys.ts';
 export * from './workers.ts';
 export * from './preflight.ts';
 export * from './subscription-consumers.ts';
+export * from './environment.ts';
+export * from './process-registry.ts';
