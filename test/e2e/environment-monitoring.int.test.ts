@@ -85,7 +85,7 @@ describe('process registry and discovery', () => {
     const label = (url: string) => groups.find((g) => g.targets.includes(hostOf(url)))?.labels;
     expect(label(ingress.url)).toEqual({ role: 'ingress', host: os.hostname() });
     expect(label(pull.url)).toEqual({ role: 'pull', host: os.hostname() });
-    expect(label(t.platform.url)?.role.split(',')).toEqual(expect.arrayContaining(['control-plane', 'ingress', 'dispatcher', 'pull', 'log-api', 'log-sink']));
+    expect((label(t.platform.url)?.role ?? '').split(',')).toEqual(expect.arrayContaining(['control-plane', 'ingress', 'dispatcher', 'pull', 'log-api', 'log-sink']));
   });
 });
 
