@@ -83,7 +83,7 @@ export async function startRegistration(o: {
 }): Promise<Registration> {
   const store = processRegistryStore(o.runtime.redis, o.runtime.keys);
   const failures = new Counter({
-    name: 'roomcast_process_heartbeat_failures_total',
+    name: 'roomcast_registry_heartbeat_failures_total',
     help: 'Heartbeats of this process that could not be written to the process registry in Redis',
     registers: [o.runtime.metrics],
   });

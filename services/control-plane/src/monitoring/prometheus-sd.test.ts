@@ -27,10 +27,10 @@ describe('Prometheus file-based discovery', () => {
 
   it('replaces the file in one rename, leaving no temporary file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'roomcast-sd-'));
-    const file = join(dir, 'targets.json');
+    const file = join(dir, 'targets', 'roomcast.json');
     await writeAtomically(file, sdFileText([{ targets: ['a:1'], labels: { role: 'pull', host: 'a' } }]));
     await writeAtomically(file, sdFileText([]));
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual([]);
-    expect(await readdir(dir)).toEqual(['targets.json']);
+    expect(await readdir(join(dir, 'targets'))).toEqual(['roomcast.json']);
   });
 });

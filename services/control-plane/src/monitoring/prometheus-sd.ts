@@ -5,7 +5,8 @@
  * (and answer /metrics for all of them): they become one target. The file is replaced
  * atomically (written beside it, then renamed), so Prometheus never reads half of it.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface SdTargetGroup {
   targets: string[];
@@ -45,8 +46,9 @@ export function sdFileText(groups: SdTargetGroup[]): string {
   return `${JSON.stringify(groups, null, 2)}\n`;
 }
 
-/** Replaces `path` with `text` in one rename. */
+/** Replaces `path` with `text` in one rename (creating its folder). */
 export async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text, { mode: 0o644 });
   await rename(tmp, path);
