@@ -114,7 +114,10 @@ describe('GET /api/v1/monitoring/environment', () => {
       expect(disk.freeBytes).toBeLessThanOrEqual(disk.totalBytes);
       const uptime = p.uptime as { processSeconds: number; hostSeconds: number };
       expect(uptime.hostSeconds).toBeGreaterThanOrEqual(uptime.processSeconds);
-      expect((p.connections as { sockets: number }).sockets).toBeGreaterThanOrEqual(1);
+      const connections = p.connections as { sockets: number; handles: number; http: number };
+      expect(connections.sockets).toBeGreaterThanOrEqual(1);
+      expect(connections.handles).toBeGreaterThanOrEqual(connections.sockets);
+      expect(connections.http).toBeGreaterThanOrEqual(0);
       expect(p.versions).toEqual({ node: process.versions.node, roomcast: '0.1.0' });
       expect(Date.parse(p.heartbeatAt as string)).toBeGreaterThan(Date.now() - 5_000);
     }
