@@ -328,6 +328,12 @@ export const ACCESS_CASES: AccessCase[] = [
   { op: 'listRoomSubscriptions', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}/subscriptions`)(ctx, p) },
   { op: 'getSubscriptionForOwner', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/subscriptions/${ctx.ids.subscriptionId}`)(ctx, p) },
   { op: 'pauseSubscription', expect: [401, 403, 404, 403, 200, 409], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/pause`, body: {} }) },
+  // (Paused by the row above: a dry run counts and moves nothing, so both admins get 200.)
+  {
+    op: 'replaySubscription',
+    expect: [401, 403, 404, 403, 200, 200],
+    request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/replay`, body: { from: 'earliest', dryRun: true } }),
+  },
   { op: 'resumeSubscription', expect: [401, 403, 404, 403, 200, 409], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/resume` }) },
   {
     op: 'rejectSubscription',

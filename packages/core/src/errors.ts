@@ -63,6 +63,8 @@ export const ERROR_CATALOG = {
   'subscription.already_exists': { status: 409, title: 'Subscription already exists' },
   'subscription.endpoint_rejected': { status: 400, title: 'Push endpoint URL is not allowed' },
   'subscription.invalid_state': { status: 409, title: 'Subscription is not in a state that allows this' },
+  'subscription.not_paused': { status: 409, title: 'Replay needs a PAUSED subscription; pause it first' },
+  'subscription.consumers_active': { status: 409, title: 'The subscription’s consumers have not stopped yet; retry in a few seconds', retryable: true },
   'stream.limit_reached': { status: 429, title: 'Too many live streams open for this subscription or on this process; retry after Retry-After', retryable: true },
   'allowlist.not_found': { status: 404, title: 'Endpoint allowlist entry not found' },
   'allowlist.already_exists': { status: 409, title: 'Endpoint allowlist entry already exists' },

@@ -6,4 +6,5 @@ export * from './stores/cancellation-marks.ts';
 export * from './stores/data-plane-feedback.ts';
 export * from './stores/delivery-status.ts';
 export * from './stores/process-registry.ts';
+export * from './stores/pull-queue.ts';
 export * from './stores/window-counter.ts';

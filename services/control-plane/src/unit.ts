@@ -86,6 +86,8 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     registry: runtime.registry,
     kafka: runtime.kafka,
     names: runtime.names,
+    redis: runtime.redis,
+    keys: runtime.keys,
     routing,
     retentionMs: o.retentionMs,
     defaultPartitions: o.defaultPartitions,
@@ -108,7 +110,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   configRoutes(router, service.configuration, { ...runtime.checks, postgres: () => probeDb(db) });
   rightsRoutes(router, service.configuration);
   subscriptionRoutes(router, service.subscriptions);
-  subscriptionAdminRoutes(router, service.subscriptions);
+  subscriptionAdminRoutes(router, service.subscriptions, service.replay);
   allowlistRoutes(router, service.allowlist);
   const env = o.environment ?? DEFAULT_ENVIRONMENT;
   const environmentStore = new EnvironmentStore(db);
