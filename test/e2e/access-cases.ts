@@ -278,6 +278,10 @@ export const ACCESS_CASES: AccessCase[] = [
     request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}/deliveries/proof`)(ctx, p),
   },
   { op: 'getLogKeys', expect: [200, 200, 200, 200, 200, 200], request: get('/api/v1/log/keys') },
+  // Environmental monitoring: every caller with a key gets an answer; only the global admin and
+  // the central monitoring clients see every field (the others the public subset, decision 0030).
+  { op: 'getEnvironment', expect: [401, 200, 200, 200, 200, 200], request: get('/api/v1/monitoring/environment') },
+  { op: 'getEnvironmentHistory', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/environment/history?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
   {
     op: 'publishEventBatch',
     // Same rule as a single publish; a stored batch answers 200 with per-item results.

@@ -9,3 +9,5 @@ export * from './workers.ts';
 export * from './preflight.ts';
 export * from './subscription-consumers.ts';
 export * from './content-filter.ts';
+export * from './environment.ts';
+export * from './process-registry.ts';
