@@ -278,6 +278,10 @@ export const ACCESS_CASES: AccessCase[] = [
     request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}/deliveries/proof`)(ctx, p),
   },
   { op: 'getLogKeys', expect: [200, 200, 200, 200, 200, 200], request: get('/api/v1/log/keys') },
+  { op: 'monitorRooms', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/operational/rooms?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'monitorEventTypes', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/operational/event-types?bucket=minute&from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'monitorSubscriptions', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/operational/subscriptions?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'monitorBacklog', expect: [401, 200, 200, 200, 200, 200], request: get('/api/v1/monitoring/operational/backlog') },
   {
     op: 'publishEventBatch',
     // Same rule as a single publish; a stored batch answers 200 with per-item results.
