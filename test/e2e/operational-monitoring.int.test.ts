@@ -119,6 +119,14 @@ describe('operational monitoring: series', () => {
     expect(total((types.body.series as Series[])[0], (p) => p.published?.count ?? 0)).toBe(EVENTS);
   });
 
+  it('widens only the monitoring routes for the central monitoring client, not the log search', async () => {
+    const log = await call('GET', `/api/v1/log/events?${new URLSearchParams({ from })}`, asMonitor());
+    expect(log.status).toBe(200);
+    expect(log.body.items).toEqual([]);
+    const rooms = await call('GET', q('rooms'), asMonitor());
+    expect(total((rooms.body.series as Series[]).find((s) => s.room === 'DEV/GOV/MOH/births'), (p) => p.published?.count ?? 0)).toBe(EVENTS);
+  });
+
   it('shows another member’s application none of it', async () => {
     for (const path of ['rooms', 'event-types', 'subscriptions']) {
       const a = await call('GET', q(path), asOther());

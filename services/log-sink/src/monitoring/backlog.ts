@@ -94,7 +94,15 @@ export async function readBacklogPage(subs: readonly SubscriptionRoute[], o: Bac
   };
   const topics = [...new Set(subs.flatMap((s) => { const r = o.rooms.get(s.roomId); return r ? [r.urgentTopic, r.topic] : []; }))];
   const left = () => o.deadline - Date.now();
-  const reader = topics.length > 0 ? await withDeadline(GrouplessReader.open(o.kafka, topics), left()).catch(() => undefined) : undefined;
+  let reader: GrouplessReader | undefined;
+  if (topics.length > 0) {
+    const opening = GrouplessReader.open(o.kafka, topics);
+    reader = await withDeadline(opening, left()).catch(() => {
+      // Opened too late (or not at all): close it whenever it does open.
+      opening.then((r) => r.close()).catch(() => {});
+      return undefined;
+    });
+  }
   const out: SubscriptionBacklog[] = new Array(subs.length);
   let next = 0;
   const worker = async () => {

@@ -131,7 +131,9 @@ export async function operationalSeries(deps: OperationalDeps, dimension: Dimens
     f.where.push(`room_id || chr(31) || event_type = ANY($${f.params.length}::text[])`);
     const b = bucketParam(f.params);
     const byPair = pairs.length === 0 ? [] : await run<{ t: Date; g: string; n: string }>(`SELECT date_trunc(${b}, logged_at) AS t, room_id || chr(31) || event_type AS g, count(*)::bigint AS n FROM events WHERE ${f.where.join(' AND ')} GROUP BY 1, 2 ORDER BY 1, 2`, f.params);
-    published = subs.flatMap((s) => byPair.filter((r) => r.g === `${s.roomId}${SEP}${s.eventType}`).map((r) => ({ t: r.t, group: s.id, n: Number(r.n) })));
+    const rowsOf = new Map<string, typeof byPair>();
+    for (const r of byPair) rowsOf.set(r.g, [...(rowsOf.get(r.g) ?? []), r]);
+    published = subs.flatMap((s) => (rowsOf.get(`${s.roomId}${SEP}${s.eventType}`) ?? []).map((r) => ({ t: r.t, group: s.id, n: Number(r.n) })));
   } else {
     const f = filterOf(scope, range, 'publisher', index, q, 'events');
     const b = bucketParam(f.params);
