@@ -14,7 +14,7 @@ import type { RoutingFollower } from '@roomcast/routing';
 import type { Kafka } from '@roomcast/kafka';
 import { monitoringScopeOf } from '../scope.ts';
 import { decodeCursor, encodeCursor, roomName, roomSchema } from '../search-routes.ts';
-import { readBacklogPage } from './backlog.ts';
+import { readBacklogPage, withDeadline } from './backlog.ts';
 import { MONITORING_TAGS, visibleSubscriptions } from './operational-routes.ts';
 
 export interface BacklogDeps {
@@ -100,16 +100,18 @@ export function backlogRoutes(router: ApiRouter, deps: BacklogDeps): void {
       const page = all.slice(0, q.limit);
       const rooms = new Map(index.contract.rooms.map((r) => [r.id, r]));
       const started = Date.now();
-      const admin = deps.kafka.admin();
-      let backlog: Awaited<ReturnType<typeof readBacklogPage>>;
-      try {
-        await admin.connect();
-        backlog = await readBacklogPage(page, { kafka: deps.kafka, admin, pull: deps.pull, rooms, deadline: started + deps.budgetMs, concurrency: 8 });
-      } catch {
-        // Kafka did not answer at all: every subscription of the page is incomplete.
-        backlog = page.map(() => ({ lag: null, partitions: [], queue: null, oldestUndeliveredAt: null, complete: false }));
-      } finally {
-        await admin.disconnect().catch(() => {});
+      let backlog: Awaited<ReturnType<typeof readBacklogPage>> = [];
+      if (page.length > 0) {
+        const admin = deps.kafka.admin();
+        try {
+          await withDeadline(admin.connect(), deps.budgetMs);
+          backlog = await readBacklogPage(page, { kafka: deps.kafka, admin, pull: deps.pull, rooms, deadline: started + deps.budgetMs, concurrency: 8 });
+        } catch {
+          // Kafka did not answer in time: every subscription of the page is incomplete.
+          backlog = [];
+        } finally {
+          await admin.disconnect().catch(() => {});
+        }
       }
       const now = Date.now();
       const items = page.map((s, i) => {
