@@ -6,12 +6,17 @@
  * lag and the pull queue's depth with an oldest age; another member's application sees none of
  * it, the central monitoring client all of it; bad parameters are 400 with their pointers.
  */
+import { createLogger } from '@roomcast/core';
+import { createKafka } from '@roomcast/kafka';
+import { createLogApi } from '@roomcast/log-sink';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { infraEndpoints } from '../../scripts/infra/config.ts';
 import { DEMO, publish, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
 import { startSubscriber, type Subscriber } from '../../scripts/lib/subscriber.ts';
 import { type Answer, caller, pointers } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { subscribePush } from '../support/push.ts';
+import { startKafkaGate } from '../support/kafka-gate.ts';
 import { createMember, type TestMember } from '../support/room-actors.ts';
 
 const MONITOR = 'DEV/GOV/MON/watch';
@@ -200,5 +205,38 @@ describe('operational monitoring: bad input', () => {
     await bad(`${OPS}/subscriptions?${new URLSearchParams({ from, room: 'not-a-room' })}`, ['/query/room']);
     await bad(`${OPS}/backlog?limit=0&mode=STREAM&colour=red`, ['/query/colour', '/query/limit', '/query/mode']);
     await bad(`${OPS}/backlog?cursor=nonsense`, ['/query/cursor']);
+  });
+});
+
+describe('operational monitoring: Kafka unavailable', () => {
+  it('answers the backlog within its time budget, every subscription marked incomplete', async () => {
+    // A log API whose Kafka client goes through a gate (the shared broker keeps running for
+    // everyone else); closing the gate is, to this client, a stopped broker.
+    const gate = await startKafkaGate(infraEndpoints().kafkaBrokers[0] as string);
+    const logger = createLogger({ level: 'silent' });
+    const kafka = createKafka({ brokers: [gate.broker], clientId: 'monitoring-gated', logger });
+    const api = createLogApi({ runtime: { ...t.platform.runtime, kafka }, routing: t.platform.routing, parts: t.platform.log, logger, monitoring: { centralClients: [], backlogBudgetMs: 1000 } });
+    const app = api.routes?.[0];
+    if (!app) throw new Error('the log API has no routes');
+    const backlog = async () => {
+      const started = Date.now();
+      const res = await app.request(`${OPS}/backlog`, { headers: { authorization: `Bearer ${t.adminKey}`, 'x-govstack-client': DEMO.subscriberClient } });
+      return { ms: Date.now() - started, status: res.status, body: (await res.json()) as { items: { subscription: string; lag: number | null; complete: boolean; queue: unknown }[] } };
+    };
+    try {
+      const open = await backlog();
+      expect(open.status).toBe(200);
+      expect(open.body.items.find((i) => i.subscription === failingId)).toMatchObject({ complete: true });
+      gate.close();
+      const down = await backlog();
+      expect(down.status).toBe(200);
+      expect(down.ms).toBeLessThan(2500);
+      expect(down.body.items).toHaveLength(3);
+      for (const i of down.body.items) expect(i).toMatchObject({ lag: null, complete: false });
+      // The pull queue's counts come from Redis, which still answers.
+      expect(down.body.items.find((i) => i.subscription === pullId)?.queue).toMatchObject({ depth: EVENTS });
+    } finally {
+      await gate.stop();
+    }
   });
 });

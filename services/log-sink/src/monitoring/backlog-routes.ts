@@ -14,8 +14,11 @@ import type { RoutingFollower } from '@roomcast/routing';
 import type { Kafka } from '@roomcast/kafka';
 import { monitoringScopeOf } from '../scope.ts';
 import { decodeCursor, encodeCursor, roomName, roomSchema } from '../search-routes.ts';
-import { readBacklogPage, withDeadline } from './backlog.ts';
+import { type BacklogAdmin, readBacklogPage, withDeadline } from './backlog.ts';
 import { MONITORING_TAGS, visibleSubscriptions } from './operational-routes.ts';
+
+const unavailable = () => Promise.reject(new Error('Kafka unavailable'));
+const UNAVAILABLE: BacklogAdmin = { fetchTopicOffsets: unavailable, fetchOffsets: unavailable };
 
 export interface BacklogDeps {
   kafka: Kafka;
@@ -104,11 +107,12 @@ export function backlogRoutes(router: ApiRouter, deps: BacklogDeps): void {
       if (page.length > 0) {
         const admin = deps.kafka.admin();
         try {
-          await withDeadline(admin.connect(), deps.budgetMs);
-          backlog = await readBacklogPage(page, { kafka: deps.kafka, admin, pull: deps.pull, rooms, deadline: started + deps.budgetMs, concurrency: 8 });
-        } catch {
-          // Kafka did not answer in time: every subscription of the page is incomplete.
-          backlog = [];
+          // Kafka not answering in time still gives the pull queues' counts (Redis), all incomplete.
+          const connected = await withDeadline(admin.connect(), deps.budgetMs).then(
+            () => true,
+            () => false,
+          );
+          backlog = await readBacklogPage(page, { kafka: deps.kafka, admin: connected ? admin : UNAVAILABLE, pull: deps.pull, rooms, deadline: started + deps.budgetMs, concurrency: 8 });
         } finally {
           await admin.disconnect().catch(() => {});
         }

@@ -35,4 +35,22 @@ describe('backlog page', () => {
     ]);
     expect(page[1]).toEqual({ lag: null, partitions: [], queue: null, oldestUndeliveredAt: null, complete: false });
   });
+
+  it('costs one offset fetch per group and one end-offset lookup per topic, whatever the page holds', async () => {
+    const calls = { ends: 0, groups: 0 };
+    const counting: BacklogAdmin = {
+      fetchTopicOffsets: async (topic) => {
+        calls.ends++;
+        return admin.fetchTopicOffsets(topic);
+      },
+      fetchOffsets: async ({ topics }) => {
+        calls.groups++;
+        return topics.map((topic) => ({ topic, partitions: [{ partition: 0, offset: '10' }] }));
+      },
+    };
+    const subs = Array.from({ length: 100 }, (_, i) => sub(`s${i}`));
+    const page = await readBacklogPage(subs, { kafka: {} as Kafka, admin: counting, pull: {} as PullStore, rooms: new Map([[room.id, room]]), deadline: Date.now() + 2000, concurrency: 8 });
+    expect(calls).toEqual({ ends: 2, groups: 100 });
+    expect(page.every((b) => b.complete && b.lag === 0)).toBe(true);
+  });
 });

@@ -12,8 +12,13 @@
  * bounded whatever the number of subscriptions (the route pages over them).
  */
 import { GrouplessReader, type Kafka, type PartitionPosition } from '@roomcast/kafka';
-import type { PullStore } from '@roomcast/pull';
+import type { PullStore, QueueStats } from '@roomcast/pull';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+
+/** How long a pull queue's counters may still take once the budget is spent (Redis answers in milliseconds). */
+const REDIS_GRACE_MS = 200;
+
+const queueOf = (s: QueueStats) => ({ depth: s.depth, ready: s.ready, leased: s.leased, delayed: s.delayed });
 
 /** Kafka admin calls the backlog needs (kafkajs `Admin`). */
 export interface BacklogAdmin {
@@ -54,7 +59,11 @@ export function partitionLag(end: string, committed: string, low: string): { pos
 /** Rejects after `ms`; the work itself is left to finish in the background (its answer is dropped). */
 export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (ms <= 0) return reject(new Error('backlog time budget spent'));
+    if (ms <= 0) {
+      // Dropped, but never an unhandled rejection.
+      work.catch(() => {});
+      return reject(new Error('backlog time budget spent'));
+    }
     const timer = setTimeout(() => reject(new Error('backlog time budget spent')), ms);
     work.then(
       (v) => {
@@ -94,32 +103,41 @@ export async function readBacklogPage(subs: readonly SubscriptionRoute[], o: Bac
   };
   const topics = [...new Set(subs.flatMap((s) => { const r = o.rooms.get(s.roomId); return r ? [r.urgentTopic, r.topic] : []; }))];
   const left = () => o.deadline - Date.now();
-  let reader: GrouplessReader | undefined;
-  if (topics.length > 0) {
-    const opening = GrouplessReader.open(o.kafka, topics);
-    reader = await withDeadline(opening, left()).catch(() => {
-      // Opened too late (or not at all): close it whenever it does open.
-      opening.then((r) => r.close()).catch(() => {});
-      return undefined;
-    });
-  }
+  // Opened on first need (only a lagging push subscription, or an empty queue behind, needs it).
+  let opened: Promise<GrouplessReader | undefined> | undefined;
+  const reader = () => {
+    opened ??= (() => {
+      const opening = GrouplessReader.open(o.kafka, topics);
+      return withDeadline(opening, left()).catch(() => {
+        // Opened too late (or not at all): close it whenever it does open.
+        opening.then((r) => r.close()).catch(() => {});
+        return undefined;
+      });
+    })();
+    return opened;
+  };
   const out: SubscriptionBacklog[] = new Array(subs.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < subs.length; i = next++) {
       const sub = subs[i] as SubscriptionRoute;
-      out[i] = await withDeadline(one(sub), left()).catch(() => ({ lag: null, partitions: [], queue: null, oldestUndeliveredAt: null, complete: false }));
+      // Redis answers apart from Kafka: a pull queue's counts survive a Kafka that does not.
+      const stats = sub.mode === 'PULL' ? o.pull.stats(sub.id).catch(() => undefined) : Promise.resolve(undefined);
+      out[i] = await withDeadline(one(sub, stats), left()).catch(async () => {
+        const s = await withDeadline(stats, Math.max(left(), REDIS_GRACE_MS)).catch(() => undefined);
+        return { lag: null, partitions: [], queue: s ? queueOf(s) : null, oldestUndeliveredAt: s?.oldestMs === undefined ? null : new Date(s.oldestMs).toISOString(), complete: false };
+      });
     }
   };
 
-  async function one(sub: SubscriptionRoute): Promise<SubscriptionBacklog> {
+  async function one(sub: SubscriptionRoute, queueStats: Promise<QueueStats | undefined>): Promise<SubscriptionBacklog> {
     const room = o.rooms.get(sub.roomId);
     if (!room) return { lag: null, partitions: [], queue: null, oldestUndeliveredAt: null, complete: false };
     const [committed, normal, urgent, stats] = await Promise.all([
       o.admin.fetchOffsets({ groupId: sub.group, topics: [room.urgentTopic, room.topic] }),
       endsOf(room.topic),
       endsOf(room.urgentTopic),
-      sub.mode === 'PULL' ? o.pull.stats(sub.id) : Promise.resolve(undefined),
+      queueStats,
     ]);
     const partitions: PartitionBacklog[] = [];
     const behind: PartitionPosition[] = [];
@@ -139,9 +157,10 @@ export async function readBacklogPage(subs: readonly SubscriptionRoute[], o: Bac
     let oldest: number | undefined = stats?.oldestMs;
     let complete = true;
     if (oldest === undefined && behind.length > 0) {
-      if (!reader) complete = false;
+      const r = await reader();
+      if (!r) complete = false;
       else {
-        const { records } = await reader.fetch(behind, { maxWaitMs: 50, maxBytes: 256 * 1024 });
+        const { records } = await r.fetch(behind, { maxWaitMs: 50, maxBytes: 256 * 1024 });
         for (const r of records) {
           const t = Number(r.timestamp);
           if (Number.isFinite(t) && (oldest === undefined || t < oldest)) oldest = t;
@@ -152,7 +171,7 @@ export async function readBacklogPage(subs: readonly SubscriptionRoute[], o: Bac
     return {
       lag,
       partitions,
-      queue: stats ? { depth: stats.depth, ready: stats.ready, leased: stats.leased, delayed: stats.delayed } : null,
+      queue: stats ? queueOf(stats) : null,
       oldestUndeliveredAt: oldest === undefined ? null : new Date(oldest).toISOString(),
       complete,
     };
@@ -161,7 +180,7 @@ export async function readBacklogPage(subs: readonly SubscriptionRoute[], o: Bac
   try {
     await Promise.all(Array.from({ length: Math.min(o.concurrency, subs.length) }, worker));
   } finally {
-    await reader?.close().catch(() => {});
+    if (opened) await (await opened)?.close().catch(() => {});
   }
   return out;
 }

@@ -77,5 +77,7 @@ describe('backlog arithmetic', () => {
     await expect(withDeadline(new Promise((r) => setTimeout(() => r(1), 200)), 20)).rejects.toThrow(/budget/);
     await expect(withDeadline(Promise.resolve(2), 20)).resolves.toBe(2);
     await expect(withDeadline(Promise.resolve(3), 0)).rejects.toThrow(/budget/);
+    // Work dropped on a spent budget that fails later is not an unhandled rejection.
+    await expect(withDeadline(Promise.reject(new Error('late')), 0)).rejects.toThrow(/budget/);
   });
 });
