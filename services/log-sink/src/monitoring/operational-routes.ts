@@ -127,6 +127,9 @@ export async function operationalSeries(deps: OperationalDeps, dimension: Dimens
   if (dimension === 'subscriptions') {
     const pairs = [...new Set(subs.map((s) => `${s.roomId}${SEP}${s.eventType}`))];
     const f = logFilter({ all: true }, range, 'publisher');
+    // The room condition lets the planner use the room index; the pair narrows to the types.
+    f.params.push([...new Set(subs.map((s) => s.roomId))]);
+    f.where.push(`room_id = ANY($${f.params.length}::text[])`);
     f.params.push(pairs);
     f.where.push(`room_id || chr(31) || event_type = ANY($${f.params.length}::text[])`);
     const b = bucketParam(f.params);
