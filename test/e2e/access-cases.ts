@@ -282,6 +282,11 @@ export const ACCESS_CASES: AccessCase[] = [
   // the central monitoring clients see every field (the others the public subset, decision 0030).
   { op: 'getEnvironment', expect: [401, 200, 200, 200, 200, 200], request: get('/api/v1/monitoring/environment') },
   { op: 'getEnvironmentHistory', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/environment/history?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  // Operational monitoring: scoped like the message log (decision 0031).
+  { op: 'monitorRooms', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/operational/rooms?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'monitorEventTypes', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/operational/event-types?bucket=minute&from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'monitorSubscriptions', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/operational/subscriptions?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
+  { op: 'monitorBacklog', expect: [401, 200, 200, 200, 200, 200], request: get('/api/v1/monitoring/operational/backlog') },
   {
     op: 'publishEventBatch',
     // Same rule as a single publish; a stored batch answers 200 with per-item results.

@@ -4,13 +4,22 @@
  * `src/config.ts` and the composition root (`main.ts`) loads both from the environment once. `.env.example` is generated
  * from these specs (scripts/env-example.ts), so help texts double as documentation.
  */
-import { type ConfigOf, type ConfigSpec, type MasterKey, masterKey, masterKeyProblem, portCheck, postgresUrlCheck } from '@roomcast/core';
+import { type ConfigOf, type ConfigSpec, type MasterKey, masterKey, masterKeyProblem, parseClientId, portCheck, postgresUrlCheck } from '@roomcast/core';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const commonConfigSpec = {
   ROOMCAST_HOST: { kind: 'string', default: '127.0.0.1', help: 'Address the HTTP server listens on.' },
   ROOMCAST_PORT: { kind: 'int', default: '8080', check: portCheck, help: 'HTTP port (0 picks a free one).' },
+  ROOMCAST_MONITORING_CLIENTS: {
+    kind: 'list',
+    optional: true,
+    check: (v) => {
+      const bad = v.filter((c) => parseClientId(c) === undefined);
+      return bad.length > 0 ? `${bad.join(', ')}: use INSTANCE/CLASS/MEMBER/APPLICATION client ids` : undefined;
+    },
+    help: 'Client ids (INSTANCE/CLASS/MEMBER/APPLICATION, comma separated) of the central monitoring applications: their keys read the monitoring APIs (/api/v1/monitoring/environment…, /api/v1/monitoring/operational/…) as fully as the central admin, and nothing else of a central admin\'s. Unset: only the central admin sees everything.',
+  },
   ROOMCAST_LOG_LEVEL: {
     kind: 'string',
     default: 'info',

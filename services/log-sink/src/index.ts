@@ -3,7 +3,7 @@
  * and the log API (search, event history, reports, proofs, public keys, api.ts).
  */
 export { createLogApi } from './api.ts';
-export { type LogSinkConfig, logSinkConfigSpec } from './config.ts';
+export { type LogSinkConfig, logSinkConfigSpec, type MonitoringSettings, monitoringSettingsOf } from './config.ts';
 export { LogSink } from './sink.ts';
 export { deliveryEntry, eventEntry } from './records.ts';
 export { type LogParts, logParts, logSinkUnit } from './unit.ts';

@@ -5,6 +5,8 @@
  *   member admin (MEMBER_ADMIN)   events in its member's rooms or published by its applications;
  *                                 deliveries in its rooms or to its applications
  *   application (APPLICATION)     events it published; deliveries to it
+ *   central monitoring client     everything, in the operational monitoring API only
+ *                                 (an application named by ROOMCAST_MONITORING_CLIENTS)
  *
  * Each scope is a SQL condition with its parameters appended to the caller's list, so every
  * query applies it the same way. Pure.
@@ -21,6 +23,12 @@ export function scopeOf(p: Principal, routing: Pick<RoutingIndex, 'contract'>): 
     return { all: false, rooms, prefix: `${p.member}/`, client: null };
   }
   return { all: false, rooms: [], prefix: null, client: p.clientId ?? '\u0000none' };
+}
+
+/** The monitoring API's scope: the log's, except that a central monitoring client sees everything. */
+export function monitoringScopeOf(p: Principal, routing: Pick<RoutingIndex, 'contract'>, centralClients: readonly string[]): Scope {
+  if (p.role === 'APPLICATION' && p.clientId !== undefined && centralClients.includes(p.clientId)) return { all: true };
+  return scopeOf(p, routing);
 }
 
 /** LIKE pattern of a client-id prefix, its wildcards escaped. */

@@ -16,7 +16,7 @@ import { RoomcastError, roomKey } from '@roomcast/core';
 import { type ApiRouter, type JsonSchema, type Principal, problemResponseSpec } from '@roomcast/http';
 import { type DeliveryRow, type EventRow, isEventId, type LogStore } from '@roomcast/log';
 import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
-import { inScope, scopeOf, scopeSql } from './scope.ts';
+import { inScope, type Scope, scopeOf, scopeSql } from './scope.ts';
 
 const DAY_MS = 24 * 3600_000;
 const MAX_SPAN_MS = 31 * DAY_MS;
@@ -24,9 +24,9 @@ const TAGS = ['roomcast', 'log'];
 const STATES = ['QUEUED', 'SENT', 'DELIVERED', 'ERRORED', 'FAILED', 'CANCELLED'];
 const CLASSIFICATIONS = ['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'PII', 'PHI'];
 
-const roomSchema = { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$', description: 'INSTANCE/CLASS/MEMBER/ROOM' };
+export const roomSchema = { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$', description: 'INSTANCE/CLASS/MEMBER/ROOM' };
 const clientIdSchema = { type: 'string', minLength: 3, maxLength: 255, pattern: '^[^/\\s]+/[^/\\s]+/[^/\\s]+/[^/\\s]+$', description: 'INSTANCE/CLASS/MEMBER/APPLICATION' };
-const window = {
+export const window = {
   from: { type: 'string', format: 'date-time', description: 'Start of the time range (inclusive), ISO-8601; required' },
   to: { type: 'string', format: 'date-time', description: 'End of the time range (exclusive); default now; at most 31 days after `from`' },
 };
@@ -82,7 +82,7 @@ const deliveryItemSchema: JsonSchema = {
 const page = (item: JsonSchema): JsonSchema => ({ type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: item }, next: { type: ['string', 'null'] } } });
 
 /** A statement cut off by the log store's timeout is the caller's query being too wide, not an outage. */
-async function bounded<R>(run: () => Promise<R>): Promise<R> {
+export async function bounded<R>(run: () => Promise<R>): Promise<R> {
   try {
     return await run();
   } catch (err) {
@@ -96,9 +96,13 @@ async function bounded<R>(run: () => Promise<R>): Promise<R> {
  * filters and the keyset cursor added by the route; `params` in step.
  */
 function searchFilter(principal: Principal, index: RoutingIndex, q: Window, clientColumn: string) {
-  const { from, to } = timeRange(q);
-  const params: unknown[] = [from, to];
-  const where = ['logged_at >= $1', 'logged_at < $2', scopeSql(scopeOf(principal, index), 'room_id', clientColumn, params)];
+  return logFilter(scopeOf(principal, index), timeRange(q), clientColumn);
+}
+
+/** The same WHERE for a scope and range already worked out (the monitoring API's series use it too). */
+export function logFilter(scope: Scope, range: { from: Date; to: Date }, clientColumn: string) {
+  const params: unknown[] = [range.from, range.to];
+  const where = ['logged_at >= $1', 'logged_at < $2', scopeSql(scope, 'room_id', clientColumn, params)];
   return {
     params,
     where,
@@ -124,7 +128,7 @@ export interface SearchDeps {
   routing: RoutingFollower;
 }
 
-interface Window {
+export interface Window {
   from: string;
   to?: string;
 }
@@ -156,14 +160,14 @@ export function decodeCursor(text: string | undefined, length: number): unknown[
   throw bad('cursor', 'is not a cursor from this search');
 }
 
-function roomIdOf(index: RoutingIndex, address: string): string {
+export function roomIdOf(index: RoutingIndex, address: string): string {
   const [instance, memberClass, memberCode, room] = address.split('/');
   const r = instance && memberClass && memberCode && room ? index.room({ instance, memberClass, memberCode, room }) : undefined;
   // An unknown room matches nothing (and says nothing about whether it exists).
   return r?.id ?? '\u0000unknown';
 }
 
-const roomName = (index: RoutingIndex, id: string) => {
+export const roomName = (index: RoutingIndex, id: string) => {
   const r = index.roomById(id);
   return r ? roomKey(r.address) : null;
 };

@@ -7,3 +7,5 @@
  */
 export { type PullConfig, pullConfigSpec, streamConfigSpec } from './config.ts';
 export { pullUnit } from './unit.ts';
+/** Read by the operational monitoring API (log-sink) for queue depths: the queue's keys stay in one module. */
+export { PullStore, type QueueStats } from './queues/queue-store.ts';

@@ -3,12 +3,6 @@ import type { ConfigSpec } from '@roomcast/core';
 import { ENVIRONMENT_FIELDS } from './environment-view.ts';
 
 export const environmentConfigSpec = {
-  ROOMCAST_MONITORING_CLIENTS: {
-    kind: 'list',
-    optional: true,
-    check: (v) => (v.every((c) => /^[^/\s]+\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(c)) ? undefined : 'each entry must be a client id INSTANCE/CLASS/MEMBER/APPLICATION'),
-    help: "Client ids (comma-separated) of the central monitoring applications: their API keys (or client certificates) read the monitoring APIs as fully as a global admin, and nothing else of a global admin's.",
-  },
   ROOMCAST_MONITORING_PUBLIC_FIELDS: {
     kind: 'list',
     default: 'roles,startedAt,heartbeatAt,uptime',
