@@ -62,6 +62,8 @@ export const ERROR_CATALOG = {
   'subscription.not_found': { status: 404, title: 'Subscription not found' },
   'subscription.already_exists': { status: 409, title: 'Subscription already exists' },
   'subscription.endpoint_rejected': { status: 400, title: 'Push endpoint URL is not allowed' },
+  'dead_letter.not_found': { status: 404, title: 'Dead letter not found' },
+  'redrive.not_found': { status: 404, title: 'Redrive or purge not found' },
   'subscription.invalid_state': { status: 409, title: 'Subscription is not in a state that allows this' },
   'stream.limit_reached': { status: 429, title: 'Too many live streams open for this subscription or on this process; retry after Retry-After', retryable: true },
   'allowlist.not_found': { status: 404, title: 'Endpoint allowlist entry not found' },
