@@ -14,6 +14,8 @@ export interface RedriveTarget {
   ratePerSec: number;
   /** The event's position in its room topic, which the delivery log and a new dead letter name. */
   source: { topic: string; partition: number; offset: number };
+  /** The event's own record key (the redrive record is keyed by subscription); null: none. */
+  key: string | null;
 }
 
 const H = {
@@ -21,6 +23,7 @@ const H = {
   id: 'rc-redrive-id',
   rate: 'rc-redrive-rate',
   source: 'rc-redrive-source',
+  key: 'rc-redrive-key',
 } as const;
 
 /** Headers about a dead letter (`rc-dlq-*`, and the pull service's) that a redriven record does not carry on. */
@@ -34,6 +37,7 @@ export function redriveHeaders(deadLetter: IHeaders, t: RedriveTarget): IHeaders
   out[H.id] = t.redriveId;
   out[H.rate] = String(t.ratePerSec);
   out[H.source] = `${t.source.topic}/${t.source.partition}/${t.source.offset}`;
+  if (t.key !== null) out[H.key] = t.key;
   return out;
 }
 
@@ -51,5 +55,5 @@ export function redriveTargetOf(h: IHeaders | undefined): RedriveTarget | undefi
   const rate = Number(one(h, H.rate));
   const m = /^(.+)\/(\d{1,9})\/(\d{1,15})$/.exec(one(h, H.source) ?? '');
   if (!subscriptionId || !redriveId || !m || !Number.isFinite(rate) || rate <= 0) return undefined;
-  return { subscriptionId, redriveId, ratePerSec: rate, source: { topic: m[1] as string, partition: Number(m[2]), offset: Number(m[3]) } };
+  return { subscriptionId, redriveId, ratePerSec: rate, source: { topic: m[1] as string, partition: Number(m[2]), offset: Number(m[3]) }, key: one(h, H.key) ?? null };
 }

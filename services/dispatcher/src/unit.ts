@@ -16,6 +16,7 @@ import { httpSender } from './http-sender.ts';
 import { DispatcherMetrics, endpointFingerprint } from './metrics.ts';
 import { DeliveryRecorder } from './recorder.ts';
 import { CircuitBreakers, decideRetry, Pacer } from './policy.ts';
+import { RedriveConsumer } from './redrive.ts';
 import { DeliveryRunner } from './runner.ts';
 import type { WorkerLimits } from './worker.ts';
 import { WindowBudget } from './window-budget.ts';
@@ -126,6 +127,17 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
       );
     },
   });
+  const redrive = new RedriveConsumer({
+    kafka: runtime.kafka,
+    names: runtime.names,
+    routing: o.routing,
+    runner,
+    logger: logger.child({ part: 'redrive' }),
+    metrics,
+    deadLetter: (sub, job, reason, detail) => recorder.deadLetter(sub, job, reason, detail),
+    partitions: o.partitions ?? 3,
+    retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000,
+  });
   const budget = new WindowBudget(o.budgetBytes ?? 256 * 1024 * 1024);
   metrics.readHeldBytes(() => budget.held);
   dispatcher = new Dispatcher({
@@ -140,8 +152,10 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
       cancellations = cancellationWatcher(runtime.redis, runtime.keys, (err) => logger.warn('cancellation marks not reloaded after a reconnect', { error: err }));
       await cancellations.ready;
       await recorder.start();
+      await redrive.start();
     },
     async onStop() {
+      await redrive.stop();
       await cancellations?.stop();
       await recorder.stop();
       // Requests still open (a hanging endpoint) are cut: their outcomes were already abandoned.

@@ -68,7 +68,7 @@ export async function handOff(d: HandoffDeps, index: RoutingIndex, sub: Subscrip
     }
     const source = { topic: row.source_topic, partition: row.source_partition, offset: Number(row.source_offset) };
     // Keyed by subscription: one subscription's redrives share a partition, so one dispatcher paces them.
-    messages.push({ key: sub.id, value: rec.value, headers: redriveHeaders(rec.headers, { subscriptionId: sub.id, redriveId, ratePerSec, source }) });
+    messages.push({ key: sub.id, value: rec.value, headers: redriveHeaders(rec.headers, { subscriptionId: sub.id, redriveId, ratePerSec, source, key: rec.key ? rec.key.toString('utf8') : null }) });
     work.claims.push({ key, outcome: 'queued' });
   }
   if (messages.length > 0) {
