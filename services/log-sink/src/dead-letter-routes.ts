@@ -109,7 +109,7 @@ interface FilterInput {
   ids?: string[];
 }
 
-function filterOf(q: FilterInput, base: '/query' | '/body', state: DeadLetterState): DeadLetterFilter {
+function filterOf(q: FilterInput, base: '/query' | '', state: DeadLetterState): DeadLetterFilter {
   const from = q.from ? new Date(q.from) : undefined;
   const to = q.to ? new Date(q.to) : undefined;
   if (from && to && !(to > from)) throw new RoomcastError('request.validation_failed', { errors: [{ pointer: `${base}/to`, message: 'must be after `from`' }] });
@@ -259,9 +259,9 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
       const input = (body ?? { dryRun: false }) as FilterInput & { dryRun?: boolean; ratePerSec?: number };
       const { sub, access, index } = subscriptionFor(d, principal, params.subscriptionId as string);
       mayAct(access);
-      const filter = filterOf(input, '/body', 'dead');
+      const filter = filterOf(input, '', 'dead');
       if (input.ratePerSec !== undefined && input.ratePerSec > d.maxRatePerSec) {
-        throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/body/ratePerSec', message: `must be at most ${d.maxRatePerSec}` }] });
+        throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/ratePerSec', message: `must be at most ${d.maxRatePerSec}` }] });
       }
       mayRedrive(sub);
       if (input.dryRun) {
@@ -304,7 +304,7 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
       const input = (body ?? { dryRun: false }) as FilterInput & { dryRun?: boolean };
       const { sub, access } = subscriptionFor(d, principal, params.subscriptionId as string);
       mayAct(access);
-      const filter = filterOf(input, '/body', 'dead');
+      const filter = filterOf(input, '', 'dead');
       if (input.dryRun) return c.json({ dryRun: true, matched: await countDeadLetters(d.store, topic, sub.id, filter) });
       const id = newId('prg');
       const { ids: _ids, dryRun: _dry, ...recorded } = input;
