@@ -147,15 +147,15 @@ describe('dead letters', () => {
     expect(Number(a.body.queued) + Number(b.body.queued)).toBe(100);
     expect(Number(a.body.failed) + Number(b.body.failed)).toBe(0);
 
-    const after = () => failing.sink.received.slice(fixedAt);
-    await failing.sink.waitFor(() => ids.every((id) => after().some((r) => idOf(r) === id && ok(r))), 60_000);
+    const sinceFix = () => failing.sink.received.slice(fixedAt);
+    await failing.sink.waitFor(() => ids.every((id) => sinceFix().some((r) => idOf(r) === id && ok(r))), 60_000);
     // A moment more for any duplicate to show, then: each event exactly once, signed.
     await new Promise((r) => setTimeout(r, 1500));
     const counts = new Map<string, number>();
-    for (const r of after()) counts.set(idOf(r), (counts.get(idOf(r)) ?? 0) + 1);
+    for (const r of sinceFix()) counts.set(idOf(r), (counts.get(idOf(r)) ?? 0) + 1);
     expect(counts.size).toBe(100);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(after().every((r) => r.verified)).toBe(true);
+    expect(sinceFix().every((r) => r.verified)).toBe(true);
 
     // Another redrive finds nothing left; the other subscription of the room got nothing from any of it.
     const again = await call('POST', `${base(failing.id)}/dead-letters/redrive`, { key: failing.key, body: {} });
