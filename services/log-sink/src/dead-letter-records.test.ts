@@ -1,4 +1,4 @@
-import { encodeHeaders } from '@roomcast/kafka';
+import { encodeHeaders, type IHeaders } from '@roomcast/kafka';
 import type { DeadLetterRow } from '@roomcast/log';
 import type { RoutingIndex } from '@roomcast/routing';
 import { describe, expect, it } from 'vitest';
@@ -65,7 +65,7 @@ describe('what stops a dead letter from being redriven', () => {
   const row = { room_id: 'room_1', event_type: 'newBirth', event_id: ID } as unknown as DeadLetterRow;
   const index = (types: string[]) =>
     ({ roomById: (id: string) => (id === 'room_1' ? room : undefined), eventType: (_: unknown, name: string) => (types.includes(name) ? { name } : undefined) }) as unknown as RoutingIndex;
-  const rec = (headers: Record<string, string | Buffer>) => ({ topic: 'p.dead-letter', partition: 1, offset: '17', key: null, value: base.value, headers, timestamp: base.timestamp });
+  const rec = (headers: IHeaders) => ({ topic: 'p.dead-letter', partition: 1, offset: '17', key: null, value: base.value, headers, timestamp: base.timestamp });
 
   it('nothing, for a readable record of a live event type', () => {
     expect(redriveProblem(index(['newBirth']), undefined, row, rec(event))).toBeUndefined();
