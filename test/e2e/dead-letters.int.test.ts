@@ -177,6 +177,34 @@ describe('dead letters', () => {
     expect(await allDeadLetters(failing.id, failing.key, 'redriven')).toHaveLength(100);
   });
 
+  it('a redrive goes through retries, and what fails again is a new dead letter the status counts', async () => {
+    const s = await subscribe('flaky', { retry: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 200, multiplier: 2 } });
+    s.sink.respondWith(400);
+    const ids = await births(4, 'flaky');
+    await eventually(async () => ((await allDeadLetters(s.id, s.key)).length >= 4 ? true : undefined));
+    // From now on: events of the first two answer 503 once, then 204; the last two keep failing.
+    const tries = new Map<string, number>();
+    const keepsFailing = new Set(['flaky-2', 'flaky-3']);
+    s.sink.respondBy((r) => {
+      const n = (tries.get(idOf(r)) ?? 0) + 1;
+      tries.set(idOf(r), n);
+      if (keepsFailing.has(String(r.json.key))) return { status: 400 };
+      return { status: n === 1 ? 503 : 204 };
+    });
+    const redrive = await call('POST', `${base(s.id)}/dead-letters/redrive`, { key: s.key, body: { ratePerSec: 20 } });
+    expect(redrive.status).toBe(202);
+    expect(redrive.body.queued).toBe(4);
+    const status = await eventually(async () => {
+      const st = await call('GET', String(redrive.body.status), { key: s.key });
+      return st.body.remaining === 0 ? st.body : undefined;
+    });
+    expect(status).toMatchObject({ queued: 4, delivered: 2, deadLetteredAgain: 2, remaining: 0 });
+    for (const id of ids.slice(0, 2)) expect(s.sink.received.filter((r) => idOf(r) === id).map((r) => r.status)).toEqual([400, 503, 204]);
+    const again = await allDeadLetters(s.id, s.key);
+    expect(again.map((d) => d.eventId).sort()).toEqual(ids.slice(2).sort());
+    expect(again.every((d) => d.reason === 'rejected' && d.httpStatus === 400)).toBe(true);
+  });
+
   it('purges with a dry run first; a purged dead letter is never redriven; a paused subscription is not redriven', async () => {
     const s = await subscribe('purged');
     s.sink.respondWith(422);
