@@ -64,6 +64,7 @@ export const ERROR_CATALOG = {
   'subscription.endpoint_rejected': { status: 400, title: 'Push endpoint URL is not allowed' },
   'dead_letter.not_found': { status: 404, title: 'Dead letter not found' },
   'redrive.not_found': { status: 404, title: 'Redrive or purge not found' },
+  'dead_letter.busy': { status: 409, title: 'Another redrive or purge of this subscription is under way; retry', retryable: true },
   'subscription.invalid_state': { status: 409, title: 'Subscription is not in a state that allows this' },
   'stream.limit_reached': { status: 429, title: 'Too many live streams open for this subscription or on this process; retry after Retry-After', retryable: true },
   'allowlist.not_found': { status: 404, title: 'Endpoint allowlist entry not found' },

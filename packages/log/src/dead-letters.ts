@@ -139,6 +139,11 @@ export async function getDeadLetter(store: LogStore, topic: string, subscription
   return rows[0];
 }
 
+/** Whether an error is a claim that waited too long for another redrive or purge of the subscription. */
+export function isClaimBusy(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === '55P03';
+}
+
 /** What a redrive or purge does inside its transaction, with the candidates already picked. */
 export interface ClaimWork {
   /** Claims to insert (outcome `queued` or `purged`) and per-event failures (not claimed: they stay dead). */
@@ -173,6 +178,10 @@ export async function claimDeadLetters(
   const client = await store.pool.connect();
   try {
     await client.query('BEGIN');
+    // A call waits for another on the same subscription (its work reads and produces up to the
+    // per-call bound), but not forever: past lock_timeout it fails with 55P03 and may retry.
+    await client.query("SET LOCAL lock_timeout = '20s'");
+    await client.query("SET LOCAL statement_timeout = '60s'");
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 26))', [`dead-letters:${op.subscriptionId}`]);
     const params: unknown[] = [];
     const where = deadLetterWhere(topic, op.subscriptionId, { ...f, state: 'dead' }, params);

@@ -41,7 +41,16 @@ export function redriveSettings(config: { ROOMCAST_REDRIVE_MAX_EVENTS: number; R
 export function createLogApi(o: LogApiOptions): Unit {
   const { kafka, names } = o.runtime;
   const settings: RedriveSettings = { maxEvents: 1000, maxRatePerSec: 50, partitions: 3, retentionMs: 7 * 24 * 3600_000, ...o.redrive };
-  const router = new ApiRouter(contractResolvers(o.routing, o.runtime.keyUsage));
+  const router = new ApiRouter({
+    ...contractResolvers(o.routing, o.runtime.keyUsage),
+    // A redrive or purge that happened is its dead_letter_operations row (decision 0026); the
+    // router's audit event adds one log line per call, refused ones included.
+    audit: async (e) => {
+      const fields = { action: e.action, outcome: e.outcome, code: e.code, target: e.target, role: e.principal?.role, client: e.principal?.clientId, member: e.principal?.member, keyId: e.principal?.keyId, requestId: e.requestId, detail: e.detail };
+      if (e.outcome === 'SUCCESS') o.logger.info('dead-letter action', fields);
+      else o.logger.warn('dead-letter action refused', fields);
+    },
+  });
   searchRoutes(router, { store: o.parts.store, routing: o.routing });
   proofRoutes(router, { store: o.parts.store, routing: o.routing, signer: o.parts.signer });
   // The redrive producer connects on the first redrive: a process that never redrives opens nothing.

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { openEventPayload, RoomcastError } from '@roomcast/core';
 import { type ApiRouter, type JsonSchema, type Principal, problemResponseSpec, setAuditTarget } from '@roomcast/http';
 import {
-  claimDeadLetters,
+  claimDeadLetters as claimAll,
   countDeadLetters,
   DEAD_LETTER_STATES,
   type DeadLetterFilter,
@@ -27,6 +27,7 @@ import {
   encodeCursor,
   failuresOf,
   getDeadLetter,
+  isClaimBusy,
   listDeadLetters,
   type LogStore,
   operationOf,
@@ -169,6 +170,16 @@ const actorOf = (p: Principal) => {
   return p.keyId ? `${who} key:${p.keyId}` : who;
 };
 const newId = (prefix: string) => `${prefix}_${randomBytes(10).toString('hex')}`;
+/** Claims as packages/log does; a wait past the lock timeout is `409 dead_letter.busy`. */
+const claimDeadLetters: typeof claimAll = async (...args) => {
+  try {
+    return await claimAll(...args);
+  } catch (err) {
+    if (isClaimBusy(err)) throw new RoomcastError('dead_letter.busy', { headers: { 'retry-after': '5' } });
+    throw err;
+  }
+};
+
 const requestIdOf = (c: Context) => (c.get('requestId') as string | undefined) ?? 'unknown';
 
 export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
@@ -253,7 +264,7 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
       200: { description: 'Dry run: how many this call would take (`matched`) of all that match (`total`)', schema: { type: 'object', properties: { dryRun: { type: 'boolean' }, matched: { type: 'integer' }, total: { type: 'integer' } } } },
       202: { description: 'Handed to the dispatchers; follow it at `status`', schema: { type: 'object', properties: { id: { type: 'string' }, matched: { type: 'integer' }, queued: { type: 'integer' }, failed: { type: 'integer' }, status: { type: 'string' } } } },
       404: problemResponseSpec('No such subscription, or not the caller’s'),
-      409: problemResponseSpec('The subscription is paused, or not PUSH'),
+      409: problemResponseSpec('The subscription is paused or not PUSH, or another redrive or purge of it is under way (`dead_letter.busy`)'),
     },
     async handler(c, { params, body, principal }) {
       const input = (body ?? { dryRun: false }) as FilterInput & { dryRun?: boolean; ratePerSec?: number };
@@ -299,6 +310,7 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
     responses: {
       200: { description: 'Dry run count, or what was purged', schema: { type: 'object', properties: { id: { type: 'string' }, dryRun: { type: 'boolean' }, matched: { type: 'integer' }, purged: { type: 'integer' } } } },
       404: problemResponseSpec('No such subscription, or not the caller’s'),
+      409: problemResponseSpec('Another redrive or purge of the subscription is under way (`dead_letter.busy`)'),
     },
     async handler(c, { params, body, principal }) {
       const input = (body ?? { dryRun: false }) as FilterInput & { dryRun?: boolean };
