@@ -103,9 +103,11 @@ export class RedriveConsumer {
     const { kafka, names, partitions, retentionMs, sessionTimeoutMs = 30_000 } = this.#o;
     this.#stopping = false;
     await ensureTopics(kafka, [{ topic: names.redriveTopic(), partitions, retentionMs, maxMessageBytes: INTERNAL_TOPIC_MAX_MESSAGE_BYTES }]);
+    if (this.#stopping) return;
     const consumer = kafka.consumer({ groupId: names.redriveGroup(), allowAutoTopicCreation: false, sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)) });
     this.#consumer = consumer;
     await consumer.connect();
+    if (this.#stopping) return;
     await consumer.subscribe({ topics: [names.redriveTopic()], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.max(1, partitions), eachBatch: (p) => this.#batch(consumer, p) });
   }

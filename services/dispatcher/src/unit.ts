@@ -127,6 +127,7 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
       );
     },
   });
+  const limits = { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits };
   const redrive = new RedriveConsumer({
     kafka: runtime.kafka,
     names: runtime.names,
@@ -137,7 +138,11 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
     deadLetter: (sub, job, reason, detail) => recorder.deadLetter(sub, job, reason, detail),
     partitions: o.partitions ?? 3,
     retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000,
+    sessionTimeoutMs: limits.sessionTimeoutMs,
   });
+  // Joining the redrive group can wait for a dead member's session to end: it must not hold up
+  // the first deliveries or readiness, so it starts in the background.
+  let redriveStarted: Promise<void> | undefined;
   const budget = new WindowBudget(o.budgetBytes ?? 256 * 1024 * 1024);
   metrics.readHeldBytes(() => budget.held);
   dispatcher = new Dispatcher({
@@ -146,16 +151,17 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
     logger,
     metrics,
     runner,
-    limits: { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits },
+    limits,
     budget,
     async onStart() {
       cancellations = cancellationWatcher(runtime.redis, runtime.keys, (err) => logger.warn('cancellation marks not reloaded after a reconnect', { error: err }));
       await cancellations.ready;
       await recorder.start();
-      await redrive.start();
+      redriveStarted = redrive.start().catch((err: unknown) => logger.error('redrive consumer did not start; redriven dead letters wait for another dispatcher', { error: err }));
     },
     async onStop() {
       await redrive.stop();
+      await redriveStarted;
       await cancellations?.stop();
       await recorder.stop();
       // Requests still open (a hanging endpoint) are cut: their outcomes were already abandoned.
