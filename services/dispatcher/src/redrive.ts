@@ -131,9 +131,9 @@ export class RedriveConsumer {
       outcomes.push(run);
       running.add(run);
       void run.finally(() => running.delete(run));
-      while (running.size >= limit) await Promise.race(running);
+      while (running.size >= limit) await this.#beating(Promise.race(running), heartbeat);
     }
-    const all = await Promise.all(outcomes);
+    const all = await this.#beating(Promise.all(outcomes), heartbeat);
     // A job released (this consumer stops) is read again by whoever gets the partition.
     if (all.includes('released') || this.#stopping) return;
     const last = batch.messages.at(-1);
@@ -192,6 +192,19 @@ export class RedriveConsumer {
         return o;
       }),
     };
+  }
+
+  /** Waits for `p`, heartbeating every second meanwhile: a redriven job in back-off may take longer than the session. */
+  async #beating<T>(p: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    let settled = false;
+    const done = p.finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
+      if (!settled) await heartbeat().catch(() => {});
+    }
+    return done;
   }
 
   /** Waits until the redrive's pacer lets one more delivery start (heartbeating meanwhile). */
