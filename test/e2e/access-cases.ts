@@ -297,6 +297,10 @@ export const ACCESS_CASES: AccessCase[] = [
     },
   },
   { op: 'getRedrive', expect: [401, 200, 200, 404, 200, 200], request: (ctx, p) => get(`/api/v1/subscriptions/${ctx.ids.subscriptionId}/redrives/${ctx.state.purgeId}`)(ctx, p) },
+  // Environmental monitoring: every caller with a key gets an answer; only the global admin and
+  // the central monitoring clients see every field (the others the public subset, decision 0030).
+  { op: 'getEnvironment', expect: [401, 200, 200, 200, 200, 200], request: get('/api/v1/monitoring/environment') },
+  { op: 'getEnvironmentHistory', expect: [401, 200, 200, 200, 200, 200], request: get(`/api/v1/monitoring/environment/history?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`) },
   {
     op: 'publishEventBatch',
     // Same rule as a single publish; a stored batch answers 200 with per-item results.
@@ -343,6 +347,12 @@ export const ACCESS_CASES: AccessCase[] = [
   { op: 'listRoomSubscriptions', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/rooms/${ctx.ids.roomId}/subscriptions`)(ctx, p) },
   { op: 'getSubscriptionForOwner', expect: [401, 403, 404, 403, 200, 200], request: (ctx, p) => get(`${A}/subscriptions/${ctx.ids.subscriptionId}`)(ctx, p) },
   { op: 'pauseSubscription', expect: [401, 403, 404, 403, 200, 409], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/pause`, body: {} }) },
+  // (Paused by the row above: a dry run counts and moves nothing, so both admins get 200.)
+  {
+    op: 'replaySubscription',
+    expect: [401, 403, 404, 403, 200, 200],
+    request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/replay`, body: { from: 'earliest', dryRun: true } }),
+  },
   { op: 'resumeSubscription', expect: [401, 403, 404, 403, 200, 409], request: (ctx) => ({ method: 'POST', path: `${A}/subscriptions/${ctx.ids.subscriptionId}/resume` }) },
   {
     op: 'rejectSubscription',

@@ -11,6 +11,7 @@ import { DEMO, type SeededDemo, seedDemo } from '../../scripts/lib/demo.ts';
 import { caller } from '../support/api.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { type ServiceProcess, startService } from '../support/process.ts';
+import { checkMetrics } from '../support/promtool.ts';
 
 type Paths = Record<string, Record<string, unknown>>;
 
@@ -74,6 +75,14 @@ describe('each service on its own', () => {
     }
     // Nothing the all-in-one process serves is missing from a deployment of separate processes.
     expect(apiOf(platform).filter((op) => !served.has(op))).toEqual([]);
+  });
+
+  it('serves /metrics that pass promtool check metrics', async () => {
+    for (const name of NAMES) {
+      const text = await (await fetch(`${(services.get(name) as ServiceProcess).url}/metrics`)).text();
+      expect(text, name).toContain('# TYPE roomcast_process_start_time_seconds gauge');
+      expect(await checkMetrics(text), name).toEqual({ code: 0, output: '' });
+    }
   });
 
   it('the standalone control plane answers what the platform answers', async () => {

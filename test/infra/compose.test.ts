@@ -1,7 +1,7 @@
 // infra/compose.yaml cannot be run on machines without Docker, so this test checks the
 // promises it makes: the same services, pinned images, and the same loopback-only host
 // ports as the local stack in scripts/infra (imported, so the two cannot drift apart).
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -10,11 +10,12 @@ import { PORTS, ROOT } from '../../scripts/infra/config.ts';
 type Service = {
   image?: string;
   ports?: unknown[];
+  volumes?: string[];
   depends_on?: string[] | Record<string, unknown>;
   healthcheck?: { test?: string | string[] };
 };
 
-const compose = parse(readFileSync(join(ROOT, 'infra', 'compose.yaml'), 'utf8')) as { services?: Record<string, Service> };
+const compose = parse(readFileSync(join(ROOT, 'infra', 'compose.yaml'), 'utf8')) as { services?: Record<string, Service>; configs?: Record<string, { content?: string }> };
 const services = compose.services ?? {};
 
 /** Host ports each service must publish, taken from the local-infra defaults. */
@@ -81,4 +82,40 @@ describe('infra/compose.yaml', () => {
       if (Array.isArray(test)) expect(test[0]).not.toBe('NONE');
     }
   });
+
+  it('mounts infra/prometheus into Prometheus, whose configuration loads the same alert rules', () => {
+    const mounts = bindMounts(services.prometheus);
+    const rules = mounts.get('prometheus');
+    expect(rules, 'infra/prometheus is not mounted').toBeDefined();
+    expect(existsSync(join(ROOT, 'infra', 'prometheus', 'alerts.yml'))).toBe(true);
+    const config = parse(compose.configs?.['prometheus-config']?.content ?? '') as { rule_files?: string[]; global?: Record<string, string> };
+    expect(config.rule_files).toEqual([`${rules}/alerts.yml`]);
+    const local = parse(readFileSync(join(ROOT, 'infra', 'prometheus', 'prometheus.yml'), 'utf8')) as { global?: Record<string, string> };
+    expect(config.global).toEqual(local.global);
+  });
+
+  it('mounts the Grafana provisioning and dashboards where the provider looks for them', () => {
+    const mounts = bindMounts(services.grafana);
+    expect(mounts.get('grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    const provider = parse(readFileSync(join(ROOT, 'infra', 'grafana', 'provisioning', 'dashboards', 'roomcast.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    expect(mounts.get('grafana/dashboards')).toBe(provider.providers[0]?.options.path);
+    expect(readdirSync(join(ROOT, 'infra', 'grafana', 'dashboards')).filter((f) => f.endsWith('.json')).length).toBeGreaterThan(0);
+    // The datasource reaches the Prometheus service of this file on its container port.
+    const ds = parse(readFileSync(join(ROOT, 'infra', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ url: string }> };
+    expect(ds.datasources[0]?.url).toBe('http://prometheus:9090');
+    expect(Object.keys(services.grafana?.depends_on ?? {})).toContain('prometheus');
+  });
 });
+
+/** A service's bind mounts of this repository's infra/ folder: source relative to infra/ → target, read-only only. */
+function bindMounts(svc: Service | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of svc?.volumes ?? []) {
+    const [source = '', target = '', mode] = v.split(':');
+    if (!source.startsWith('./')) continue;
+    expect(mode, `${v} should be read-only`).toBe('ro');
+    expect(existsSync(join(ROOT, 'infra', source)), `${source} does not exist`).toBe(true);
+    out.set(source.slice(2), target);
+  }
+  return out;
+}

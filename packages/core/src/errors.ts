@@ -66,6 +66,8 @@ export const ERROR_CATALOG = {
   'redrive.not_found': { status: 404, title: 'Redrive or purge not found' },
   'dead_letter.busy': { status: 409, title: 'Another redrive or purge of this subscription is under way; retry', retryable: true },
   'subscription.invalid_state': { status: 409, title: 'Subscription is not in a state that allows this' },
+  'subscription.not_paused': { status: 409, title: 'Replay needs a PAUSED subscription; pause it first' },
+  'subscription.consumers_active': { status: 409, title: 'The subscription’s consumers have not stopped yet; retry in a few seconds', retryable: true },
   'stream.limit_reached': { status: 429, title: 'Too many live streams open for this subscription or on this process; retry after Retry-After', retryable: true },
   'allowlist.not_found': { status: 404, title: 'Endpoint allowlist entry not found' },
   'allowlist.already_exists': { status: 409, title: 'Endpoint allowlist entry already exists' },

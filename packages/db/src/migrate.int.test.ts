@@ -10,7 +10,7 @@ import { dropSchema, MIGRATIONS_DIR, migrate } from './migrate.ts';
 
 const databaseUrl = infraEndpoints().databaseUrl;
 const schema = `t_db_${randomBytes(5).toString('hex')}`;
-const ALL = ['20261122000000_init', '20261122100000_control_plane', '20261122200000_room_data_keys', '20261207000000_room_topic'];
+const ALL = ['20261122000000_init', '20261122100000_control_plane', '20261122200000_room_data_keys', '20261207000000_room_topic', '20261207100000_environment_sample', '20261207160000_subscription_filter'];
 
 afterAll(async () => {
   await dropSchema(databaseUrl, schema);

@@ -43,6 +43,8 @@ export function buildPlatformApp(options: PlatformAppOptions): Hono {
 export interface RunningServer {
   port: number;
   url: string;
+  /** Open connections of the listener (environmental monitoring). */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export function listen(app: Hono, host: string, port: number, tls?: TlsOptions):
       resolve({
         port: info.port,
         url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,
+        connections: () => new Promise<number>((done, fail) => server.getConnections((err, n) => (err ? fail(err) : done(n)))),
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -2,8 +2,10 @@
  * The one doorway to Kafka. Everything else asks this module for a producer, a consumer or
  * topic administration, so the client library can be measured and swapped in one place.
  */
+import { connect, isIP } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { Logger } from '@roomcast/core';
-import { type ICustomPartitioner, type ITopicConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type ICustomPartitioner, type ISocketFactory, type ITopicConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer } from 'kafkajs';
 
 /** How the client reaches the brokers beyond plain TCP: TLS (optionally with a private CA) and SASL. */
 export interface KafkaSecurity {
@@ -38,6 +40,22 @@ function bridgeLogger(logger: Logger): KafkaConfig['logCreator'] {
   };
 }
 
+let openConnections = 0;
+
+/** TCP connections to Kafka brokers open in this process (every client createKafka made), for the metrics. */
+export function kafkaConnections(): number {
+  return openConnections;
+}
+
+/** Opens broker sockets as the client's default does (TLS with SNI for host names, keep-alive) and counts them until they close. */
+const countingSockets: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl ? connectTls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  openConnections++;
+  socket.once('close', () => openConnections--);
+  return socket;
+};
+
 export function createKafka(options: KafkaOptions): Kafka {
   return new Kafka({
     brokers: options.brokers,
@@ -45,6 +63,7 @@ export function createKafka(options: KafkaOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: bridgeLogger(options.logger),
     retry: { initialRetryTime: 100, retries: 8 },
+    socketFactory: countingSockets,
     ...securityConfig(options.security),
   });
 }

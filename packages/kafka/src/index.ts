@@ -5,3 +5,4 @@ export * from './names.ts';
 export * from './offsets.ts';
 export * from './reader.ts';
 export * from './redrive.ts';
+export * from './seek.ts';

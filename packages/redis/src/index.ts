@@ -5,4 +5,6 @@ export * from './stores/api-key-usage.ts';
 export * from './stores/cancellation-marks.ts';
 export * from './stores/data-plane-feedback.ts';
 export * from './stores/delivery-status.ts';
+export * from './stores/process-registry.ts';
+export * from './stores/pull-queue.ts';
 export * from './stores/window-counter.ts';

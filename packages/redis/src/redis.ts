@@ -43,6 +43,10 @@ export interface RedisKeys {
   pullWake: string;
   /** String with a TTL: anonymous member applications from one client network in the current window. */
   applyWindow(network: string): string;
+  /** Hash: process id → JSON entry of a live Roomcast process (stores/process-registry.ts). */
+  processes: string;
+  /** Sorted set: process id scored by the epoch milliseconds its entry expires at. */
+  processExpiry: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -60,6 +64,8 @@ export function redisKeys(prefix: string): RedisKeys {
     deliveryStatus: (roomId, eventId) => `${prefix}:delivery:${roomId}:${eventId}`,
     pullQueue: (subscriptionId) => `${prefix}:pull:{${subscriptionId}}:`,
     pullWake: `${prefix}:pull:wake`,
+    processes: `${prefix}:processes`,
+    processExpiry: `${prefix}:processes:expiry`,
   };
 }
 

@@ -130,6 +130,10 @@ const subscription = {
     maxInFlight: { type: 'integer', minimum: 1 },
     rateLimitPerSec: { type: ['number', 'null'], description: 'Deliveries per second at most; null: unlimited' },
     group: { type: 'string', description: 'Kafka consumer group: derived from the id, so it survives PUSH/PULL switches and pauses' },
+    filter: {
+      type: 'object',
+      description: "Content filter (decision 0028), as the subscriber registered it: only events it matches are delivered, the others are final at once. Absent: every event of the type. The data plane parses it once per generation (packages/routing filter.ts)",
+    },
   },
 } as const;
 

@@ -100,6 +100,30 @@ export const commonConfigSpec = {
     optional: true,
     help: "PEM CA certificate(s) signing client certificates (mTLS). When set, the HTTPS listener asks for a client certificate; a verified one whose subject CN or URI SAN is an approved application's client id authenticates as that application.",
   },
+  ROOMCAST_HEARTBEAT_INTERVAL_MS: {
+    kind: 'int',
+    default: '10000',
+    check: (v) => (v >= 200 && v <= 300_000 ? undefined : 'must be between 200 and 300000'),
+    help: 'How often (ms) the process refreshes its entry in the process registry (Redis), with its latest environment sample.',
+  },
+  ROOMCAST_PROCESS_TTL_MS: {
+    kind: 'int',
+    default: '35000',
+    check: (v) => (v >= 1000 && v <= 3_600_000 ? undefined : 'must be between 1000 and 3600000'),
+    help: 'How long (ms) a registry entry outlives its last heartbeat: a process killed without stopping disappears from the registry (and from Prometheus discovery) after this. At least twice ROOMCAST_HEARTBEAT_INTERVAL_MS.',
+  },
+  ROOMCAST_ENVIRONMENT_SAMPLE_INTERVAL_MS: {
+    kind: 'int',
+    default: '60000',
+    check: (v) => (v >= 200 && v <= 3_600_000 ? undefined : 'must be between 200 and 3600000'),
+    help: 'How often (ms) the process samples its environment (host, OS, CPU load, memory, disk, uptime, connections, versions) for the environmental monitoring API; the control plane keeps each sample.',
+  },
+  ROOMCAST_DATA_DIR: { kind: 'string', optional: true, help: 'Directory whose file system the environment samples report (free and total bytes); default the working directory.' },
+  ROOMCAST_ADVERTISE_URL: {
+    kind: 'url',
+    optional: true,
+    help: 'The URL other processes and Prometheus reach this process at (its registry entry and discovery target); default the listening address, with the host name for a wildcard address (0.0.0.0).',
+  },
 } satisfies ConfigSpec;
 
 const KEY_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;

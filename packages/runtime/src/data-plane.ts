@@ -7,6 +7,7 @@ import { type ConfigOf, type ConfigSpec, createLogger, type Logger, type LogLeve
 import type { RoutingFollower } from '@roomcast/routing';
 import { commonConfigSpec } from './config.ts';
 import { preflight, runtimeProbes } from './preflight.ts';
+import { registrationSettings } from './process-registry.ts';
 import { createRuntime, exportRoutingGeneration, followRouting, type Runtime, runMain, runtimeSettings, stopOnSignals } from './runtime.ts';
 import { serveUnits, type Unit } from './serve.ts';
 import { tlsListener } from './tls.ts';
@@ -34,6 +35,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     // One load over the merged spec, so every problem is reported at once.
     const config = loadConfig({ ...commonConfigSpec, ...spec }, env) as unknown as ConfigOf<typeof commonConfigSpec> & ConfigOf<S>;
     const tls = tlsListener(config);
+    const registration = registrationSettings(config);
     const logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel, base: { service: name } });
     await preflight(runtimeProbes(config));
     const runtime = createRuntime(runtimeSettings(config, `roomcast-${name}`), logger);
@@ -43,7 +45,7 @@ export function runDataPlaneService<S extends ConfigSpec>(
     const units = [await build(config, { runtime, routing, logger })].flat();
     // A cluster worker (workers.ts) answers /metrics for all workers of the service.
     const metricsText = isClusterWorker() ? clusterMetricsText(runtime.metrics) : undefined;
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText, metricsToken: config.ROOMCAST_METRICS_TOKEN });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsText, metricsToken: config.ROOMCAST_METRICS_TOKEN, registration });
     stopOnSignals(async () => {
       await served.stop();
       await runtime.close();

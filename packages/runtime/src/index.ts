@@ -8,3 +8,6 @@ export * from './data-keys.ts';
 export * from './workers.ts';
 export * from './preflight.ts';
 export * from './subscription-consumers.ts';
+export * from './content-filter.ts';
+export * from './environment.ts';
+export * from './process-registry.ts';

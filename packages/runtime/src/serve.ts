@@ -6,6 +6,7 @@
 import type { Logger } from '@roomcast/core';
 import { buildPlatformApp, listen, mergePaths, type OpenApiPaths, openapiDocument } from '@roomcast/http';
 import type { Hono } from 'hono';
+import { advertisedUrl, type RegistrationSettings, startRegistration } from './process-registry.ts';
 import type { Runtime } from './runtime.ts';
 import type { TlsListener } from './tls.ts';
 
@@ -18,6 +19,8 @@ export interface Unit {
   stop?(): Promise<void>;
   /** Ends long-lived responses (live streams) before the listeners close, which waits for them. */
   drain?(): Promise<void>;
+  /** Versions of shared dependencies, added to this process's environment samples (the control plane's). */
+  dependencies?(): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -60,12 +63,14 @@ export interface ServedUnits {
   /** The HTTPS listener's address when one is configured. */
   tlsUrl: string | undefined;
   tlsPort: number | undefined;
+  /** This start's id in the process registry (when registration is configured). */
+  processId: string | undefined;
   stop(): Promise<void>;
 }
 
 export const ROOMCAST_VERSION = '0.1.0';
 
-export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; tls?: TlsListener | undefined; units: Unit[]; metricsText?: (() => Promise<string>) | undefined; metricsToken?: string | undefined }): Promise<ServedUnits> {
+export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: string; port: number; tls?: TlsListener | undefined; units: Unit[]; metricsText?: (() => Promise<string>) | undefined; metricsToken?: string | undefined; registration?: RegistrationSettings | undefined }): Promise<ServedUnits> {
   const started: Unit[] = [];
   const stopUnits = async () => {
     for (const u of started.reverse()) {
@@ -97,13 +102,34 @@ export async function serveUnits(o: { runtime: Runtime; logger: Logger; host: st
     throw err;
   }) : undefined;
   o.logger.info('listening', { url: server.url, tlsUrl: secure?.url, mutualTls: o.tls?.options.clientCa !== undefined, units: o.units.map((u) => u.name) });
+  const withDependencies = o.units.filter((u) => u.dependencies);
+  const registration = o.registration
+    ? await startRegistration({
+        runtime: o.runtime,
+        logger: o.logger,
+        roles: [...new Set(o.units.map((u) => u.name))],
+        // Prometheus scrapes /metrics over plain HTTP; the HTTPS listener serves the same app.
+        url: advertisedUrl(server.url, o.registration.advertiseUrl),
+        roomcastVersion: ROOMCAST_VERSION,
+        settings: o.registration,
+        httpConnections: async () => (await server.connections()) + (secure ? await secure.connections() : 0),
+        ...(withDependencies.length > 0 ? { dependencies: async () => Object.assign({}, ...(await Promise.all(withDependencies.map((u) => u.dependencies?.())))) } : {}),
+      }).catch(async (err: unknown) => {
+        await Promise.all([server.close(), secure?.close()]);
+        await stopUnits();
+        throw err;
+      })
+    : undefined;
   return {
     url: server.url,
     app,
     port: server.port,
     tlsUrl: secure?.url,
     tlsPort: secure?.port,
+    processId: registration?.processId,
     async stop() {
+      // Out of the registry (and of discovery) first: nothing should be sent here any more.
+      await registration?.stop();
       await Promise.all(o.units.map((u) => u.drain?.().catch((err: unknown) => o.logger.warn('unit drain failed', { unit: u.name, error: err }))));
       await Promise.all([server.close(), secure?.close()]);
       await stopUnits();

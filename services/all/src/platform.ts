@@ -21,6 +21,7 @@ import {
   followRouting,
   postgresProbe,
   preflight,
+  registrationSettings,
   type Runtime,
   runtimeProbes,
   runtimeSettings,
@@ -72,6 +73,7 @@ export interface Platform {
 
 export async function startPlatform(config: PlatformConfig, logger: Logger = createLogger({ level: config.ROOMCAST_LOG_LEVEL as LogLevel })): Promise<Platform> {
   const tls = tlsListener(config);
+  const registration = registrationSettings(config);
   // Every dependency answers before anything is migrated or started (one clear line each if not).
   await preflight([postgresProbe('ROOMCAST_DATABASE_URL', config.ROOMCAST_DATABASE_URL), ...runtimeProbes(config)]);
   if (config.ROOMCAST_MIGRATE_ON_START) {
@@ -102,7 +104,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }), masterKeys: masterKeysOf(config), redrive: redriveSettings(config) }),
       ...(logSink ? [logSink] : []),
     ];
-    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsToken: config.ROOMCAST_METRICS_TOKEN });
+    const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsToken: config.ROOMCAST_METRICS_TOKEN, registration });
     controlPlane.listening(served.tlsUrl ?? served.url);
     return {
       url: served.url,

@@ -7,10 +7,12 @@
 import type { ConfigOf, ConfigSpec } from '@roomcast/core';
 import { type commonConfigSpec, databaseConfigSpec, encryptionConfigSpec } from '@roomcast/runtime';
 import type { ApplyLimits } from './identity/apply-throttle.ts';
+import { environmentConfigSpec } from './monitoring/environment-config.ts';
 
 export const controlPlaneConfigSpec = {
   ...databaseConfigSpec,
   ...encryptionConfigSpec,
+  ...environmentConfigSpec,
   ROOMCAST_BOOTSTRAP_ADMIN_KEY: {
     kind: 'secret',
     optional: true,

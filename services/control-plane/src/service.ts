@@ -7,6 +7,7 @@
 import { type Logger, type MasterKey, type RoomAddress, SecretBox } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import type { Kafka, KafkaNames } from '@roomcast/kafka';
+import type { Redis, RedisKeys } from '@roomcast/redis';
 import type { Registry } from '@roomcast/registry';
 import { AuditLog } from './audit/audit.ts';
 import { Configuration } from './configuration/configuration.ts';
@@ -19,6 +20,7 @@ import { RoomLookup, type RoomRef } from './rooms/room-lookup.ts';
 import { Rooms } from './rooms/rooms.ts';
 import type { RoutingPublisher } from './routing/types.ts';
 import { EndpointAllowlist } from './subscriptions/allowlist.ts';
+import { SubscriptionReplay } from './subscriptions/replay.ts';
 import { Subscriptions } from './subscriptions/subscriptions.ts';
 
 export interface ControlPlaneDeps {
@@ -27,6 +29,9 @@ export interface ControlPlaneDeps {
   registry: Registry;
   kafka: Kafka;
   names: KafkaNames;
+  /** Redis, for what the control plane clears there itself (a replayed pull subscription's queue). */
+  redis: Redis;
+  keys: RedisKeys;
   routing: RoutingPublisher;
   retentionMs: number;
   defaultPartitions: number;
@@ -50,6 +55,7 @@ export class ControlPlane {
   readonly publishers: Publishers;
   readonly allowlist: EndpointAllowlist;
   readonly subscriptions: Subscriptions;
+  readonly replay: SubscriptionReplay;
   readonly directory: Directory;
   readonly configuration: Configuration;
 
@@ -66,6 +72,7 @@ export class ControlPlane {
     this.publishers = new Publishers({ db, routing });
     this.allowlist = new EndpointAllowlist({ db, routing });
     this.subscriptions = new Subscriptions({ db, kafka, names, lookup: this.lookup, routing, allowlist: this.allowlist, secrets: this.secrets, logger, devMode: deps.devMode });
+    this.replay = new SubscriptionReplay({ kafka, names, lookup: this.lookup, redis: deps.redis, keys: deps.keys, logger });
     this.directory = new Directory({ db, registry, publicOrigin });
     this.configuration = new Configuration({ db, routing, publicOrigin });
   }

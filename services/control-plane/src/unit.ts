@@ -7,7 +7,7 @@ import type { Logger, MasterKey } from '@roomcast/core';
 import type { PrismaClient } from '@roomcast/db';
 import { createDb, probeDb } from '@roomcast/db';
 import { ApiRouter, type OpenApiPaths } from '@roomcast/http';
-import { type FeedbackReader, followFeedback } from '@roomcast/redis';
+import { type FeedbackReader, followFeedback, processRegistryStore } from '@roomcast/redis';
 import { masterKeysOf, type Runtime, type Unit } from '@roomcast/runtime';
 import { applyLimitsFromConfig, type ControlPlaneConfig } from './config.ts';
 import type { Hono } from 'hono';
@@ -18,6 +18,11 @@ import { directoryRoutes } from './directory/directory-routes.ts';
 import { ApiKeys } from './identity/api-keys.ts';
 import { type ApplyLimits, ApplyThrottle, DEFAULT_APPLY_LIMITS } from './identity/apply-throttle.ts';
 import { identityRoutes } from './identity/identity-routes.ts';
+import { dependencyVersions } from './monitoring/dependencies.ts';
+import { EnvironmentCollector } from './monitoring/environment-collector.ts';
+import { environmentRoutes } from './monitoring/environment-routes.ts';
+import { EnvironmentStore } from './monitoring/environment-store.ts';
+import { publicFieldsOf, type Visibility } from './monitoring/environment-view.ts';
 import { publisherRoutes } from './publishers/publisher-routes.ts';
 import { dataKeyRoutes } from './rooms/data-key-routes.ts';
 import { eventTypeRoutes } from './rooms/event-type-routes.ts';
@@ -43,7 +48,20 @@ export interface ControlPlaneOptions {
   publicBaseUrl?: string | undefined;
   /** Current master key first, then previous ones; absent or empty: classified event types are refused. */
   masterKeys?: MasterKey[];
+  /** Environmental monitoring: how often the registry is read, how long samples stay, who sees what, the discovery file. */
+  environment?: EnvironmentOptions;
 }
+
+export interface EnvironmentOptions {
+  intervalMs: number;
+  retentionMs: number;
+  visibility: Visibility;
+  sdFile?: string | undefined;
+  /** The schema registry's URL, asked for its version. */
+  registryUrl: string;
+}
+
+const DEFAULT_ENVIRONMENT: EnvironmentOptions = { intervalMs: 10_000, retentionMs: 30 * 86_400_000, visibility: { monitoringClients: [], publicFields: [] }, registryUrl: '' };
 
 export interface ControlPlaneUnit extends Unit {
   service: ControlPlane;
@@ -68,6 +86,8 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     registry: runtime.registry,
     kafka: runtime.kafka,
     names: runtime.names,
+    redis: runtime.redis,
+    keys: runtime.keys,
     routing,
     retentionMs: o.retentionMs,
     defaultPartitions: o.defaultPartitions,
@@ -90,8 +110,20 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
   configRoutes(router, service.configuration, { ...runtime.checks, postgres: () => probeDb(db) });
   rightsRoutes(router, service.configuration);
   subscriptionRoutes(router, service.subscriptions);
-  subscriptionAdminRoutes(router, service.subscriptions);
+  subscriptionAdminRoutes(router, service.subscriptions, service.replay);
   allowlistRoutes(router, service.allowlist);
+  const env = o.environment ?? DEFAULT_ENVIRONMENT;
+  const environmentStore = new EnvironmentStore(db);
+  const collector = new EnvironmentCollector({
+    store: environmentStore,
+    registry: processRegistryStore(runtime.redis, runtime.keys),
+    logger: o.logger,
+    metrics: runtime.metrics,
+    intervalMs: env.intervalMs,
+    retentionMs: env.retentionMs,
+    sdFile: env.sdFile,
+  });
+  environmentRoutes(router, { collector, store: environmentStore, visibility: env.visibility });
   identityRoutes(router, service.identity, keys, new ApplyThrottle({ redis: runtime.redis, keys: runtime.keys, db, metrics: runtime.metrics, limits: o.applyLimits ?? DEFAULT_APPLY_LIMITS }));
   return {
     name: 'control-plane',
@@ -99,6 +131,7 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
     routes: [router.hono()],
     openapi: router.openapi(),
     checks: { postgres: () => probeDb(db) },
+    dependencies: dependencyVersions({ db, redis: runtime.redis, kafka: runtime.kafka, registryUrl: env.registryUrl }),
     listening(url) {
       listeningAt = url.replace(/\/+$/, '');
       if (!o.publicBaseUrl && !o.devMode) o.logger.warn('ROOMCAST_PUBLIC_BASE_URL is not set: configuration and OpenAPI documents name the listening address', { url: listeningAt });
@@ -109,8 +142,10 @@ export function createControlPlane(o: ControlPlaneOptions): ControlPlaneUnit {
       if (o.bootstrapAdminKey) await keys.registerBootstrapAdmin(o.bootstrapAdminKey);
       else await routing.republish('control plane started');
       feedback = followDataPlaneFeedback(service, runtime, o.logger);
+      collector.start();
     },
     async stop() {
+      await collector.stop();
       await feedback?.stop();
     },
   };
@@ -131,6 +166,13 @@ export function controlPlaneUnit(config: ControlPlaneConfig, ctx: { runtime: Run
     publicBaseUrl: config.ROOMCAST_PUBLIC_BASE_URL,
     applyLimits: applyLimitsFromConfig(config),
     masterKeys: masterKeysOf(config),
+    environment: {
+      intervalMs: config.ROOMCAST_HEARTBEAT_INTERVAL_MS,
+      retentionMs: config.ROOMCAST_ENVIRONMENT_RETENTION_DAYS * 86_400_000,
+      visibility: { monitoringClients: config.ROOMCAST_MONITORING_CLIENTS ?? [], publicFields: publicFieldsOf(config.ROOMCAST_MONITORING_PUBLIC_FIELDS) },
+      sdFile: config.ROOMCAST_PROMETHEUS_SD_FILE,
+      registryUrl: config.ROOMCAST_REGISTRY_URL,
+    },
   });
 }
 

@@ -12,9 +12,9 @@
  * worker.ts, the delivery of one job in runner.ts.
  */
 import type { Logger } from '@roomcast/core';
-import type { Kafka } from '@roomcast/kafka';
-import type { RoutingFollower } from '@roomcast/routing';
-import { SubscriptionConsumers } from '@roomcast/runtime';
+import type { EventHeaders, Kafka } from '@roomcast/kafka';
+import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
+import { type ContentFilters, SubscriptionConsumers } from '@roomcast/runtime';
 import type { JobRunner } from './job.ts';
 import type { DispatcherMetrics } from './metrics.ts';
 import type { WindowBudget } from './window-budget.ts';
@@ -29,6 +29,10 @@ export interface DispatcherOptions {
   /** Shared by every subscription's window in this process. */
   budget: WindowBudget;
   runner: JobRunner;
+  /** Content filters (decision 0028), decided when a record is admitted. */
+  filters: ContentFilters;
+  /** The plain payload of a record (a filter that reads payload fields needs it); throws when it cannot be opened. */
+  open(room: RoomRoute, headers: EventHeaders, value: Buffer): string;
   /** Runs before the first subscription starts (topics, producers). */
   onStart?: () => Promise<void>;
   /** Runs after the last subscription stopped. */
@@ -42,7 +46,7 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
-    const { kafka, routing, logger, metrics, limits, budget, runner } = options;
+    const { kafka, routing, logger, metrics, limits, budget, runner, filters, open } = options;
     this.#consumers = new SubscriptionConsumers({
       kafka,
       routing,
@@ -52,7 +56,7 @@ export class Dispatcher {
       // Both lanes of every partition fetched at once: a batch waiting for window space never holds up another.
       tuning: { sessionTimeoutMs: limits.sessionTimeoutMs, partitionsConsumedConcurrently: (room) => Math.max(2, room.partitions * 2) },
       accepts: (sub) => Boolean(sub.pushUrl),
-      create: (sub, room, member) => new SubscriptionWorker(sub, room, member, { logger, metrics, limits, budget, runner }),
+      create: (sub, room, member) => new SubscriptionWorker(sub, room, member, { logger, metrics, limits, budget, runner, filters, open }),
       onCount: (running) => metrics.consumers.set(running),
     });
   }

@@ -5,9 +5,10 @@
  */
 import { type Logger, type MasterKey, openEventPayload, SecretBox } from '@roomcast/core';
 import { type CancellationWatcher, cancellationWatcher, type DeliveryStatusWrite, deliveryStatusStore, feedbackWriter } from '@roomcast/redis';
+import type { EventHeaders } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
-import type { RoutingFollower } from '@roomcast/routing';
-import { followDataKeys, masterKeysOf, type Runtime, type ServiceContext, type Unit } from '@roomcast/runtime';
+import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
+import { ContentFilters, followDataKeys, masterKeysOf, type Runtime, type ServiceContext, type Unit } from '@roomcast/runtime';
 import { type DispatcherConfig, dispatcherSettings } from './config.ts';
 import { coalescer } from './coalescer.ts';
 import { guardedAgent } from './connect-guard.ts';
@@ -81,6 +82,11 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
   const status = deliveryStatusStore(runtime.redis, runtime.keys);
   const writeStatus = coalescer<DeliveryStatusWrite>((writes) => status.recordMany(writes));
   let dispatcher: Dispatcher | undefined;
+  const open = (room: RoomRoute, headers: EventHeaders, value: Buffer): string => {
+    const wire = decodeWire(value);
+    if (!wire) throw new Error('record value is not in the Confluent wire format');
+    return openEventPayload(dataKeys, room, headers, wire.payload).toString('utf8');
+  };
   const runner = new DeliveryRunner({
     logger,
     metrics,
@@ -102,11 +108,7 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
       return pacer.wait(nowMs);
     },
     isCancelled: async (roomId, publisher, eventId) => cancellations?.isCancelled(roomId, publisher, eventId) ?? false,
-    open(room, headers, value) {
-      const wire = decodeWire(value);
-      if (!wire) throw new Error('record value is not in the Confluent wire format');
-      return openEventPayload(dataKeys, room, headers, wire.payload).toString('utf8');
-    },
+    open,
     async recordAttempt(rec) {
       const entry = { state: rec.state, attempts: rec.attempt, lastStatus: rec.httpStatus, lastError: rec.errorClass, updatedAt: rec.time };
       await Promise.all([recorder.attempt(rec), writeStatus({ roomId: rec.roomId, eventId: rec.eventId, subscriptionId: rec.subscriptionId, entry })]);
@@ -151,6 +153,8 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
     logger,
     metrics,
     runner,
+    filters: new ContentFilters(runtime.metrics, logger),
+    open,
     limits,
     budget,
     async onStart() {

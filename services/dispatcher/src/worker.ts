@@ -15,9 +15,9 @@
  * not fetched further: memory grows neither with the backlog nor with the number of subscriptions.
  */
 import type { Logger } from '@roomcast/core';
-import { type Consumer, decodeHeaders, type EachBatchPayload, type KafkaMessage } from '@roomcast/kafka';
+import { type Consumer, decodeHeaders, type EachBatchPayload, type EventHeaders, type KafkaMessage } from '@roomcast/kafka';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
-import type { GroupMember, SubscriptionConsumer } from '@roomcast/runtime';
+import type { ContentFilters, GroupMember, SubscriptionConsumer } from '@roomcast/runtime';
 import { JobScheduler } from './job-scheduler.ts';
 import type { DispatcherMetrics } from './metrics.ts';
 import { PartitionWindow } from './partition-window.ts';
@@ -42,6 +42,10 @@ export interface WorkerOptions {
   /** The process's budget across every subscription's window. */
   budget: WindowBudget;
   runner: JobRunner;
+  /** Content filters (decision 0028): an event a filter leaves out is final at admission. */
+  filters: ContentFilters;
+  /** The plain payload of a record, for a filter that reads payload fields; throws when it cannot be opened. */
+  open(room: RoomRoute, headers: EventHeaders, value: Buffer): string;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -225,19 +229,20 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
 
   #admit(window: PartitionWindow, topic: string, partition: number, lane: 0 | 1, offset: number, message: KafkaMessage): void {
     const headers = decodeHeaders(message.headers);
-    if (!headers || !message.value) {
+    const value = message.value;
+    const key = message.key ? message.key.toString('utf8') : null;
+    if (!headers || !value) {
       this.#o.logger.warn('record skipped: not a Roomcast event', { subscriptionId: this.#sub.id, topic, partition, offset });
-    } else if (headers.eventType === this.#sub.eventType) {
-      // A copy: a slice would keep the whole fetch response alive while the job waits.
-      const value = Buffer.from(message.value);
+    } else if (headers.eventType === this.#sub.eventType && this.#o.filters.admits('push', this.#sub, headers, key, () => this.#o.open(this.#room, headers, value))) {
       const job: DeliveryJob = {
         lane,
-        key: message.key ? message.key.toString('utf8') : null,
+        key,
         topic,
         partition,
         offset,
         headers,
-        value,
+        // A copy: a slice would keep the whole fetch response alive while the job waits.
+        value: Buffer.from(value),
         bytes: value.length + HELD_RECORD_OVERHEAD,
         publishedAtMs: Date.parse(headers.time) || Number(message.timestamp),
         attempts: 0,
@@ -249,7 +254,7 @@ export class SubscriptionWorker implements JobHost, SubscriptionConsumer {
       this.#scheduler.push(job);
       return;
     }
-    // Not for this subscription (another event type, or unreadable): final at once.
+    // Not for this subscription (another event type, left out by its filter, or unreadable): final at once.
     const commit = window.settle(offset);
     if (commit !== undefined) this.#queueCommit(topic, partition, commit);
   }

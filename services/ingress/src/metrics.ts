@@ -77,7 +77,7 @@ export class IngressMetrics {
     });
     this.produceErrors = new Counter({
       name: 'roomcast_publish_produce_errors_total',
-      help: 'Events whose produce failed (each answered 503): reason is the error name — BatcherOverloadedError when too many were waiting, else the Kafka client error',
+      help: 'Events whose produce request failed or was refused (answered 503): reason is the error name — BatcherOverloadedError when too many were waiting, else the Kafka client error. Publishes answered 503 because the acknowledgement timed out are not counted here; roomcast_publish_requests_total{outcome="produce_error"} counts every 503',
       labelNames: ['reason'],
       registers: [registry],
     });

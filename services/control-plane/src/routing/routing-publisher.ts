@@ -90,6 +90,7 @@ export async function buildContract(db: Prisma.TransactionClient, names: KafkaNa
       maxInFlight: s.maxInFlight,
       rateLimitPerSec: s.rateLimitPerSec,
       group: names.subscriptionGroup(s.id),
+      ...(s.filter !== null && typeof s.filter === 'object' && !Array.isArray(s.filter) ? { filter: s.filter as Record<string, unknown> } : {}),
     })),
   };
 }

@@ -11,6 +11,7 @@ import { ADMIN_BASE } from '../http/admin-routes.ts';
 import { itemSchema, renderItem } from './subscription-model.ts';
 import { problem } from '../http/problem-responses.ts';
 import type { RoomSubscriptionQuery, SubscriptionRow, Subscriptions } from './subscriptions.ts';
+import type { ReplayRequest, SubscriptionReplay } from './replay.ts';
 
 const STATUSES = ['PENDING', 'ACTIVE', 'PAUSED', 'DISABLED'] as const;
 
@@ -37,6 +38,48 @@ const reasonBody = {
   properties: { reason: { type: 'string', minLength: 1, maxLength: 500, description: 'Shown to the subscriber as statusReason' } },
 };
 
+const replayBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: {
+    from: {
+      type: 'string',
+      anyOf: [{ enum: ['earliest', 'latest'] }, { format: 'date-time' }],
+      description: '`earliest` (the oldest retained event), `latest` (skip to the end), or an RFC 3339 time not in the future: the first event stored at or after it',
+    },
+    dryRun: { type: 'boolean', default: false, description: 'Count only; move nothing' },
+  },
+};
+
+const replayAnswerSchema = {
+  type: 'object',
+  required: ['subscriptionId', 'dryRun', 'from', 'records', 'skipped', 'partitions'],
+  properties: {
+    subscriptionId: { type: 'string' },
+    dryRun: { type: 'boolean' },
+    from: { type: 'string' },
+    records: { type: 'integer', description: 'Records from the new place to the end of the room’s lanes (all event types, before filtering)' },
+    skipped: { type: 'integer', description: 'Records between the current place and a new place ahead of it, which the subscription will not read' },
+    partitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['lane', 'partition', 'committedOffset', 'targetOffset', 'endOffset', 'records', 'skipped'],
+        properties: {
+          lane: { type: 'string', enum: ['normal', 'urgent'] },
+          partition: { type: 'integer' },
+          committedOffset: { type: ['string', 'null'], description: 'The next offset the subscription reads today (null: none committed)' },
+          targetOffset: { type: 'string' },
+          endOffset: { type: 'string' },
+          records: { type: 'integer' },
+          skipped: { type: 'integer' },
+        },
+      },
+    },
+  },
+};
+
 function requireAdmin(p: Principal): void {
   if (p.role === 'APPLICATION') throw new RoomcastError('auth.forbidden', { detail: 'Only member or global admins manage a room’s subscriptions' });
 }
@@ -50,7 +93,7 @@ function adminItem(s: SubscriptionRow) {
   return { ...renderItem(s, subscriber, s.eventType.name), roomId: s.roomId, room: roomKey(room), subscriber: s.application.clientId };
 }
 
-export function subscriptionAdminRoutes(router: ApiRouter, subs: Subscriptions): void {
+export function subscriptionAdminRoutes(router: ApiRouter, subs: Subscriptions, replay: SubscriptionReplay): void {
   /** The subscription if the caller owns its room (or is a global admin); else the 404 of a missing one. */
   async function visible(c: Context, principal: Principal, id: string): Promise<SubscriptionRow> {
     requireAdmin(principal);
@@ -148,4 +191,29 @@ export function subscriptionAdminRoutes(router: ApiRouter, subs: Subscriptions):
       },
     });
   }
+
+  router.add<ReplayRequest>({
+    method: 'post',
+    path: `${ADMIN_BASE}/subscriptions/{subscriptionId}/replay`,
+    operationId: 'replaySubscription',
+    summary: 'Move a PAUSED subscription to the earliest retained event, a time, or the end; resume it to deliver from there',
+    description:
+      'Counts are records of the room’s lanes (every event type, before the subscription’s own filtering). A dry run counts and moves nothing. ' +
+      'A pull subscription’s queue is emptied by the move. Delivery restarts when the subscription is resumed.',
+    tags: ['admin', 'subscriptions'],
+    body: replayBody,
+    audit: 'subscription.replay',
+    responses: {
+      200: { description: 'What is (or, in a dry run, would be) read again per partition and in total', schema: replayAnswerSchema },
+      404: problem('No such subscription (or not to the caller’s room)'),
+      409: problem('The subscription is not PAUSED (subscription.not_paused), or its consumers have not left yet (subscription.consumers_active: retry)'),
+      503: problem('Kafka or Redis is unavailable'),
+    },
+    handler: async (c, { body, params, principal }) => {
+      const sub = await visible(c, principal, params.subscriptionId as string);
+      const answer = await replay.replay(sub, body);
+      setAuditTarget(c, sub.id, ownerOf(sub.room), { subscriber: sub.application.clientId, eventType: sub.eventType.name, from: body.from, dryRun: answer.dryRun, records: answer.records, skipped: answer.skipped });
+      return c.json(answer);
+    },
+  });
 }

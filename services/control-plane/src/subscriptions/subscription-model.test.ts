@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   contractSecrets,
   defaultSettings,
+  filterErrors,
   identityErrors,
   itemBodySchema,
   mergeSettings,
@@ -82,6 +83,15 @@ describe('mergeSettings and settingsErrors', () => {
     expect(settingsErrors({ ...defaultSettings(), mode: 'PULL' })).toEqual([]);
   });
 
+  it('sets, keeps and removes the filter', () => {
+    const filter = { eq: { 'data.status': 'final' } };
+    const filtered = mergeSettings(push, { options: { filter } });
+    expect(filtered.filter).toEqual(filter);
+    expect(mergeSettings(filtered, { options: { TTL: 60 } }).filter).toEqual(filter);
+    expect(mergeSettings(filtered, { options: { filter: null } }).filter).toBeNull();
+    expect(defaultSettings().filter).toBeNull();
+  });
+
   it('refuses a maximum delay below the initial delay, also when a PATCH lowers one of them', () => {
     const errors = settingsErrors(mergeSettings(push, { options: { retry: { maxDelayMs: 500 } } }));
     expect(errors).toEqual([{ pointer: '/options/retry/maxDelayMs', message: 'must be at least initialDelayMs (1000)' }]);
@@ -126,6 +136,22 @@ describe('signing-secret rotation', () => {
   });
 });
 
+describe('filterErrors', () => {
+  it('checks only a filter that was sent, with pointers under /options/filter', () => {
+    expect(filterErrors({})).toEqual([]);
+    expect(filterErrors({ options: { filter: null } })).toEqual([]);
+    expect(filterErrors({ options: { filter: { all: [{ exists: 'data.a' }, { eq: { 'data.b': [1] } }] } } })).toEqual([
+      { pointer: '/options/filter/all/1/eq/data.b', message: 'must be a string, a finite number, a boolean or null' },
+    ]);
+  });
+
+  it('the body schema lets any object or null through to it, and nothing else', () => {
+    expect(validate('update', { options: { filter: { eq: { type: 'x' } } } })).toEqual([]);
+    expect(validate('update', { options: { filter: null } })).toEqual([]);
+    expect(validate('update', { options: { filter: 'type = x' } }).map((e) => e.pointer)).toEqual(['/options/filter']);
+  });
+});
+
 describe('renderItem', () => {
   it('answers the GovStack shape with extensions and no secret', () => {
     const at = new Date('2026-11-22T12:00:00.000Z');
@@ -164,5 +190,6 @@ describe('renderItem', () => {
       approvedAt: null,
     });
     expect(JSON.stringify(item)).not.toContain('whsec');
+    expect(renderItem({ ...stored, filter: { exists: 'data.a' } }, subscriber, 'newBirth', at).options).toMatchObject({ filter: { exists: 'data.a' } });
   });
 });

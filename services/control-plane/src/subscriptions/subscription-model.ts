@@ -6,7 +6,7 @@
  */
 import type { ClientId, FieldError } from '@roomcast/core';
 import type { JsonSchema } from '@roomcast/http';
-import type { SigningSecretRoute } from '@roomcast/routing';
+import { FILTER_BOUNDS, parseFilter, type SigningSecretRoute } from '@roomcast/routing';
 
 /** Inclusive bounds of every number a subscriber may set (README, decision 0008). */
 export const BOUNDS = {
@@ -48,6 +48,8 @@ export interface Settings {
   timeoutMs: number;
   maxInFlight: number;
   rateLimitPerSec: number | null;
+  /** The content filter as registered (decision 0028); null: every event of the type. */
+  filter: unknown;
 }
 
 export interface OptionsInput {
@@ -58,6 +60,7 @@ export interface OptionsInput {
   timeoutMs?: number;
   maxInFlight?: number;
   rateLimitPerSec?: number | null;
+  filter?: Record<string, unknown> | null;
 }
 
 export interface SubscriberIdInput {
@@ -131,6 +134,10 @@ export function itemBodySchema(kind: 'create' | 'update'): JsonSchema {
             maximum: BOUNDS.rateLimitPerSec.max,
             description: 'Deliveries per second at most; null (the default) means unlimited',
           },
+          filter: {
+            type: ['object', 'null'],
+            description: `Roomcast extension: a content filter (decision 0028), e.g. {"all":[{"eq":{"data.status":"final"}},{"in":{"data.region":["north","south"]}}]}; only matching events are delivered. Operators all, any, not, eq, in, prefix, suffix, gt, gte, lt, lte, exists over attributes (id, type, key, publisher, classification, priority, time, schemaVersion) and payload fields (data.a.b or /data/a/b); at most ${FILTER_BOUNDS.bytes} bytes, ${FILTER_BOUNDS.depth} levels, ${FILTER_BOUNDS.nodes} operators. null (the default) removes it`,
+          },
         },
       },
     },
@@ -167,6 +174,7 @@ export const itemSchema: JsonSchema = {
         timeoutMs: { type: 'integer' },
         maxInFlight: { type: 'integer' },
         rateLimitPerSec: { type: ['number', 'null'] },
+        filter: { type: 'object', description: 'The content filter, when the subscription has one (Roomcast extension, decision 0028)' },
       },
     },
     status: { type: 'string', enum: ['PENDING', 'ACTIVE', 'PAUSED', 'DISABLED'], description: 'Read-only: PENDING until the room owner approves' },
@@ -180,7 +188,7 @@ export const itemSchema: JsonSchema = {
 
 export function defaultSettings(): Settings {
   const { overlapSeconds: _, ...rest } = DEFAULTS;
-  return { mode: 'PUSH', pushUrl: null, ...rest };
+  return { mode: 'PUSH', pushUrl: null, ...rest, filter: null };
 }
 
 /** Applies the fields a client sent to the stored settings; fields not sent stay as they are. */
@@ -199,7 +207,16 @@ export function mergeSettings(current: Settings, input: ItemInput): Settings {
     timeoutMs: o.timeoutMs ?? current.timeoutMs,
     maxInFlight: o.maxInFlight ?? current.maxInFlight,
     rateLimitPerSec: o.rateLimitPerSec === undefined ? current.rateLimitPerSec : o.rateLimitPerSec,
+    filter: o.filter === undefined ? current.filter : o.filter,
   };
+}
+
+/** The filter a client sent, parsed and bounded; its errors point into `/options/filter`. */
+export function filterErrors(input: ItemInput): FieldError[] {
+  const f = input.options?.filter;
+  if (f === undefined || f === null) return [];
+  const parsed = parseFilter(f, '/options/filter');
+  return parsed.ok ? [] : parsed.errors;
 }
 
 /** Rules that span fields, checked on the merged result (so a PATCH cannot break them either). */
@@ -282,6 +299,7 @@ export function renderItem(s: StoredSubscription, subscriber: ClientId, eventTyp
       timeoutMs: s.timeoutMs,
       maxInFlight: s.maxInFlight,
       rateLimitPerSec: s.rateLimitPerSec,
+      ...(s.filter !== null && s.filter !== undefined ? { filter: s.filter } : {}),
     },
     status: s.status,
     statusReason: s.statusReason,

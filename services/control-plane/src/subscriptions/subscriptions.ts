@@ -18,11 +18,16 @@ import { commitGroupOffsets, GroupNotEmptyError, type Kafka, type KafkaNames } f
 import type { RoomLookup } from '../rooms/room-lookup.ts';
 import type { RoutingPublisher } from '../routing/types.ts';
 import type { EndpointAllowlist } from './allowlist.ts';
-import { defaultSettings, type ItemInput, identityErrors, mergeSettings, rotateSecret, type Settings, settingsErrors } from './subscription-model.ts';
+import { defaultSettings, filterErrors, type ItemInput, identityErrors, mergeSettings, rotateSecret, type Settings, settingsErrors } from './subscription-model.ts';
 
 const withRelations = { eventType: true, application: true, room: { include: { member: true } } } as const;
 
 export type SubscriptionRow = SubscriptionGetPayload<{ include: typeof withRelations }>;
+
+/** The settings as Prisma writes them: a JSON column is cleared with DbNull, not null. */
+function columns(s: Settings) {
+  return { ...s, filter: s.filter === null || s.filter === undefined ? Prisma.DbNull : (s.filter as Prisma.InputJsonValue) };
+}
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
@@ -99,6 +104,7 @@ export class Subscriptions {
    */
   async create(address: RoomAddress, eventType: string, subscriber: ClientId, input: ItemInput) {
     const errors = identityErrors(input, { id: undefined, subscriber, eventType });
+    errors.push(...filterErrors(input));
     const settings = mergeSettings(defaultSettings(), input);
     errors.push(...settingsErrors(settings));
     if (errors.length > 0) throw new RoomcastError('request.validation_failed', { errors });
@@ -125,7 +131,7 @@ export class Subscriptions {
       let created: SubscriptionRow;
       try {
         created = await this.#db.subscription.create({
-          data: { id, roomId: room.id, eventTypeId: type.id, applicationId: application.id, signingSecret: this.#deps.secrets.seal(id, signingSecret), ...settings },
+          data: { id, roomId: room.id, eventTypeId: type.id, applicationId: application.id, signingSecret: this.#deps.secrets.seal(id, signingSecret), ...columns(settings) },
           include: withRelations,
         });
       } catch (err) {
@@ -151,11 +157,12 @@ export class Subscriptions {
   /** Applies a PATCH. The status never changes here: approval is the room owner's. */
   async update(sub: SubscriptionRow, subscriber: ClientId, input: ItemInput) {
     const errors = identityErrors(input, { id: sub.id, subscriber, eventType: sub.eventType.name });
+    errors.push(...filterErrors(input));
     if (errors.length > 0) throw new RoomcastError('request.validation_failed', { errors });
     const settings = mergeSettings(sub, input);
     await this.#checkSettings(settings, settings.pushUrl !== sub.pushUrl || settings.mode !== sub.mode);
     const { result, generation } = await this.#deps.routing.changeAndRepublish(`subscription ${sub.id} updated`, () =>
-      this.#db.subscription.update({ where: { id: sub.id }, data: settings, include: withRelations }),
+      this.#db.subscription.update({ where: { id: sub.id }, data: columns(settings), include: withRelations }),
     );
     return { subscription: result, generation };
   }

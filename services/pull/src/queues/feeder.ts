@@ -18,10 +18,11 @@
  * and offsets it finished (tombstones until committed). On start and on every (re)assignment,
  * entries below the group's committed offsets are finished (purged): Kafka says they are done.
  */
-import type { Logger } from '@roomcast/core';
+import { type DataKeyRing, type Logger, openEventPayload } from '@roomcast/core';
 import { type Consumer, decodeHeaders, type KafkaMessage } from '@roomcast/kafka';
+import { decodeWire } from '@roomcast/registry';
 import type { RoomRoute, RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
-import { type GroupMember, type Runtime, type SubscriptionConsumer, SubscriptionConsumers } from '@roomcast/runtime';
+import { type ContentFilters, type GroupMember, type Runtime, type SubscriptionConsumer, SubscriptionConsumers } from '@roomcast/runtime';
 import { toBlob } from './pull-item.ts';
 import { entryId, type Lane, type PullStore, type QueueRecord } from './queue-store.ts';
 import type { PullMetrics } from './metrics.ts';
@@ -32,12 +33,17 @@ export interface FeederOptions {
   store: PullStore;
   metrics: PullMetrics;
   logger: Logger;
+  /** Content filters (decision 0028): an event a filter leaves out is skipped like one of another type, never enqueued. */
+  filters: ContentFilters;
+  /** Opens classified payloads for filters that read payload fields. */
+  dataKeys: DataKeyRing | undefined;
   bufferEvents: number;
   commitIntervalMs: number;
 }
 
 interface Member extends SubscriptionConsumer {
   sub: SubscriptionRoute;
+  room: RoomRoute;
   urgentTopic: string;
   topic: string;
   consumer: Consumer;
@@ -120,6 +126,7 @@ export class Feeder {
   #member(sub: SubscriptionRoute, room: RoomRoute, group: GroupMember): Member {
     const m: Member = {
       sub,
+      room,
       urgentTopic: room.urgentTopic,
       topic: room.topic,
       consumer: group.consumer,
@@ -131,8 +138,9 @@ export class Feeder {
       timer: undefined,
       committing: undefined,
       start: () => this.#onAdded(m, group),
-      update(next) {
+      update(next, nextRoom) {
         m.sub = next;
+        m.room = nextRoom;
       },
       stop: (deleted) => this.#onRemoved(m, deleted),
     };
@@ -197,15 +205,22 @@ export class Feeder {
 
   #record(m: Member, lane: Lane, partition: number, msg: KafkaMessage): QueueRecord | undefined {
     const headers = decodeHeaders(msg.headers);
-    if (!headers || !msg.value || headers.eventType !== m.sub.eventType) return undefined;
-    const published = Date.parse(headers.time);
+    const value = msg.value;
+    if (!headers || !value || headers.eventType !== m.sub.eventType) return undefined;
     const key = msg.key?.toString('utf8') ?? '';
+    const admitted = this.#o.filters.admits('pull', m.sub, headers, msg.key ? key : null, () => {
+      const wire = decodeWire(value);
+      if (!wire) throw new Error('record value is not in the Confluent wire format');
+      return openEventPayload(this.#o.dataKeys, m.room, headers, wire.payload);
+    });
+    if (!admitted) return undefined;
+    const published = Date.parse(headers.time);
     return {
       entry: entryId(lane, partition, msg.offset),
       publishedMs: Number.isFinite(published) ? published : Date.now(),
       eventId: headers.id,
       key,
-      blob: toBlob({ headers: msg.headers, key: msg.key ?? null, value: msg.value, partition, offset: msg.offset }),
+      blob: toBlob({ headers: msg.headers, key: msg.key ?? null, value, partition, offset: msg.offset }),
     };
   }
 

@@ -17,7 +17,7 @@
  * delivery count and random token to one hand-out.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { luaScript, type Redis, type RedisKeys } from '@roomcast/redis';
+import { dropPullQueue, luaScript, type Redis, type RedisKeys } from '@roomcast/redis';
 import { CLAIM_DEAD, CONFIRM, FEED, FINISH, LEASE, PURGE_BELOW, SETTLE, SWEEP } from './queue-scripts.ts';
 
 const scripts = {
@@ -251,13 +251,7 @@ export class PullStore {
 
   /** Deletes the whole queue (the subscription was deleted). */
   async drop(sub: string): Promise<void> {
-    const pattern = `${this.#base(sub).replace(/[[\]*?]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (found.length > 0) await this.redis.del(...found);
-    } while (cursor !== '0');
+    await dropPullQueue(this.redis, this.#keys, sub);
   }
 
   async wake(sub: string): Promise<void> {

@@ -8,7 +8,7 @@ import { ApiRouter } from '@roomcast/http';
 import { createDurableProducer, ensureTopics, INTERNAL_TOPIC_MAX_MESSAGE_BYTES } from '@roomcast/kafka';
 import type { RoutingFollower } from '@roomcast/routing';
 import { deliveryStatusStore } from '@roomcast/redis';
-import { contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
+import { ContentFilters, contractResolvers, followDataKeys, type Runtime, type Unit } from '@roomcast/runtime';
 import { DeadLetters } from './dead-letter.ts';
 import { DeliveryLogWriter } from '../delivery-log.ts';
 import { Feeder } from './feeder.ts';
@@ -42,14 +42,16 @@ export function createPullQueues(o: { runtime: Runtime; routing: RoutingFollower
   const deliveryLog = new DeliveryLogWriter({ kafka: runtime.kafka, names: runtime.names, logger, retentionMs: settings.retentionMs, registry: runtime.metrics });
   const deadLetterTopic = runtime.names.deadLetterTopic();
   const wake = new WakeBoard(runtime.redis, runtime.keys.pullWake, logger);
-  const feeder = new Feeder({ runtime, routing, store, metrics, logger, bufferEvents: settings.bufferEvents, commitIntervalMs: settings.commitIntervalMs });
+  const dataKeys = followDataKeys(routing, o.masterKeys ?? [], logger);
+  const filters = new ContentFilters(runtime.metrics, logger);
+  const feeder = new Feeder({ runtime, routing, store, metrics, logger, filters, dataKeys, bufferEvents: settings.bufferEvents, commitIntervalMs: settings.commitIntervalMs });
   const service = new PullService({
     routing,
     store,
     wake,
     metrics,
     deadLetters: new DeadLetters({ producer, topic: deadLetterTopic, store, metrics, logger }),
-    dataKeys: followDataKeys(routing, o.masterKeys ?? [], logger),
+    dataKeys,
     logger,
     ready: (id) => feeder.ready(id),
     status: deliveryStatusStore(runtime.redis, runtime.keys),

@@ -1,12 +1,14 @@
 /**
  * What a stream delivers for one Kafka record: the subscription's event type only, within the
- * subscription's TTL, with a classified payload decrypted (as push delivery does), as the JSON
+ * subscription's TTL and matching its content filter (decision 0028), both as the latest
+ * routing generation has them (`sub` is replaced while the stream is open), with a classified payload decrypted (as push delivery does), as the JSON
  * text of an event item — the GovStack EventItem fields plus Roomcast's partition, lane and key.
  */
 import { type DataKeyRing, eventItemText, type Logger, openEventPayload } from '@roomcast/core';
 import { decodeHeaders, type FetchedRecord } from '@roomcast/kafka';
 import { decodeWire } from '@roomcast/registry';
 import type { RoomRoute, SubscriptionRoute } from '@roomcast/routing';
+import type { ContentFilters } from '@roomcast/runtime';
 import type { PreparedEvent } from './event-stream.ts';
 import type { StreamMetrics } from './metrics.ts';
 
@@ -15,6 +17,7 @@ export interface PrepareDeps {
   sub: SubscriptionRoute;
   dataKeys: DataKeyRing | undefined;
   metrics: StreamMetrics;
+  filters: ContentFilters;
   logger: Logger;
   now?: () => number;
 }
@@ -38,6 +41,9 @@ export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => PreparedEv
       d.logger.error('stream record not decrypted; passed over', { subscriptionId: d.sub.id, eventId: headers.id, topic: r.topic, partition: r.partition, offset: r.offset, error: (err as Error).message });
       return undefined;
     }
+    const key = r.key ? r.key.toString('utf8') : null;
+    // Decided on the decrypted payload; a record it leaves out advances the cursor like one of another type.
+    if (!d.filters.admits('stream', d.sub, headers, key, () => payload)) return undefined;
     // The event item (packages/core event-item.ts) with the lane; the payload is spliced in as text.
     const data = eventItemText(
       {
@@ -47,7 +53,7 @@ export function recordPreparer(d: PrepareDeps): (r: FetchedRecord) => PreparedEv
         publisher: headers.publisher,
         eventType: headers.eventType,
         lane: r.topic === d.room.urgentTopic ? 'urgent' : 'normal',
-        ...(r.key ? { key: r.key.toString('utf8') } : {}),
+        ...(key !== null ? { key } : {}),
         time: headers.time,
         priority: headers.priority,
       },

@@ -8,7 +8,7 @@
  * when the process stops.
  */
 import type { Logger } from '@roomcast/core';
-import type { RoutingFollower, RoutingIndex } from '@roomcast/routing';
+import type { RoutingFollower, RoutingIndex, SubscriptionRoute } from '@roomcast/routing';
 import type { EndReason, EventStream } from './event-stream.ts';
 import type { StreamMetrics } from './metrics.ts';
 
@@ -26,6 +26,8 @@ export interface OpenStream {
   keyId: string | undefined;
   /** Resolves once the client connection is closed. */
   closed: Promise<void>;
+  /** Takes each new generation's subscription while the stream stays open (its filter and TTL apply from the next record on). */
+  follow?: (sub: SubscriptionRoute) => void;
 }
 
 export interface StreamLimits {
@@ -102,6 +104,7 @@ export class StreamHub {
       if (!authenticates) entry.stream.end('credential_revoked');
       else if (!sub || !room || sub.status !== 'ACTIVE' || sub.eventType !== entry.eventType || sub.clientId !== entry.clientId) entry.stream.end('subscription_gone');
       else if (room.partitions !== entry.partitions) entry.stream.end('room_changed');
+      else entry.follow?.(sub);
     }
   }
 

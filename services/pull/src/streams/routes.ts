@@ -16,13 +16,13 @@ import { ApiRouter, type Principal, roomAddressOf } from '@roomcast/http';
 import { eventMarks } from '@roomcast/redis';
 import { type GrouplessReader, GrouplessReader as Reader, type PartitionPosition } from '@roomcast/kafka';
 import type { RoomRoute, RoutingFollower } from '@roomcast/routing';
-import { contractResolvers, type Runtime } from '@roomcast/runtime';
+import { type ContentFilters, contractResolvers, type Runtime } from '@roomcast/runtime';
 import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import { decodeCursor, type LanePositions } from './cursor.ts';
 import type { DeliveryLogWriter } from '../delivery-log.ts';
 import { type EventStream, EventStream as Stream, type StreamEvent, type StreamSettings } from './event-stream.ts';
-import { cancellationCheck, recordPreparer } from './event.ts';
+import { cancellationCheck, type PrepareDeps, recordPreparer } from './event.ts';
 import type { OpenStream, StreamHub, Transport } from './hub.ts';
 import type { StreamMetrics } from './metrics.ts';
 import { pumpWebSocket, sseBody, type TransportHooks } from './transports.ts';
@@ -36,6 +36,7 @@ export interface StreamRouteDeps {
   metrics: StreamMetrics;
   settings: StreamSettings;
   dataKeys: DataKeyRing | undefined;
+  filters: ContentFilters;
   logger: Logger;
   /** Every event written to a stream is logged (mode stream, outcome streamed). */
   deliveryLog?: Pick<DeliveryLogWriter, 'write'>;
@@ -122,17 +123,25 @@ async function openStream(d: StreamRouteDeps, c: Context, principal: Principal, 
     reader = await kafka(Reader.open(d.runtime.kafka, [room.urgentTopic, room.topic]));
     const counts = { normal: reader.partitions(room.topic).length, urgent: reader.partitions(room.urgentTopic).length };
     const start = cursor !== undefined ? decodeCursor(cursor, room.id, counts, pointer) : lanes(room, await kafka(reader.offsets(from ?? 'latest')), counts);
+    // The subscription the preparer reads is replaced by each generation's (hub.ts follow).
+    const prepareDeps: PrepareDeps = { room, sub, dataKeys: d.dataKeys, metrics: d.metrics, filters: d.filters, logger: d.logger };
     const stream = new Stream({
       reader,
       room,
       start,
       settings: d.settings,
-      prepare: recordPreparer({ room, sub, dataKeys: d.dataKeys, metrics: d.metrics, logger: d.logger }),
+      prepare: recordPreparer(prepareDeps),
       cancelled: cancellationCheck({ room, sub, metrics: d.metrics, logger: d.logger }, eventMarks(d.runtime.redis, d.runtime.keys).isCancelled),
       logger: d.logger,
     });
     const transport: Transport = c.req.header('upgrade')?.toLowerCase() === 'websocket' ? 'websocket' : 'sse';
-    const entry: Omit<OpenStream, 'closed'> = { stream, subscriptionId: sub.id, roomId: room.id, eventType, clientId: client, partitions: room.partitions, transport, keyId: principal.keyId };
+    const entry: Omit<OpenStream, 'closed'> = { stream, subscriptionId: sub.id, roomId: room.id, eventType, clientId: client, partitions: room.partitions,
+      transport,
+      keyId: principal.keyId,
+      follow: (next) => {
+        prepareDeps.sub = next;
+      },
+    };
     const written = (events: StreamEvent[]) => {
       d.metrics.events.inc({ subscription: sub.id, transport }, events.length);
       const time = new Date().toISOString();

@@ -2,7 +2,7 @@
 import type { Logger, MasterKey } from '@roomcast/core';
 import type { OpenApiPaths } from '@roomcast/http';
 import type { RoutingFollower } from '@roomcast/routing';
-import { followDataKeys, type Runtime } from '@roomcast/runtime';
+import { ContentFilters, followDataKeys, type Runtime } from '@roomcast/runtime';
 import type { Hono } from 'hono';
 import { DeliveryLogWriter } from '../delivery-log.ts';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './event-stream.ts';
@@ -35,6 +35,10 @@ export function createStreams(routing: RoutingFollower, o: StreamOptions): Strea
   const metrics = new StreamMetrics(o.runtime.metrics);
   const hub = new StreamHub({ routing, limits: { perSubscription, perProcess }, metrics, logger: o.logger });
   const deliveryLog = new DeliveryLogWriter({ kafka: o.runtime.kafka, names: o.runtime.names, logger: o.logger, retentionMs: o.retentionMs, registry: o.runtime.metrics });
-  const router = streamRoutes({ runtime: o.runtime, routing, hub, metrics, settings, dataKeys: followDataKeys(routing, o.masterKeys ?? [], o.logger), logger: o.logger, deliveryLog });
+  const router = streamRoutes({ runtime: o.runtime, routing, hub, metrics, settings, dataKeys: followDataKeys(routing, o.masterKeys ?? [], o.logger),
+    filters: new ContentFilters(o.runtime.metrics, o.logger),
+    logger: o.logger,
+    deliveryLog,
+  });
   return { routes: [router.hono()], openapi: router.openapi(), hub, start: () => deliveryLog.start(), stop: () => deliveryLog.stop(), drain: () => hub.drain() };
 }
