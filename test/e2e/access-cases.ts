@@ -278,6 +278,25 @@ export const ACCESS_CASES: AccessCase[] = [
     request: (ctx, p) => get(`/api/v1/log/events/${ctx.state.eventId}/deliveries/proof`)(ctx, p),
   },
   { op: 'getLogKeys', expect: [200, 200, 200, 200, 200, 200], request: get('/api/v1/log/keys') },
+  // Dead letters of the subscription (decision 0026): its subscriber, the subscriber's member
+  // admin and the central admin may list, redrive and purge; the room owner's admin may list
+  // and read a record but not act (403); anyone else does not see the subscription (404).
+  { op: 'listDeadLetters', expect: [401, 200, 200, 404, 200, 200], request: (ctx, p) => get(`/api/v1/subscriptions/${ctx.ids.subscriptionId}/dead-letters`)(ctx, p) },
+  { op: 'getDeadLetter', expect: [401, 404, 404, 404, 404, 404], request: (ctx, p) => get(`/api/v1/subscriptions/${ctx.ids.subscriptionId}/dead-letters/dl_0_999999`)(ctx, p) },
+  {
+    op: 'redriveDeadLetters',
+    expect: [401, 200, 200, 404, 403, 200],
+    request: (ctx) => ({ method: 'POST', path: `/api/v1/subscriptions/${ctx.ids.subscriptionId}/dead-letters/redrive`, body: { dryRun: true } }),
+  },
+  {
+    op: 'purgeDeadLetters',
+    expect: [401, 200, 200, 404, 403, 200],
+    request: (ctx) => ({ method: 'POST', path: `/api/v1/subscriptions/${ctx.ids.subscriptionId}/dead-letters/purge`, body: { ids: ['dl_0_999999'] } }),
+    after: (ctx, _, res) => {
+      if (res.status === 200) ctx.state.purgeId = String(res.body.id);
+    },
+  },
+  { op: 'getRedrive', expect: [401, 200, 200, 404, 200, 200], request: (ctx, p) => get(`/api/v1/subscriptions/${ctx.ids.subscriptionId}/redrives/${ctx.state.purgeId}`)(ctx, p) },
   // Environmental monitoring: every caller with a key gets an answer; only the global admin and
   // the central monitoring clients see every field (the others the public subset, decision 0030).
   { op: 'getEnvironment', expect: [401, 200, 200, 200, 200, 200], request: get('/api/v1/monitoring/environment') },

@@ -26,6 +26,10 @@ export interface KafkaNames {
   topicsOfRoom(room: RoomAddress, stored: string | null): { topic: string; urgentTopic: string };
   subscriptionGroup(subscriptionId: string): string;
   deadLetterTopic(): string;
+  /** Dead letters handed back for delivery, each naming its one target subscription (decision 0026). */
+  redriveTopic(): string;
+  /** The one consumer group of every dispatcher reading the redrive topic. */
+  redriveGroup(): string;
   deliveryLogTopic(): string;
   /** The consumer group the message-log sinks share. */
   logSinkGroup(): string;
@@ -50,6 +54,8 @@ export function kafkaNames(prefix: string): KafkaNames {
     },
     subscriptionGroup: (id) => `${prefix}.sub.${id}`,
     deadLetterTopic: () => `${prefix}.dead-letter`,
+    redriveTopic: () => `${prefix}.redrive`,
+    redriveGroup: () => `${prefix}.redrive`,
     deliveryLogTopic: () => `${prefix}.delivery-log`,
     logSinkGroup: () => `${prefix}.log-sink`,
   };

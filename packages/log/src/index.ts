@@ -5,3 +5,5 @@ export * from './store.ts';
 export * from './proof.ts';
 export * from './verify.ts';
 export * from './archive.ts';
+export * from './dead-letter-query.ts';
+export * from './dead-letters.ts';

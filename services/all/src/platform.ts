@@ -10,12 +10,13 @@ import { migrate } from '@roomcast/db';
 import { type Dispatcher, dispatcherConfigSpec, dispatcherUnit } from '@roomcast/dispatcher';
 import { ingressConfigSpec, ingressUnit } from '@roomcast/ingress';
 import { migrateLog } from '@roomcast/log';
-import { createLogApi, type LogParts, type LogSink, logParts, logSinkConfigSpec, logSinkUnit, monitoringSettingsOf } from '@roomcast/log-sink';
+import { createLogApi, type LogParts, type LogSink, logParts, logSinkConfigSpec, logSinkUnit, monitoringSettingsOf, redriveSettings } from '@roomcast/log-sink';
 import { pullConfigSpec, pullUnit, streamConfigSpec } from '@roomcast/pull';
 import type { RoutingFollower } from '@roomcast/routing';
 import {
   commonConfigSpec,
   createRuntime,
+  masterKeysOf,
   exportRoutingGeneration,
   followRouting,
   postgresProbe,
@@ -100,7 +101,7 @@ export async function startPlatform(config: PlatformConfig, logger: Logger = cre
       ingressUnit(config, { ...ctx('ingress'), logStore: log.store }),
       ...(config.ROOMCAST_PLATFORM_DISPATCHER ? [dispatcher] : []),
       pullUnit(config, ctx('pull')),
-      createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }), monitoring: monitoringSettingsOf(config) }),
+      createLogApi({ runtime, routing, parts: log, logger: logger.child({ unit: 'log-api' }), monitoring: monitoringSettingsOf(config), masterKeys: masterKeysOf(config), redrive: redriveSettings(config) }),
       ...(logSink ? [logSink] : []),
     ];
     const served = await serveUnits({ runtime, logger, host: config.ROOMCAST_HOST, port: config.ROOMCAST_PORT, tls, units, metricsToken: config.ROOMCAST_METRICS_TOKEN, registration });

@@ -15,6 +15,7 @@ export class DispatcherMetrics {
   readonly circuit: Gauge<'endpoint'>;
   readonly logFailures: Counter;
   readonly consumers: Gauge;
+  readonly redriven: Counter<'outcome'>;
   #heldBytes: () => number = () => 0;
 
   constructor(registry: Registry) {
@@ -82,6 +83,12 @@ export class DispatcherMetrics {
     this.logFailures = new Counter({
       name: 'roomcast_delivery_log_failures_total',
       help: 'Attempts that could not be written to the delivery log or the event status',
+      registers: [registry],
+    });
+    this.redriven = new Counter({
+      name: 'roomcast_redrive_events_total',
+      help: 'Redriven dead letters read by this dispatcher, by outcome: settled (delivered or cancelled), dead_lettered (failed again), not_delivered (subscription paused or no longer PUSH: dead-lettered again at once), skipped (subscription gone or record unreadable)',
+      labelNames: ['outcome'],
       registers: [registry],
     });
     this.consumers = new Gauge({

@@ -68,6 +68,7 @@ export class DeliveryRecorder {
         'rc-dlq-reason': reason,
         'rc-dlq-detail': detail.slice(0, 500),
         'rc-dlq-attempts': String(job.attempts),
+        ...(job.lastStatus != null ? { 'rc-dlq-status': String(job.lastStatus) } : {}),
         'rc-dlq-source': `${job.topic}/${job.partition}/${job.offset}`,
         'rc-dlq-time': new Date().toISOString(),
       },

@@ -17,6 +17,7 @@ import { httpSender } from './http-sender.ts';
 import { DispatcherMetrics, endpointFingerprint } from './metrics.ts';
 import { DeliveryRecorder } from './recorder.ts';
 import { CircuitBreakers, decideRetry, Pacer } from './policy.ts';
+import { RedriveConsumer } from './redrive.ts';
 import { DeliveryRunner } from './runner.ts';
 import type { WorkerLimits } from './worker.ts';
 import { WindowBudget } from './window-budget.ts';
@@ -128,6 +129,22 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
       );
     },
   });
+  const limits = { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits };
+  const redrive = new RedriveConsumer({
+    kafka: runtime.kafka,
+    names: runtime.names,
+    routing: o.routing,
+    runner,
+    logger: logger.child({ part: 'redrive' }),
+    metrics,
+    deadLetter: (sub, job, reason, detail) => recorder.deadLetter(sub, job, reason, detail),
+    partitions: o.partitions ?? 3,
+    retentionMs: o.retentionMs ?? 7 * 24 * 3600 * 1000,
+    sessionTimeoutMs: limits.sessionTimeoutMs,
+  });
+  // Joining the redrive group can wait for a dead member's session to end: it must not hold up
+  // the first deliveries or readiness, so it starts in the background.
+  let redriveStarted: Promise<void> | undefined;
   const budget = new WindowBudget(o.budgetBytes ?? 256 * 1024 * 1024);
   metrics.readHeldBytes(() => budget.held);
   dispatcher = new Dispatcher({
@@ -138,14 +155,17 @@ function createDispatcher(o: DispatcherOptions): Dispatcher {
     runner,
     filters: new ContentFilters(runtime.metrics, logger),
     open,
-    limits: { windowRecords: 5000, windowBytes: 64 * 1024 * 1024, commitIntervalMs: 200, sessionTimeoutMs: 30_000, ...o.limits },
+    limits,
     budget,
     async onStart() {
       cancellations = cancellationWatcher(runtime.redis, runtime.keys, (err) => logger.warn('cancellation marks not reloaded after a reconnect', { error: err }));
       await cancellations.ready;
       await recorder.start();
+      redriveStarted = redrive.start().catch((err: unknown) => logger.error('redrive consumer did not start; redriven dead letters wait for another dispatcher', { error: err }));
     },
     async onStop() {
+      await redrive.stop();
+      await redriveStarted;
       await cancellations?.stop();
       await recorder.stop();
       // Requests still open (a hanging endpoint) are cut: their outcomes were already abandoned.

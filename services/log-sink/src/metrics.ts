@@ -38,3 +38,14 @@ export class SinkMetrics {
     this.#lastCheckpoint = Date.now();
   }
 }
+
+/** Prometheus metrics of the dead-letter routes (decision 0026). */
+export class DeadLetterMetrics {
+  readonly taken: Counter<'action'>;
+  readonly failed: Counter;
+
+  constructor(registry: Registry) {
+    this.taken = new Counter({ name: 'roomcast_redrive_claimed_total', help: 'Dead letters taken by a redrive (handed to the redrive topic) or a purge, by action', labelNames: ['action'], registers: [registry] });
+    this.failed = new Counter({ name: 'roomcast_redrive_refused_total', help: 'Dead letters a redrive could not hand on (event type deleted, payload undecryptable, record gone); they stay dead', registers: [registry] });
+  }
+}

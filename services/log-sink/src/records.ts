@@ -5,7 +5,7 @@
  * neither (no Roomcast headers, unreadable JSON) gives no row; the sink counts it and moves on.
  */
 import { decodeHeaders, type IHeaders } from '@roomcast/kafka';
-import { type DeliveryEntry, type EventEntry, isEventId, sha256 } from '@roomcast/log';
+import { type DeadLetterEntry, type DeliveryEntry, type EventEntry, isEventId, sha256 } from '@roomcast/log';
 
 export interface SinkRecord {
   topic: string;
@@ -93,5 +93,64 @@ export function deliveryEntry(r: SinkRecord): DeliveryEntry | undefined {
     nextAttemptAt: date(j.nextAttemptAt),
     occurredAt,
     publishedAt: date(j.publishedAt),
+  };
+}
+
+function header(h: IHeaders | undefined, name: string): string | undefined {
+  const v = h?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : one.toString();
+}
+
+function intOf(v: string | undefined): number | null {
+  if (v === undefined || !/^\d{1,9}$/.test(v)) return null;
+  return Number(v);
+}
+
+/**
+ * A dead-letter record becomes a DeadLetterEntry (decision 0026): the event's own headers, and
+ * who gave up, why and where from — `rc-dlq-*` from the dispatcher, `rc-dead-reason`,
+ * `rc-subscription` and `rc-source-*` from the pull service. `roomOf` maps a source topic to its room.
+ */
+export function deadLetterEntry(r: SinkRecord, roomOf: (topic: string, subscriptionId: string) => string): DeadLetterEntry | undefined {
+  const h = decodeHeaders(r.headers);
+  if (!h || !isEventId(h.id) || r.value === null) return undefined;
+  const publishedAt = date(h.time);
+  if (!publishedAt) return undefined;
+  const push = header(r.headers, 'rc-dlq-subscription');
+  const subscriptionId = push ?? header(r.headers, 'rc-subscription');
+  if (!subscriptionId) return undefined;
+  let source: { topic: string; partition: number; offset: string } | undefined;
+  if (push) {
+    const m = /^(.+)\/(\d{1,9})\/(\d{1,19})$/.exec(header(r.headers, 'rc-dlq-source') ?? '');
+    if (m) source = { topic: m[1] as string, partition: Number(m[2]), offset: m[3] as string };
+  } else {
+    const topic = header(r.headers, 'rc-source-topic');
+    const partition = intOf(header(r.headers, 'rc-source-partition'));
+    const offset = header(r.headers, 'rc-source-offset');
+    if (topic && partition !== null && offset && /^\d{1,19}$/.test(offset)) source = { topic, partition, offset };
+  }
+  if (!source) return undefined;
+  const detail = push ? (header(r.headers, 'rc-dlq-detail') ?? null) : null;
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    deadLetteredAt: date(header(r.headers, 'rc-dlq-time')) ?? new Date(Number(r.timestamp)),
+    subscriptionId,
+    roomId: roomOf(source.topic, subscriptionId),
+    mode: push ? 'push' : 'pull',
+    eventId: h.id.toLowerCase(),
+    eventType: h.eventType,
+    publisher: h.publisher,
+    publishedAt,
+    classification: h.classification,
+    reason: (push ? header(r.headers, 'rc-dlq-reason') : header(r.headers, 'rc-dead-reason')) ?? 'unknown',
+    detail,
+    attempts: intOf(header(r.headers, 'rc-dlq-attempts')),
+    httpStatus: intOf(header(r.headers, 'rc-dlq-status')) ?? (detail ? intOf(/^HTTP (\d{3})$/.exec(detail)?.[1]) : null),
+    sourceTopic: source.topic,
+    sourcePartition: source.partition,
+    sourceOffset: source.offset,
   };
 }

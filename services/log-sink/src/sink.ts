@@ -1,6 +1,7 @@
 /**
  * The log sink: one member of the `{prefix}.log-sink` consumer group, reading every room topic,
- * every urgent lane and the delivery-log topic, and appending them to the message log.
+ * every urgent lane and the delivery-log topic, and appending them to the message log; and the
+ * dead-letter topic, indexed per subscription (decision 0026: metadata only, the value stays in Kafka).
  *
  *   fetch batch (one partition) ─▶ rows (records.ts) ─▶ one transaction: skip rows at or below
  *   the stream's head, chain the rest, insert, move the head, sign a checkpoint when due ─▶
@@ -15,12 +16,12 @@
  * (read from their beginning, so nothing published before the restart is missed).
  */
 import type { Logger } from '@roomcast/core';
-import { type Consumer, ensureTopics, type Kafka, type KafkaNames } from '@roomcast/kafka';
-import { applyRetention, type DeliveryEntry, type EventEntry, type LogSigner, type LogStore } from '@roomcast/log';
+import { type Consumer, ensureTopics, INTERNAL_TOPIC_MAX_MESSAGE_BYTES, type Kafka, type KafkaNames } from '@roomcast/kafka';
+import { appendDeadLetters, applyRetention, type DeadLetterEntry, type DeliveryEntry, type EventEntry, type LogSigner, type LogStore } from '@roomcast/log';
 import type { RoutingFollower } from '@roomcast/routing';
 import type { EachBatchPayload } from 'kafkajs';
 import type { SinkMetrics } from './metrics.ts';
-import { deliveryEntry, eventEntry, type SinkRecord } from './records.ts';
+import { deadLetterEntry, deliveryEntry, eventEntry, type SinkRecord } from './records.ts';
 
 export interface SinkOptions {
   kafka: Kafka;
@@ -44,7 +45,7 @@ export interface SinkOptions {
 }
 
 interface TopicInfo {
-  kind: 'event' | 'delivery';
+  kind: 'event' | 'delivery' | 'dead-letter';
   roomId: string;
   urgent: boolean;
 }
@@ -72,7 +73,10 @@ export class LogSink {
     await this.#o.store.ensurePartitions();
     // Retention runs at the first tick, then hourly.
     this.#lastMaintenance = 0;
-    await ensureTopics(this.#o.kafka, [{ topic: this.#o.names.deliveryLogTopic(), partitions: this.#o.partitions, retentionMs: this.#o.retentionMs }]);
+    await ensureTopics(this.#o.kafka, [
+      { topic: this.#o.names.deliveryLogTopic(), partitions: this.#o.partitions, retentionMs: this.#o.retentionMs },
+      { topic: this.#o.names.deadLetterTopic(), partitions: this.#o.partitions, retentionMs: this.#o.retentionMs, maxMessageBytes: INTERNAL_TOPIC_MAX_MESSAGE_BYTES },
+    ]);
     this.#learnTopics();
     await this.#run();
     this.#unsubscribe = this.#o.routing.onChange(() => {
@@ -101,6 +105,7 @@ export class LogSink {
       added = true;
     };
     add(this.#o.names.deliveryLogTopic(), { kind: 'delivery', roomId: '', urgent: false });
+    add(this.#o.names.deadLetterTopic(), { kind: 'dead-letter', roomId: '', urgent: false });
     for (const r of this.#o.routing.current().contract.rooms) {
       add(r.topic, { kind: 'event', roomId: r.id, urgent: false });
       add(r.urgentTopic, { kind: 'event', roomId: r.id, urgent: true });
@@ -154,6 +159,7 @@ export class LogSink {
     const { store, metrics } = this.#o;
     const info = this.#topics.get(batch.topic);
     if (!info || batch.messages.length === 0 || !isRunning() || isStale()) return;
+    if (info.kind === 'dead-letter') return this.#deadLetters(consumer, batch, resolveOffset, heartbeat);
     const rows: Array<EventEntry | DeliveryEntry> = [];
     for (const m of batch.messages) {
       const r: SinkRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) };
@@ -187,6 +193,36 @@ export class LogSink {
     const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
     metrics.lagRecords.set({ topic: batch.topic }, Math.max(0, lag));
     metrics.lagSeconds.set({ topic: batch.topic }, Math.max(0, (Date.now() - Number(last.timestamp)) / 1000));
+    await heartbeat();
+  }
+
+  /** Dead letters: indexed idempotently (their primary key is their position), then the offset is committed. */
+  async #deadLetters(consumer: Consumer, batch: EachBatchPayload['batch'], resolveOffset: (o: string) => void, heartbeat: () => Promise<void>): Promise<void> {
+    const { metrics } = this.#o;
+    const roomOf = (topic: string, subscriptionId: string) =>
+      this.#topics.get(topic)?.roomId ?? this.#o.routing.current().contract.subscriptions.find((s) => s.id === subscriptionId)?.roomId ?? '';
+    const rows: DeadLetterEntry[] = [];
+    for (const m of batch.messages) {
+      const r: SinkRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) };
+      const row = deadLetterEntry(r, roomOf);
+      if (row) rows.push(row);
+      else metrics.skipped.inc({ reason: 'not_a_roomcast_record' });
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last) return;
+    let written: number;
+    try {
+      written = await appendDeadLetters(this.#o.store, rows);
+    } catch (err) {
+      metrics.writeFailures.inc();
+      this.#o.logger.warn('dead letters not indexed; the batch is read again', { topic: batch.topic, partition: batch.partition, error: err });
+      await new Promise((r) => setTimeout(r, 1000));
+      throw err;
+    }
+    metrics.rows.inc({ table: 'dead_letters' }, written);
+    if (rows.length > written) metrics.skipped.inc({ reason: 'already_written' }, rows.length - written);
+    resolveOffset(last.offset);
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     await heartbeat();
   }
 
