@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PORTS, ROOT } from '../../scripts/infra/config.ts';
-import { deployTool, serviceMains, serviceOfCommand, settingNames } from '../support/deploy.ts';
+import { INSTALL_TIMEOUT_MS, installTool, serviceMains, serviceOfCommand, settingNames, toolchain } from '../support/deploy.ts';
 
 type Service = {
   image?: string;
@@ -32,7 +32,7 @@ const services = compose.services ?? {};
 /** Roomcast's own services in the file: each its own container, one of each kind. */
 const ROOMCAST = ['control-plane', 'ingress', 'dispatcher', 'pull', 'log-sink'];
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const composeTool = deployTool('compose');
+const go = toolchain('compose');
 
 /** Host ports each service must publish, taken from the local-infra defaults. */
 const EXPECTED_PORTS: Record<string, number[]> = {
@@ -58,13 +58,28 @@ function published(entry: unknown): Published {
 }
 
 describe('infra/compose.yaml', () => {
-  it.skipIf(!composeTool.ok)(`is accepted by the Compose Specification's loader (compose-go)${composeTool.ok ? '' : ` (skipped: ${composeTool.reason})`}`, () => {
-    if (!composeTool.ok) return;
-    const r = spawnSync(composeTool.bin('compose-spec'), ['--format', 'json', 'compose.yaml'], { cwd: join(ROOT, 'infra'), encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    // What it loaded: the same services this test reads.
-    expect(Object.keys((JSON.parse(r.stdout) as { services: object }).services).sort()).toEqual(Object.keys(services).sort());
+  describe.skipIf(!go.ok)(`the Compose Specification's loader (compose-go)${go.ok ? '' : ` (skipped: ${go.reason})`}`, () => {
+    let bin: (name: string) => string;
+    beforeAll(() => {
+      bin = installTool('compose');
+    }, INSTALL_TIMEOUT_MS);
+    // Only PATH: settings of the machine running the test must not be interpolated into the file.
+    const load = (args: string[], input?: string) => spawnSync(bin('compose-spec'), ['--format', 'json', ...args], { cwd: join(ROOT, 'infra'), input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+
+    it('accepts the file, with the services this test reads', () => {
+      const r = load(['compose.yaml']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(Object.keys((JSON.parse(r.stdout) as { services: object }).services).sort()).toEqual(Object.keys(services).sort());
+    });
+
+    it('refuses a dependency condition it does not know (the check can fail)', () => {
+      const text = readFileSync(join(ROOT, 'infra', 'compose.yaml'), 'utf8');
+      expect(text).toContain('{ condition: service_healthy }');
+      const r = load(['-'], text.replace('{ condition: service_healthy }', '{ condition: service_ready }'));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('condition');
+    });
   });
 
   it('defines every expected service', () => {

@@ -11,19 +11,28 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOOLS = join(ROOT, '.local', 'tools');
 
-export type Tool = { ok: true; bin: (name: string) => string } | { ok: false; reason: string };
+/**
+ * Whether the interpreter or compiler a validator group needs is on this machine: `python`
+ * (kubernetes-validate, hadolint) needs python3, `compose` (the compose-spec loader) needs go.
+ * Cheap, so tests can decide at collection time to skip, naming the reason.
+ */
+export function toolchain(kind: 'python' | 'compose'): { ok: true } | { ok: false; reason: string } {
+  const needs = kind === 'python' ? 'python3' : 'go';
+  if (spawnSync(needs, [needs === 'go' ? 'version' : '--version'], { stdio: 'ignore' }).error) return { ok: false, reason: `${needs} is not installed, so the ${kind} validators cannot be installed` };
+  return { ok: true };
+}
+
+/** Seconds the first install may take (the compose loader is built from its Go module). */
+export const INSTALL_TIMEOUT_MS = 900_000;
 
 /**
- * Installs (once, pinned) and locates a validator group: `python` (kubernetes-validate, hadolint)
- * or `compose` (the compose-spec loader). Not ok only when the interpreter or compiler it needs
- * is missing from the machine; any other install failure throws, so a test never passes unchecked.
+ * Installs a validator group (once, pinned: scripts/deploy-tools.sh) and answers the path of one
+ * of its programs. Any install failure throws, so a test never passes unchecked.
  */
-export function deployTool(kind: 'python' | 'compose'): Tool {
-  const needs = kind === 'python' ? 'python3' : 'go';
-  if (spawnSync(needs, ['--version'], { stdio: 'ignore' }).error) return { ok: false, reason: `${needs} is not installed, so ${kind} validators cannot be installed` };
-  const r = spawnSync('bash', [join(ROOT, 'scripts', 'deploy-tools.sh'), kind], { encoding: 'utf8', timeout: 900_000 });
-  if (r.status !== 0) throw new Error(`scripts/deploy-tools.sh ${kind} failed (${r.status}): ${r.stderr}`);
-  return { ok: true, bin: (name) => (kind === 'python' ? join(TOOLS, 'venv', 'bin', name) : join(TOOLS, 'bin', name)) };
+export function installTool(kind: 'python' | 'compose'): (name: string) => string {
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'deploy-tools.sh'), kind], { encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
+  if (r.status !== 0) throw new Error(`scripts/deploy-tools.sh ${kind} failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return (name) => (kind === 'python' ? join(TOOLS, 'venv', 'bin', name) : join(TOOLS, 'bin', name));
 }
 
 /** Every setting name the platform reads, from the generated .env.example (set or commented out). */
