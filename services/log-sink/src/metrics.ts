@@ -44,7 +44,15 @@ export class DeadLetterMetrics {
   readonly taken: Counter<'action'>;
   readonly failed: Counter;
 
+  /** Reuses the counters when the registry has them already (a second log API on one process's registry). */
   constructor(registry: Registry) {
+    const claimed = registry.getSingleMetric('roomcast_redrive_claimed_total');
+    const refused = registry.getSingleMetric('roomcast_redrive_refused_total');
+    if (claimed instanceof Counter && refused instanceof Counter) {
+      this.taken = claimed as Counter<'action'>;
+      this.failed = refused;
+      return;
+    }
     this.taken = new Counter({ name: 'roomcast_redrive_claimed_total', help: 'Dead letters taken by a redrive (handed to the redrive topic) or a purge, by action', labelNames: ['action'], registers: [registry] });
     this.failed = new Counter({ name: 'roomcast_redrive_refused_total', help: 'Dead letters a redrive could not hand on (event type deleted, payload undecryptable, record gone); they stay dead', registers: [registry] });
   }
