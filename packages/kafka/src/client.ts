@@ -14,12 +14,26 @@ export interface KafkaSecurity {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
 }
 
+/** Replicas of a topic and how many must hold a record before acks=all acknowledges it. */
+export interface TopicReplicas {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
   security?: KafkaSecurity | undefined;
+  /**
+   * Replication of the topics ensureTopics creates, for a cluster of `brokers` brokers (it may
+   * throw when its settings do not fit the cluster). Unset: the brokers' defaults.
+   */
+  topicReplicas?: ((brokers: number) => TopicReplicas) | undefined;
 }
+
+/** The topicReplicas of each client createKafka made. */
+const replicasOf = new WeakMap<Kafka, (brokers: number) => TopicReplicas>();
 
 function securityConfig(s: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   if (!s) return {};
@@ -57,7 +71,7 @@ const countingSockets: ISocketFactory = ({ host, port, ssl, onConnect }) => {
 };
 
 export function createKafka(options: KafkaOptions): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     brokers: options.brokers,
     clientId: options.clientId,
     logLevel: logLevel.WARN,
@@ -66,6 +80,8 @@ export function createKafka(options: KafkaOptions): Kafka {
     socketFactory: countingSockets,
     ...securityConfig(options.security),
   });
+  if (options.topicReplicas) replicasOf.set(kafka, options.topicReplicas);
+  return kafka;
 }
 
 /**
@@ -116,19 +132,26 @@ export interface TopicSpec {
  */
 export const INTERNAL_TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
+/**
+ * Creates the topics that do not exist yet, with the client's replication (the brokers' defaults
+ * when it has none); existing ones are left as they are.
+ */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing: ITopicConfig[] = specs
-      .filter((s) => !existing.has(s.topic))
+    const toCreate = specs.filter((s) => !existing.has(s.topic));
+    const replicasFor = replicasOf.get(kafka);
+    // Asked per creation, so a cluster that shrank below the factor is named, not a broker error.
+    const replicas = replicasFor && toCreate.length > 0 ? replicasFor((await admin.describeCluster()).brokers.length) : undefined;
+    const missing: ITopicConfig[] = toCreate
       .map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,
-        replicationFactor: -1, // the broker's default.replication.factor
+        replicationFactor: replicas?.replicationFactor ?? -1, // -1: the broker's default.replication.factor
         configEntries: [
+          ...(replicas ? [{ name: 'min.insync.replicas', value: String(replicas.minInsyncReplicas) }] : []),
           ...(s.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
           ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
           ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
@@ -195,6 +218,11 @@ export { Kafka };
  * schedule, so an unreachable cluster is reported in seconds rather than after minutes.
  */
 export async function probeBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<void> {
+  await countBrokers(brokers, timeoutMs, security);
+}
+
+/** The number of brokers in the cluster's metadata, asked as quickly as probeBrokers. */
+export async function countBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<number> {
   const kafka = new Kafka({
     brokers,
     clientId: 'roomcast-preflight',
@@ -205,5 +233,11 @@ export async function probeBrokers(brokers: string[], timeoutMs: number, securit
     retry: { retries: 0 },
     ...securityConfig(security),
   });
-  await probeKafka(kafka);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).brokers.length;
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -8,3 +8,4 @@ export * from './data-keys.ts';
 export * from './workers.ts';
 export * from './preflight.ts';
 export * from './subscription-consumers.ts';
+export * from './replication.ts';
