@@ -99,17 +99,86 @@ export const stampingPartitioner: ICustomPartitioner = () => {
 };
 
 /**
+ * Errors after which the broker will refuse every further record of this producer id: its
+ * sequence numbers no longer match what a partition leader holds (seen when a produce request
+ * timed out while too few replicas were in sync, then the brokers came back).
+ */
+const LOST_SEQUENCE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+/** True when `err` (or what it wraps) says the producer id's sequence is lost. */
+export function lostProducerSequence(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof type === 'string' && LOST_SEQUENCE_ERRORS.has(type)) return true;
+    e = cause ?? originalError;
+  }
+  return false;
+}
+
+/**
  * A producer that acknowledges only after all in-sync replicas have the record (acks=all is
  * passed on each send) and that de-duplicates its own retries (idempotent; kafkajs requires one
  * request in flight for that). Keys are placed with the murmur2 partitioner that the Java client
  * uses, so other clients agree on partitions.
+ *
+ * kafkajs never renews its producer id, so after a send fails with a lost sequence it would fail
+ * every later send for good. This one fails that send (the caller was not acknowledged and may
+ * retry) and replaces the underlying producer, which gets a new id, before the next one — as the
+ * Java client bumps its epoch.
  */
 export function createDurableProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: stampingPartitioner,
-    allowAutoTopicCreation: false,
+  const make = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: stampingPartitioner,
+      allowAutoTopicCreation: false,
+    });
+  let current = make();
+  let connected = false;
+  let renewing: Promise<void> | undefined;
+  const renew = async (): Promise<void> => {
+    const old = current;
+    current = make();
+    await old.disconnect().catch(() => {});
+    if (connected) await current.connect();
+  };
+  const guarded =
+    <A extends unknown[], R>(call: (p: Producer, ...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (renewing) await renewing.catch(() => {});
+      try {
+        return await call(current, ...args);
+      } catch (err) {
+        if (lostProducerSequence(err) && !renewing) {
+          renewing = renew().finally(() => {
+            renewing = undefined;
+          });
+        }
+        throw err;
+      }
+    };
+  const send = guarded((p, record: Parameters<Producer['send']>[0]) => p.send(record));
+  const sendBatch = guarded((p, batch: Parameters<Producer['sendBatch']>[0]) => p.sendBatch(batch));
+  const connect = async (): Promise<void> => {
+    connected = true;
+    await current.connect();
+  };
+  const disconnect = async (): Promise<void> => {
+    connected = false;
+    await renewing?.catch(() => {});
+    await current.disconnect();
+  };
+  return new Proxy({} as Producer, {
+    get(_, prop) {
+      if (prop === 'send') return send;
+      if (prop === 'sendBatch') return sendBatch;
+      if (prop === 'connect') return connect;
+      if (prop === 'disconnect') return disconnect;
+      const value = (current as unknown as Record<string | symbol, unknown>)[prop];
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
   });
 }
 
