@@ -43,7 +43,9 @@ export class PublishLedger {
 
 export function reconcile(acked: ReadonlyMap<string, readonly string[]>, deliveries: readonly Delivery[]): Reconciliation {
   const position = new Map<string, number>();
-  for (const ids of acked.values()) ids.forEach((id, i) => position.set(id, i));
+  for (const ids of acked.values()) {
+    for (const [i, id] of ids.entries()) position.set(id, i);
+  }
   const seen = new Set<string>();
   const highest = new Map<string, number>();
   let duplicates = 0;
