@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Component } from './component.ts';
+import type { InfraEndpoints } from './config.ts';
 import { pidFile } from './component.ts';
 import { componentDir, hostPort, INFRA_SRC, KAFKA_SASL_USER, PORTS, VERSIONS } from './config.ts';
 import { javaFor, ensureMaven, installDir, mvn } from './install.ts';
@@ -71,8 +72,10 @@ export interface KafkaNodeOptions {
   /** Placeholders of the template besides @LOG_DIRS@. */
   vars: () => Record<string, string>;
   ports: number[];
-  /** The client port its readiness is probed on. */
-  port: number;
+  /** Address shown to humans. */
+  address: (ep: InfraEndpoints) => string;
+  /** The client listener its readiness is probed on. */
+  probeAt: (ep: InfraEndpoints) => { host: string; port: number };
   heap: { minMb: number; maxMb: number };
   /** KRaft cluster id to format with; unset: a new one per node (a single-node cluster). */
   clusterId?: () => string;
@@ -127,10 +130,9 @@ export function kafkaNode(o: KafkaNodeOptions): Component {
     marker: propsFile,
     startTimeoutMs: 90_000,
     stopSignal: 'SIGTERM',
-    address: (ep) => (o.name === 'kafka' ? ep.kafkaBrokers.join(',') : `127.0.0.1:${o.port}`),
+    address: o.address,
     ready: (ep) => {
-      if (o.name !== 'kafka') return kafkaApiVersions('127.0.0.1', o.port);
-      const { host, port } = hostPort(ep.kafkaBrokers[0] ?? '', 9092);
+      const { host, port } = o.probeAt(ep);
       return kafkaApiVersions(host, port);
     },
     install: async (log) => {
@@ -173,7 +175,8 @@ export const kafka: Component = kafkaNode({
     TLS_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD,
   }),
   ports: [PORTS.kafka, PORTS.kafkaController, PORTS.kafkaSasl],
-  port: PORTS.kafka,
+  address: (ep) => ep.kafkaBrokers.join(','),
+  probeAt: (ep) => hostPort(ep.kafkaBrokers[0] ?? '', 9092),
   heap: { minMb: 256, maxMb: 512 },
   prepare: ensureTlsMaterial,
 });
