@@ -9,13 +9,16 @@
 //   wait ready (it may still be starting)
 import { join } from 'node:path';
 import type { ComponentName, InfraEndpoints } from './config.ts';
-import { componentDir, ENV_VARS, HOST } from './config.ts';
+import { ENV_VARS, HOST, isComponentName, LOCAL } from './config.ts';
 import type { AptNeed, Log } from './install.ts';
 import { ownedPid, readPid, removePidFile, stopPid } from './proc.ts';
 import { tcpOpen, waitFor } from './ready.ts';
 
 export type Component = {
-  name: ComponentName;
+  /** A component name, or a cluster node's (`kafka-2`). */
+  name: string;
+  /** Folder of the pid file (default `.local/infra/<name>`). */
+  dir?: string;
   /** Components whose readiness this one's start needs. */
   dependsOn: ComponentName[];
   /** Ports the local server binds; a foreign listener on any of them blocks `up`. */
@@ -41,7 +44,7 @@ export type Component = {
 };
 
 export function pidFile(c: Component): string {
-  return join(componentDir(c.name), `${c.name}.pid`);
+  return join(c.dir ?? join(LOCAL, c.name), `${c.name}.pid`);
 }
 
 export type UpOutcome = { state: 'started' | 'running'; pid: number };
@@ -64,7 +67,7 @@ export async function ensureUp(c: Component, ep: InfraEndpoints, log: Log): Prom
     if (await tcpOpen(HOST, port)) {
       throw new Error(
         `${c.name}: port ${HOST}:${port} is already in use by a process this tool did not start. ` +
-          `Stop that process, or use it instead by setting ${ENV_VARS[c.name]}.`,
+          (isComponentName(c.name) ? `Stop that process, or use it instead by setting ${ENV_VARS[c.name]}.` : 'Stop that process.'),
       );
     }
   }

@@ -12,6 +12,7 @@ import { COMPONENT_NAMES, ENV_VARS, infraEndpoints, isComponentName, isExternal,
 import type { Log } from './install.ts';
 import { ensureApt } from './install.ts';
 import { kafka } from './kafka.ts';
+import { CLUSTER_BROKERS, CLUSTER_NODES, CLUSTER_SIZE, clusterDown, clusterUp } from './kafka-cluster.ts';
 import { postgres } from './postgres.ts';
 import { prometheus } from './prometheus.ts';
 import { ownedPid } from './proc.ts';
@@ -21,6 +22,7 @@ import { registry } from './registry.ts';
 
 export type { ComponentName, InfraEndpoints } from './config.ts';
 export { COMPONENT_NAMES, DEFAULT_ENDPOINTS, ENV_VARS, infraEndpoints, PORTS, VERSIONS } from './config.ts';
+export { CLUSTER_BROKERS, CLUSTER_NODES, clusterDown, clusterNode, clusterUp } from './kafka-cluster.ts';
 
 export const COMPONENTS: Record<ComponentName, Component> = { postgres, redis, kafka, registry, prometheus };
 
@@ -46,11 +48,25 @@ export function line(name: string, state: string, address: string, detail = ''):
 
 const seconds = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-/** Starts (or waits for) the requested components and returns where to reach them. */
-export async function infraUp(opts: { components?: string[]; quiet?: boolean } = {}): Promise<InfraEndpoints> {
+/** How many Kafka nodes `up`/`down` mean: 1, the single broker, or the three-node cluster. */
+export type KafkaNodes = 1 | typeof CLUSTER_SIZE;
+
+export function kafkaNodesOption(value: string | undefined): KafkaNodes {
+  if (value === undefined || value === '1') return 1;
+  if (value === String(CLUSTER_SIZE)) return CLUSTER_SIZE;
+  throw new Error(`--kafka-nodes must be 1 (the single broker) or ${CLUSTER_SIZE} (the cluster), not ${value}`);
+}
+
+/**
+ * Starts (or waits for) the requested components and returns where to reach them. With
+ * `kafkaNodes: 3`, "kafka" means the three-node cluster (kafka-cluster.ts) instead of the single
+ * broker, and the endpoints name its brokers.
+ */
+export async function infraUp(opts: { components?: string[]; quiet?: boolean; kafkaNodes?: KafkaNodes } = {}): Promise<InfraEndpoints> {
   const log: Log = opts.quiet ? () => {} : (l) => console.log(l);
-  const ep = infraEndpoints();
-  const names = resolveComponents(opts.components);
+  const cluster = opts.kafkaNodes === CLUSTER_SIZE && resolveComponents(opts.components).includes('kafka');
+  const ep = cluster ? { ...infraEndpoints(), kafkaBrokers: CLUSTER_BROKERS } : infraEndpoints();
+  const names = resolveComponents(opts.components).filter((n) => !(cluster && n === 'kafka'));
   mkdirSync(LOCAL, { recursive: true });
 
   // apt cannot run twice at once, so every missing package goes into one install up front.
@@ -78,16 +94,22 @@ export async function infraUp(opts: { components?: string[]; quiet?: boolean } =
       })(),
     );
   }
-  const results = await Promise.allSettled(done.values());
+  const started = [...done.values()];
+  if (cluster) started.push(clusterUp(log));
+  const results = await Promise.allSettled(started);
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
   if (errors.length > 0) throw new Error(`infra up failed:\n  ${errors.join('\n  ')}`);
   return ep;
 }
 
 /** Stops what we started; the registry goes before the database it writes to. */
-export async function infraDown(opts: { components?: string[]; quiet?: boolean } = {}): Promise<void> {
+export async function infraDown(opts: { components?: string[]; quiet?: boolean; kafkaNodes?: KafkaNodes } = {}): Promise<void> {
   const log: Log = opts.quiet ? () => {} : (l) => console.log(l);
-  const names = opts.components ? resolveComponents(opts.components).filter((n) => opts.components?.includes(n)) : [...COMPONENT_NAMES];
+  let names = opts.components ? resolveComponents(opts.components).filter((n) => opts.components?.includes(n)) : [...COMPONENT_NAMES];
+  if (opts.kafkaNodes === CLUSTER_SIZE && names.includes('kafka')) {
+    names = names.filter((n) => n !== 'kafka');
+    await clusterDown(log);
+  }
   const stop = async (name: ComponentName): Promise<void> => {
     const c = COMPONENTS[name];
     if (isExternal(name)) return log(line(name, 'external', c.address(infraEndpoints()), '(not ours to stop)'));
@@ -100,7 +122,8 @@ export async function infraDown(opts: { components?: string[]; quiet?: boolean }
 }
 
 export type ComponentStatus = {
-  name: ComponentName;
+  /** A component, or a node of the Kafka cluster (`kafka-1`…). */
+  name: string;
   running: boolean;
   external: boolean;
   pid?: number;
@@ -109,9 +132,16 @@ export type ComponentStatus = {
   version: string;
 };
 
-export async function infraStatus(): Promise<ComponentStatus[]> {
+/** Every component's state; with `kafkaNodes: 3`, or while any of its nodes runs, the cluster's nodes too. */
+export async function infraStatus(opts: { kafkaNodes?: KafkaNodes } = {}): Promise<ComponentStatus[]> {
   const ep = infraEndpoints();
-  return Promise.all(
+  const nodes = opts.kafkaNodes === CLUSTER_SIZE || CLUSTER_NODES.some((n) => ownedPid(pidFile(n.component), n.component.marker) !== undefined) ? CLUSTER_NODES : [];
+  const clusterRows = nodes.map(async ({ component: c }) => {
+    const pid = ownedPid(pidFile(c), c.marker);
+    const ready = pid !== undefined ? await c.ready(ep).catch(() => false) : false;
+    return { name: c.name, running: pid !== undefined, external: false, pid, address: c.address(ep), ready, version: await c.version(ep).catch(() => '-') };
+  });
+  const rows = Promise.all(
     COMPONENT_NAMES.map(async (name) => {
       const c = COMPONENTS[name];
       const external = isExternal(name);
@@ -122,13 +152,15 @@ export async function infraStatus(): Promise<ComponentStatus[]> {
       return { name, running: external ? ready : pid !== undefined, external, pid, address: c.address(ep), ready, version };
     }),
   );
+  return [...(await rows), ...(await Promise.all(clusterRows))];
 }
 
 /** Last `lines` lines of each log file of the given components (all when none given). */
-export function infraLogs(names: readonly string[] = COMPONENT_NAMES, lines = 40): string {
+export function infraLogs(names: readonly string[] = COMPONENT_NAMES, lines = 40, kafkaNodes: KafkaNodes = 1): string {
   const parts: string[] = [];
   for (const name of resolveComponents(names).filter((n) => names.includes(n))) {
-    for (const file of COMPONENTS[name].logFiles()) {
+    const files = name === 'kafka' && kafkaNodes === CLUSTER_SIZE ? CLUSTER_NODES.flatMap((n) => n.component.logFiles()) : COMPONENTS[name].logFiles();
+    for (const file of files) {
       parts.push(`==> ${file} <==`, existsSync(file) ? tail(file, lines) : '(no log yet)', '');
     }
   }

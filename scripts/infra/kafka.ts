@@ -1,4 +1,5 @@
-// Apache Kafka 4.3 in KRaft mode (one process is broker and controller) on 127.0.0.1:19092.
+// Apache Kafka 4.3 in KRaft mode (one process is broker and controller) on 127.0.0.1:19092,
+// and the node factory the three-node cluster (kafka-cluster.ts) is built from.
 //
 // There is no Kafka distribution download here, only Maven Central: infra/kafka/pom.xml
 // resolves the broker and a log4j2 backend, whose jars form the classpath. The properties
@@ -7,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Component } from './component.ts';
+import type { InfraEndpoints } from './config.ts';
 import { pidFile } from './component.ts';
 import { componentDir, hostPort, INFRA_SRC, KAFKA_SASL_USER, PORTS, VERSIONS } from './config.ts';
 import { javaFor, ensureMaven, installDir, mvn } from './install.ts';
@@ -15,9 +17,6 @@ import { kafkaApiVersions } from './ready.ts';
 
 const dir = componentDir('kafka');
 const libs = join(dir, 'libs');
-const dataDir = join(dir, 'data');
-const logsDir = join(dir, 'logs');
-const propsFile = join(dir, 'server.properties');
 const pom = join(INFRA_SRC, 'kafka', 'pom.xml');
 const pomStamp = join(libs, '.pom-sha256');
 const classpath = `${libs}/*`;
@@ -27,8 +26,17 @@ function pomHash(): string {
   return createHash('sha256').update(readFileSync(pom)).digest('hex');
 }
 
+/** One copy at a time: the cluster's nodes install together and share the classpath. */
+let libsCopy: Promise<void> | undefined;
+function ensureLibs(): Promise<void> {
+  libsCopy ??= copyLibs().finally(() => {
+    libsCopy = undefined;
+  });
+  return libsCopy;
+}
+
 /** Copies the broker's runtime classpath from Maven (cached in ~/.m2) when the pom changed. */
-async function ensureLibs(): Promise<void> {
+async function copyLibs(): Promise<void> {
   const hash = pomHash();
   if (existsSync(pomStamp) && readFileSync(pomStamp, 'utf8').trim() === hash) return;
   await ensureMaven();
@@ -54,74 +62,121 @@ async function ensureTlsMaterial(javaBin: string): Promise<void> {
   await run(keytool, ['-exportcert', '-rfc', ...common, '-file', KAFKA_TLS_CA_FILE], { cwd: dir });
 }
 
-function renderProperties(): void {
-  const template = readFileSync(join(INFRA_SRC, 'kafka', 'server.properties'), 'utf8');
-  const rendered = template
-    .replaceAll('@LOG_DIRS@', dataDir)
-    .replaceAll('@KAFKA_PORT@', String(PORTS.kafka))
-    .replaceAll('@CONTROLLER_PORT@', String(PORTS.kafkaController))
-    .replaceAll('@KAFKA_SASL_PORT@', String(PORTS.kafkaSasl))
-    .replaceAll('@SASL_USER@', KAFKA_SASL_USER.username)
-    .replaceAll('@SASL_PASSWORD@', KAFKA_SASL_USER.password)
-    .replaceAll('@TLS_KEYSTORE@', keystore)
-    .replaceAll('@TLS_KEYSTORE_PASSWORD@', KEYSTORE_PASSWORD);
-  writeFileSync(propsFile, rendered);
+/** What one KRaft node (broker and controller in one process) is made of. */
+export interface KafkaNodeOptions {
+  name: string;
+  /** Its own folder: data, logs, rendered properties, pid file. */
+  dir: string;
+  /** Properties template under infra/kafka/. */
+  template: string;
+  /** Placeholders of the template besides @LOG_DIRS@. */
+  vars: () => Record<string, string>;
+  ports: number[];
+  /** Address shown to humans. */
+  address: (ep: InfraEndpoints) => string;
+  /** The client listener its readiness is probed on. */
+  probeAt: (ep: InfraEndpoints) => { host: string; port: number };
+  heap: { minMb: number; maxMb: number };
+  /** KRaft cluster id to format with; unset: a new one per node (a single-node cluster). */
+  clusterId?: () => string;
+  /** Runs before the first start (key material). */
+  prepare?: (javaBin: string) => Promise<void>;
 }
 
-const JVM_OPTS = [
-  '-Xms256m',
-  '-Xmx512m',
-  '-XX:+UseG1GC',
-  '-XX:MaxGCPauseMillis=20',
-  '-Djava.awt.headless=true',
-  `-Dlog4j2.configurationFile=${log4jConfig}`,
-  `-Dkafka.logs.dir=${logsDir}`,
-];
-
-/** KRaft storage must carry a cluster id before the first start; later starts skip this JVM. */
-async function formatStorage(javaBin: string): Promise<void> {
-  if (existsSync(join(dataDir, 'meta.properties'))) return;
-  const java = (main: string, args: string[]) => run(javaBin, [...JVM_OPTS, '-cp', classpath, main, ...args], { cwd: dir });
-  const clusterId = (await java('kafka.tools.StorageTool', ['random-uuid'])).stdout.trim().split('\n').pop() ?? '';
-  if (!/^[\w-]{22}$/.test(clusterId)) throw new Error(`kafka: unexpected cluster id from StorageTool: ${clusterId}`);
-  await java('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted']);
+function jvmOpts(o: KafkaNodeOptions, logsDir: string): string[] {
+  return [
+    `-Xms${o.heap.minMb}m`,
+    `-Xmx${o.heap.maxMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jConfig}`,
+    `-Dkafka.logs.dir=${logsDir}`,
+  ];
 }
 
-/** Resolved by `install`, which always runs before `start`. */
-let java = 'java';
+/**
+ * One Kafka node as a component. The single broker (`kafka` below) and each node of the
+ * three-node cluster (kafka-cluster.ts) are built here, sharing the one Maven classpath.
+ */
+export function kafkaNode(o: KafkaNodeOptions): Component {
+  const dataDir = join(o.dir, 'data');
+  const logsDir = join(o.dir, 'logs');
+  const propsFile = join(o.dir, 'server.properties');
+  const opts = jvmOpts(o, logsDir);
+  /** Resolved by `install`, which always runs before `start`. */
+  let java = 'java';
 
-export const kafka: Component = {
+  const render = (): void => {
+    let rendered = readFileSync(join(INFRA_SRC, 'kafka', o.template), 'utf8').replaceAll('@LOG_DIRS@', dataDir);
+    for (const [k, v] of Object.entries(o.vars())) rendered = rendered.replaceAll(`@${k}@`, v);
+    writeFileSync(propsFile, rendered);
+  };
+
+  /** KRaft storage must carry a cluster id before the first start; later starts skip this JVM. */
+  const formatStorage = async (): Promise<void> => {
+    if (existsSync(join(dataDir, 'meta.properties'))) return;
+    const tool = (args: string[]) => run(java, [...opts, '-cp', classpath, 'kafka.tools.StorageTool', ...args], { cwd: o.dir });
+    const clusterId = o.clusterId?.() ?? (await tool(['random-uuid'])).stdout.trim().split('\n').pop() ?? '';
+    if (!/^[\w-]{22}$/.test(clusterId)) throw new Error(`${o.name}: unexpected cluster id: ${clusterId}`);
+    await tool(['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted']);
+  };
+
+  const node: Component = {
+    name: o.name,
+    dir: o.dir,
+    dependsOn: [],
+    ports: o.ports,
+    marker: propsFile,
+    startTimeoutMs: 90_000,
+    stopSignal: 'SIGTERM',
+    address: o.address,
+    ready: (ep) => {
+      const { host, port } = o.probeAt(ep);
+      return kafkaApiVersions(host, port);
+    },
+    install: async (log) => {
+      java = await javaFor(17, log);
+      mkdirSync(logsDir, { recursive: true });
+      mkdirSync(dataDir, { recursive: true });
+      await ensureLibs();
+      await o.prepare?.(java);
+      render();
+      await formatStorage();
+    },
+    start: async () => {
+      render();
+      return spawnDetached(java, [...opts, '-cp', classpath, 'kafka.Kafka', propsFile], {
+        cwd: o.dir,
+        logFile: join(logsDir, 'kafka.stdout.log'),
+        pidFile: pidFile(node),
+      });
+    },
+    version: async () => {
+      const jar = existsSync(libs) ? readdirSync(libs).find((f) => /^kafka_2\.13-.*\.jar$/.test(f)) : undefined;
+      return jar?.replace(/^kafka_2\.13-|\.jar$/g, '') ?? VERSIONS.kafka;
+    },
+    logFiles: () => [join(logsDir, 'server.log'), join(logsDir, 'kafka.stdout.log')],
+  };
+  return node;
+}
+
+export const kafka: Component = kafkaNode({
   name: 'kafka',
-  dependsOn: [],
+  dir,
+  template: 'server.properties',
+  vars: () => ({
+    KAFKA_PORT: String(PORTS.kafka),
+    CONTROLLER_PORT: String(PORTS.kafkaController),
+    KAFKA_SASL_PORT: String(PORTS.kafkaSasl),
+    SASL_USER: KAFKA_SASL_USER.username,
+    SASL_PASSWORD: KAFKA_SASL_USER.password,
+    TLS_KEYSTORE: keystore,
+    TLS_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD,
+  }),
   ports: [PORTS.kafka, PORTS.kafkaController, PORTS.kafkaSasl],
-  marker: propsFile,
-  startTimeoutMs: 90_000,
-  stopSignal: 'SIGTERM',
   address: (ep) => ep.kafkaBrokers.join(','),
-  ready: (ep) => {
-    const { host, port } = hostPort(ep.kafkaBrokers[0] ?? '', 9092);
-    return kafkaApiVersions(host, port);
-  },
-  install: async (log) => {
-    java = await javaFor(17, log);
-    mkdirSync(logsDir, { recursive: true });
-    mkdirSync(dataDir, { recursive: true });
-    await ensureLibs();
-    await ensureTlsMaterial(java);
-    renderProperties();
-    await formatStorage(java);
-  },
-  start: async () => {
-    renderProperties();
-    return spawnDetached(java, [...JVM_OPTS, '-cp', classpath, 'kafka.Kafka', propsFile], {
-      cwd: dir,
-      logFile: join(logsDir, 'kafka.stdout.log'),
-      pidFile: pidFile(kafka),
-    });
-  },
-  version: async () => {
-    const jar = existsSync(libs) ? readdirSync(libs).find((f) => /^kafka_2\.13-.*\.jar$/.test(f)) : undefined;
-    return jar?.replace(/^kafka_2\.13-|\.jar$/g, '') ?? VERSIONS.kafka;
-  },
-  logFiles: () => [join(logsDir, 'server.log'), join(logsDir, 'kafka.stdout.log')],
-};
+  probeAt: (ep) => hostPort(ep.kafkaBrokers[0] ?? '', 9092),
+  heap: { minMb: 256, maxMb: 512 },
+  prepare: ensureTlsMaterial,
+});

@@ -69,6 +69,22 @@ describe('start-up with a dependency that cannot be used', () => {
     expect(r.stderr).not.toContain('secret-pass');
   });
 
+  it('names the replication setting when it asks for more replicas than the cluster has brokers', async () => {
+    // The local single broker: a factor of 3 cannot be met.
+    const r = await run({ ROOMCAST_TOPIC_REPLICATION_FACTOR: '3' });
+    expect(r.code).toBe(3);
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(/^roomcast: cannot use Kafka at .* — check ROOMCAST_TOPIC_REPLICATION_FACTOR \/ ROOMCAST_TOPIC_MIN_INSYNC_REPLICAS: ROOMCAST_TOPIC_REPLICATION_FACTOR=3 needs at least 3 brokers, but the Kafka cluster has 1/),
+    ]);
+  });
+
+  it('refuses min.insync.replicas above the replication factor as a configuration error', async () => {
+    const r = await run({ ROOMCAST_TOPIC_REPLICATION_FACTOR: '1', ROOMCAST_TOPIC_MIN_INSYNC_REPLICAS: '2' });
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr).join('\n')).toMatch(/ROOMCAST_TOPIC_MIN_INSYNC_REPLICAS=2 is above ROOMCAST_TOPIC_REPLICATION_FACTOR=1/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('refuses a database URL that is not PostgreSQL before trying anything', async () => {
     const r = await run({ ROOMCAST_DATABASE_URL: 'mysql://root:pw@127.0.0.1:3306/roomcast' });
     expect(r.code).toBe(2);

@@ -14,12 +14,26 @@ export interface KafkaSecurity {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
 }
 
+/** Replicas of a topic and how many must hold a record before acks=all acknowledges it. */
+export interface TopicReplicas {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
   security?: KafkaSecurity | undefined;
+  /**
+   * Replication of the topics ensureTopics creates, for a cluster of `brokers` brokers (it may
+   * throw when its settings do not fit the cluster). Unset: the brokers' defaults.
+   */
+  topicReplicas?: ((brokers: number) => TopicReplicas) | undefined;
 }
+
+/** The topicReplicas of each client createKafka made. */
+const replicasOf = new WeakMap<Kafka, (brokers: number) => TopicReplicas>();
 
 function securityConfig(s: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   if (!s) return {};
@@ -57,7 +71,7 @@ const countingSockets: ISocketFactory = ({ host, port, ssl, onConnect }) => {
 };
 
 export function createKafka(options: KafkaOptions): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     brokers: options.brokers,
     clientId: options.clientId,
     logLevel: logLevel.WARN,
@@ -66,6 +80,8 @@ export function createKafka(options: KafkaOptions): Kafka {
     socketFactory: countingSockets,
     ...securityConfig(options.security),
   });
+  if (options.topicReplicas) replicasOf.set(kafka, options.topicReplicas);
+  return kafka;
 }
 
 /**
@@ -83,17 +99,86 @@ export const stampingPartitioner: ICustomPartitioner = () => {
 };
 
 /**
+ * Errors after which the broker will refuse every further record of this producer id: its
+ * sequence numbers no longer match what a partition leader holds (seen when a produce request
+ * timed out while too few replicas were in sync, then the brokers came back).
+ */
+const LOST_SEQUENCE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+/** True when `err` (or what it wraps) says the producer id's sequence is lost. */
+export function lostProducerSequence(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof type === 'string' && LOST_SEQUENCE_ERRORS.has(type)) return true;
+    e = cause ?? originalError;
+  }
+  return false;
+}
+
+/**
  * A producer that acknowledges only after all in-sync replicas have the record (acks=all is
  * passed on each send) and that de-duplicates its own retries (idempotent; kafkajs requires one
  * request in flight for that). Keys are placed with the murmur2 partitioner that the Java client
  * uses, so other clients agree on partitions.
+ *
+ * kafkajs never renews its producer id, so after a send fails with a lost sequence it would fail
+ * every later send for good. This one fails that send (the caller was not acknowledged and may
+ * retry) and replaces the underlying producer, which gets a new id, before the next one — as the
+ * Java client bumps its epoch.
  */
 export function createDurableProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: stampingPartitioner,
-    allowAutoTopicCreation: false,
+  const make = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: stampingPartitioner,
+      allowAutoTopicCreation: false,
+    });
+  let current = make();
+  let connected = false;
+  let renewing: Promise<void> | undefined;
+  const renew = async (): Promise<void> => {
+    const old = current;
+    current = make();
+    await old.disconnect().catch(() => {});
+    if (connected) await current.connect();
+  };
+  const guarded =
+    <A extends unknown[], R>(call: (p: Producer, ...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (renewing) await renewing.catch(() => {});
+      try {
+        return await call(current, ...args);
+      } catch (err) {
+        if (lostProducerSequence(err) && !renewing) {
+          renewing = renew().finally(() => {
+            renewing = undefined;
+          });
+        }
+        throw err;
+      }
+    };
+  const send = guarded((p, record: Parameters<Producer['send']>[0]) => p.send(record));
+  const sendBatch = guarded((p, batch: Parameters<Producer['sendBatch']>[0]) => p.sendBatch(batch));
+  const connect = async (): Promise<void> => {
+    connected = true;
+    await current.connect();
+  };
+  const disconnect = async (): Promise<void> => {
+    connected = false;
+    await renewing?.catch(() => {});
+    await current.disconnect();
+  };
+  return new Proxy({} as Producer, {
+    get(_, prop) {
+      if (prop === 'send') return send;
+      if (prop === 'sendBatch') return sendBatch;
+      if (prop === 'connect') return connect;
+      if (prop === 'disconnect') return disconnect;
+      const value = (current as unknown as Record<string | symbol, unknown>)[prop];
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
   });
 }
 
@@ -116,19 +201,26 @@ export interface TopicSpec {
  */
 export const INTERNAL_TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
+/**
+ * Creates the topics that do not exist yet, with the client's replication (the brokers' defaults
+ * when it has none); existing ones are left as they are.
+ */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing: ITopicConfig[] = specs
-      .filter((s) => !existing.has(s.topic))
+    const toCreate = specs.filter((s) => !existing.has(s.topic));
+    const replicasFor = replicasOf.get(kafka);
+    // Asked per creation, so a cluster that shrank below the factor is named, not a broker error.
+    const replicas = replicasFor && toCreate.length > 0 ? replicasFor((await admin.describeCluster()).brokers.length) : undefined;
+    const missing: ITopicConfig[] = toCreate
       .map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,
-        replicationFactor: -1, // the broker's default.replication.factor
+        replicationFactor: replicas?.replicationFactor ?? -1, // -1: the broker's default.replication.factor
         configEntries: [
+          ...(replicas ? [{ name: 'min.insync.replicas', value: String(replicas.minInsyncReplicas) }] : []),
           ...(s.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
           ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
           ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
@@ -195,6 +287,11 @@ export { Kafka };
  * schedule, so an unreachable cluster is reported in seconds rather than after minutes.
  */
 export async function probeBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<void> {
+  await countBrokers(brokers, timeoutMs, security);
+}
+
+/** The number of brokers in the cluster's metadata, asked as quickly as probeBrokers. */
+export async function countBrokers(brokers: string[], timeoutMs: number, security?: KafkaSecurity): Promise<number> {
   const kafka = new Kafka({
     brokers,
     clientId: 'roomcast-preflight',
@@ -205,5 +302,11 @@ export async function probeBrokers(brokers: string[], timeoutMs: number, securit
     retry: { retries: 0 },
     ...securityConfig(security),
   });
-  await probeKafka(kafka);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).brokers.length;
+  } finally {
+    await admin.disconnect();
+  }
 }

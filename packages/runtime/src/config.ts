@@ -68,6 +68,18 @@ export const commonConfigSpec = {
     check: (v) => (v >= 1 && v <= 1000 ? undefined : 'must be between 1 and 1000'),
     help: 'Partitions of the topics a process creates: a new room topic (control plane; more partitions = more delivery parallelism), the dead-letter and delivery-log topics (dispatcher, log sink).',
   },
+  ROOMCAST_TOPIC_REPLICATION_FACTOR: {
+    kind: 'int',
+    optional: true,
+    check: (v) => (v >= 1 && v <= 32 ? undefined : 'must be between 1 and 32'),
+    help: 'Replication factor of the topics Roomcast creates (room topics, urgent lanes, dead letters, delivery log, pull feeds). Unset: 3 when the cluster has at least 3 brokers, else 1. Checked against the cluster at start: more than its brokers stops the process.',
+  },
+  ROOMCAST_TOPIC_MIN_INSYNC_REPLICAS: {
+    kind: 'int',
+    optional: true,
+    check: (v) => (v >= 1 && v <= 32 ? undefined : 'must be between 1 and 32'),
+    help: 'min.insync.replicas of the topics Roomcast creates: replicas that must hold a publish (acks=all) before it is acknowledged; with fewer in sync, publishes answer 503. Unset: one less than the replication factor, between 1 and 2 (2 for the default factor 3). Must not exceed the replication factor.',
+  },
   ROOMCAST_TOPIC_RETENTION_MS: {
     kind: 'int',
     default: String(7 * DAY_MS),

@@ -11,3 +11,4 @@ export * from './subscription-consumers.ts';
 export * from './content-filter.ts';
 export * from './environment.ts';
 export * from './process-registry.ts';
+export * from './replication.ts';

@@ -6,10 +6,11 @@
  * client library retrying for minutes. (Config errors exit 2, see runMain.)
  */
 import { probeDatabaseUrl } from '@roomcast/db';
-import { type KafkaSecurity, probeBrokers } from '@roomcast/kafka';
+import { countBrokers, type KafkaSecurity, probeBrokers } from '@roomcast/kafka';
 import { probeRedisUrl } from '@roomcast/redis';
 import { createRegistry } from '@roomcast/registry';
-import { kafkaSecurityOf, type RegistryAuth, registryAuthOf } from './runtime.ts';
+import { MIN_ISR_SETTING, type ReplicationSettings, RF_SETTING, resolveReplication } from './replication.ts';
+import { kafkaSecurityOf, type RegistryAuth, registryAuthOf, replicationOf } from './runtime.ts';
 
 export interface DependencyProbe {
   /** What is checked, for the message: "PostgreSQL", "Kafka", … */
@@ -75,6 +76,22 @@ export const kafkaProbe = (brokers: string[], security?: KafkaSecurity): Depende
   target: brokers.join(','),
   probe: (ms) => probeBrokers(brokers, ms, security),
 });
+/**
+ * The topic replication settings against the cluster's brokers. An unreachable cluster passes
+ * here: the Kafka probe reports it, once.
+ */
+export const replicationProbe = (brokers: string[], settings: ReplicationSettings, security?: KafkaSecurity): DependencyProbe => ({
+  dependency: 'Kafka',
+  setting: `${RF_SETTING} / ${MIN_ISR_SETTING}`,
+  target: brokers.join(','),
+  probe: async (ms) => {
+    const count = await countBrokers(brokers, ms, security).catch(() => undefined);
+    if (count === undefined) return;
+    const r = resolveReplication(settings, count);
+    if (!r.ok) throw new Error(r.problems.join(' '));
+  },
+});
+
 export const registryProbe = (url: string, auth?: RegistryAuth): DependencyProbe => ({
   dependency: 'the schema registry',
   setting: 'ROOMCAST_REGISTRY_URL',
@@ -84,7 +101,15 @@ export const registryProbe = (url: string, auth?: RegistryAuth): DependencyProbe
 
 /** The probes of the shared runtime (Kafka, Redis, registry) for a loaded common config. */
 export function runtimeProbes(
-  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REDIS_URL: string; ROOMCAST_REGISTRY_URL: string } & Parameters<typeof registryAuthOf>[0] & Parameters<typeof kafkaSecurityOf>[0],
+  config: { ROOMCAST_KAFKA_BROKERS: string[]; ROOMCAST_REDIS_URL: string; ROOMCAST_REGISTRY_URL: string } & Parameters<typeof registryAuthOf>[0] &
+    Parameters<typeof kafkaSecurityOf>[0] &
+    Parameters<typeof replicationOf>[0],
 ): DependencyProbe[] {
-  return [kafkaProbe(config.ROOMCAST_KAFKA_BROKERS, kafkaSecurityOf(config)), redisProbe(config.ROOMCAST_REDIS_URL), registryProbe(config.ROOMCAST_REGISTRY_URL, registryAuthOf(config))];
+  const security = kafkaSecurityOf(config);
+  return [
+    kafkaProbe(config.ROOMCAST_KAFKA_BROKERS, security),
+    replicationProbe(config.ROOMCAST_KAFKA_BROKERS, replicationOf(config), security),
+    redisProbe(config.ROOMCAST_REDIS_URL),
+    registryProbe(config.ROOMCAST_REGISTRY_URL, registryAuthOf(config)),
+  ];
 }

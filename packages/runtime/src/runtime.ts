@@ -10,6 +10,7 @@ import { createRedis, type KeyUsage, keyUsage, probeRedis, type Redis, type Redi
 import { createRegistry, type Registry as SchemaRegistry } from '@roomcast/registry';
 import { type ContractKeys, contractKeys, DEVELOPMENT_ROUTING_KEY, followContract, type RoutingFollower } from '@roomcast/routing';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { type ReplicationSettings, replicationSettingsProblems, topicReplicationFor } from './replication.ts';
 import { STOP_MESSAGE } from './workers.ts';
 
 export interface RuntimeSettings {
@@ -22,6 +23,18 @@ export interface RuntimeSettings {
   routingKeys: Buffer[];
   registryAuth?: RegistryAuth | undefined;
   kafkaSecurity?: KafkaSecurity | undefined;
+  /** Replication of the topics this process creates (replication.ts); unset settings follow the cluster. */
+  replication?: ReplicationSettings | undefined;
+}
+
+type ReplicationConfig = { ROOMCAST_TOPIC_REPLICATION_FACTOR?: number | undefined; ROOMCAST_TOPIC_MIN_INSYNC_REPLICAS?: number | undefined };
+
+/** The replication settings from the config, or a ConfigError when min ISR exceeds the factor. */
+export function replicationOf(config: ReplicationConfig): ReplicationSettings {
+  const settings = { replicationFactor: config.ROOMCAST_TOPIC_REPLICATION_FACTOR, minInsyncReplicas: config.ROOMCAST_TOPIC_MIN_INSYNC_REPLICAS };
+  const problems = replicationSettingsProblems(settings);
+  if (problems.length > 0) throw Object.assign(new Error(`Invalid configuration (${problems.length} problem):\n- ${problems.join('\n- ')}`), { name: 'ConfigError' });
+  return settings;
 }
 
 type KafkaSecurityConfig = {
@@ -113,7 +126,13 @@ export function processMetrics(): Registry {
 }
 
 export function createRuntime(settings: RuntimeSettings, logger: Logger): Runtime {
-  const kafka = createKafka({ brokers: settings.kafkaBrokers, clientId: settings.clientId, logger, security: settings.kafkaSecurity });
+  const kafka = createKafka({
+    brokers: settings.kafkaBrokers,
+    clientId: settings.clientId,
+    logger,
+    security: settings.kafkaSecurity,
+    topicReplicas: topicReplicationFor(settings.replication ?? {}),
+  });
   const redis = createRedis({ url: settings.redisUrl });
   redis.on('error', (err) => logger.warn('redis connection error', { error: err }));
   const registry = createRegistry({ url: settings.registryUrl, auth: settings.registryAuth });
@@ -209,7 +228,8 @@ export function runtimeSettings(
     ROOMCAST_REGISTRY_USERNAME?: string | undefined;
     ROOMCAST_REGISTRY_PASSWORD?: string | undefined;
     ROOMCAST_REGISTRY_TOKEN?: string | undefined;
-  } & KafkaSecurityConfig,
+  } & KafkaSecurityConfig &
+    ReplicationConfig,
   clientId: string,
 ): RuntimeSettings {
   return {
@@ -221,6 +241,7 @@ export function runtimeSettings(
     routingKeys: routingKeysOf(config),
     registryAuth: registryAuthOf(config),
     kafkaSecurity: kafkaSecurityOf(config),
+    replication: replicationOf(config),
   };
 }
 
