@@ -296,6 +296,7 @@ export const ACCESS_CASES: AccessCase[] = [
       if (res.status === 200) ctx.state.purgeId = String(res.body.id);
     },
   },
+  { op: 'listRedrives', expect: [401, 200, 200, 404, 200, 200], request: (ctx, p) => get(`/api/v1/subscriptions/${ctx.ids.subscriptionId}/redrives`)(ctx, p) },
   { op: 'getRedrive', expect: [401, 200, 200, 404, 200, 200], request: (ctx, p) => get(`/api/v1/subscriptions/${ctx.ids.subscriptionId}/redrives/${ctx.state.purgeId}`)(ctx, p) },
   // Environmental monitoring: every caller with a key gets an answer; only the global admin and
   // the central monitoring clients see every field (the others the public subset, decision 0030).

@@ -178,6 +178,17 @@ describe('dead letters', () => {
     expect(String(status.actor)).toContain('DEV/GOV/DLQT/failing');
     expect(await allDeadLetters(failing.id, failing.key)).toHaveLength(0);
     expect(await allDeadLetters(failing.id, failing.key, 'redriven')).toHaveLength(100);
+
+    // The audit trail: the three redrives, newest first, two per page; together they queued 100.
+    const first = await call('GET', `${base(failing.id)}/redrives?limit=2`, { key: failing.key });
+    expect(first.status).toBe(200);
+    const second = await call('GET', `${base(failing.id)}/redrives?limit=2&cursor=${String(first.body.next)}`, { key: failing.key });
+    const ops = [...(first.body.items as Record<string, unknown>[]), ...(second.body.items as Record<string, unknown>[])];
+    expect(ops.map((o) => o.action)).toEqual(['redrive', 'redrive', 'redrive']);
+    expect(ops.reduce((n, o) => n + Number(o.queued), 0)).toBe(100);
+    expect(ops.map((o) => o.id)).toContain(winner.body.id);
+    expect(second.body.next).toBeNull();
+    expect(ops.every((o) => String(o.actor).includes('DEV/GOV/DLQT/failing') && typeof o.requestId === 'string')).toBe(true);
   });
 
   it('a redrive goes through retries, and what fails again is a new dead letter the status counts', async () => {
@@ -243,6 +254,8 @@ describe('dead letters', () => {
     await bad('GET', `${base(sub)}/dead-letters?httpStatus=99`, undefined, '/query/httpStatus');
     await bad('GET', `${base(sub)}/dead-letters?state=gone`, undefined, '/query/state');
     await bad('GET', `${base(sub)}/dead-letters?cursor=nonsense`, undefined, '/query/cursor');
+    await bad('GET', `${base(sub)}/redrives?cursor=nonsense`, undefined, '/query/cursor');
+    await bad('GET', `${base(sub)}/redrives?limit=101`, undefined, '/query/limit');
     await bad('POST', `${base(sub)}/dead-letters/redrive`, { ids: ['dl_x'] }, '/ids/0');
     await bad('POST', `${base(sub)}/dead-letters/redrive`, { ratePerSec: 100_000 }, '/ratePerSec');
     await bad('POST', `${base(sub)}/dead-letters/redrive`, { from: '2026-12-02T00:00:00Z', to: '2026-12-01T00:00:00Z' }, '/to');
@@ -254,6 +267,7 @@ describe('dead letters', () => {
       ['POST', `${base(sub)}/dead-letters/redrive`],
       ['POST', `${base(sub)}/dead-letters/purge`],
       ['GET', `${base(sub)}/dead-letters/dl_0_0`],
+      ['GET', `${base(sub)}/redrives`],
     ] as const) {
       const res = await call(method, path, { key: other.key, ...(method === 'POST' ? { body: {} } : {}) });
       expect(res.status, `${method} ${path}`).toBe(404);

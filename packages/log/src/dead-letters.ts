@@ -225,6 +225,15 @@ export async function operationOf(store: LogStore, subscriptionId: string, id: s
   return rows[0];
 }
 
+/** A subscription's redrives and purges, newest first; `before` is the last row of the previous page. */
+export async function listOperations(store: LogStore, subscriptionId: string, limit: number, before?: { at: Date; id: string }): Promise<OperationRow[]> {
+  return store.query<OperationRow>(
+    `SELECT * FROM dead_letter_operations WHERE subscription_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+     ORDER BY created_at DESC, id DESC LIMIT $4`,
+    [subscriptionId, before?.at ?? null, before?.id ?? '', limit],
+  );
+}
+
 /**
  * Progress of a redrive: of the events it queued, how many the subscription has since had
  * delivered, and how many were dead-lettered again; the rest are still under way.

@@ -5,6 +5,7 @@
  *   GET  /api/v1/subscriptions/{id}/dead-letters/{deadLetterId} one, with its payload for the subscriber
  *   POST /api/v1/subscriptions/{id}/dead-letters/redrive       dry run (200, a count) or redrive (202)
  *   POST /api/v1/subscriptions/{id}/dead-letters/purge         dry run or purge (200)
+ *   GET  /api/v1/subscriptions/{id}/redrives                   its redrives and purges, newest first (the audit trail)
  *   GET  /api/v1/subscriptions/{id}/redrives/{operationId}     a redrive's or purge's record and progress
  *
  * Access is dead-letter-access.ts; a subscription the caller may not see is 404. A redrive takes
@@ -29,7 +30,9 @@ import {
   getDeadLetter,
   isClaimBusy,
   listDeadLetters,
+  listOperations,
   type LogStore,
+  type OperationRow,
   operationOf,
   parseDeadLetterId,
   redriveProgress,
@@ -334,6 +337,37 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
     },
   });
 
+  router.add<unknown, { limit: number; cursor?: string }>({
+    method: 'get',
+    path: `${BASE}/redrives`,
+    operationId: 'listRedrives',
+    summary: "A subscription's redrives and purges, newest first: who, when, which filter, how many (the audit trail of its dead letters)",
+    tags: TAGS,
+    params: PARAMS,
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+        cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'The `next` of the previous page' },
+      },
+    },
+    responses: {
+      200: { description: 'One page', schema: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: operationSchema }, next: { type: ['string', 'null'] } } } },
+      404: problemResponseSpec('No such subscription, or not the caller’s'),
+    },
+    async handler(c, { params, query, principal }) {
+      const { sub } = subscriptionFor(d, principal, params.subscriptionId as string);
+      const before = query.cursor ? decodeOperationCursor(query.cursor) : undefined;
+      if (query.cursor && !before) throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }] });
+      const rows = await listOperations(d.store, sub.id, query.limit + 1, before);
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      const next = rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.created_at.toISOString(), last.id])).toString('base64url') : null;
+      return c.json({ items: page.map(operationView), next });
+    },
+  });
+
   router.add({
     method: 'get',
     path: `${BASE}/redrives/{operationId}`,
@@ -352,13 +386,48 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
       const { sub } = subscriptionFor(d, principal, params.subscriptionId as string);
       const op = await operationOf(d.store, sub.id, params.operationId as string);
       if (!op) throw new RoomcastError('redrive.not_found');
-      const base = { id: op.id, action: op.action, actor: op.actor, createdAt: op.created_at.toISOString(), filter: op.filter, ratePerSec: op.rate_per_sec, matched: op.matched, failed: op.failed };
-      if (op.action !== 'redrive') return c.json({ ...base, purged: op.claimed });
+      const base = operationView(op);
+      if (op.action !== 'redrive') return c.json(base);
       const p = await redriveProgress(d.store, op);
       const failures = op.failed > 0 ? (await failuresOf(d.store, op.id, 100)).map(failureView) : [];
       return c.json({ ...base, queued: op.claimed, delivered: p.delivered, deadLetteredAgain: p.deadAgain, remaining: Math.max(0, op.claimed - p.delivered - p.deadAgain), failures });
     },
   });
+}
+
+const operationSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'action', 'actor', 'createdAt', 'matched'],
+  properties: {
+    id: { type: 'string' },
+    action: { type: 'string', enum: ['redrive', 'purge'] },
+    actor: { type: 'string', description: 'Who asked: client id or member, and the key id' },
+    actorRole: { type: 'string' },
+    requestId: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    filter: { type: 'object' },
+    ratePerSec: { type: ['number', 'null'] },
+    matched: { type: 'integer' },
+    queued: { type: 'integer', description: 'redrive: dead letters handed to the redrive topic' },
+    purged: { type: 'integer', description: 'purge: dead letters purged' },
+    failed: { type: 'integer' },
+  },
+};
+
+function operationView(op: OperationRow) {
+  const taken = op.action === 'redrive' ? { queued: op.claimed } : { purged: op.claimed };
+  return { id: op.id, action: op.action, actor: op.actor, actorRole: op.actor_role, requestId: op.request_id, createdAt: op.created_at.toISOString(), filter: op.filter, ratePerSec: op.rate_per_sec, matched: op.matched, ...taken, failed: op.failed };
+}
+
+function decodeOperationCursor(cursor: string): { at: Date; id: string } | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string') return undefined;
+    const at = new Date(v[0]);
+    return Number.isNaN(at.getTime()) ? undefined : { at, id: v[1] };
+  } catch {
+    return undefined;
+  }
 }
 
 function failureView(f: { kpartition: number; koffset: string; event_id: string | null; reason: string }) {
