@@ -5,7 +5,8 @@
 #   compose → .local/tools/bin/compose-spec: the Compose Specification's own loader and
 #             validator (compose-go, the library Docker Compose uses), built from its Go module
 # Each step runs only when its pinned versions are not installed yet, so calling this before
-# every test run is cheap. Usage: bash scripts/deploy-tools.sh python|compose
+# every test run is cheap (`npm test` calls it before the tests). Usage:
+# bash scripts/deploy-tools.sh python|compose...
 set -euo pipefail
 
 KUBERNETES_VALIDATE_VERSION=1.37.0
@@ -39,8 +40,11 @@ compose_tools() {
   echo "$want" >"$bin.pin"
 }
 
-case "${1:-}" in
-  python) python_tools ;;
-  compose) compose_tools ;;
-  *) echo "usage: bash scripts/deploy-tools.sh python|compose" >&2; exit 2 ;;
-esac
+[ $# -gt 0 ] || { echo "usage: bash scripts/deploy-tools.sh python|compose..." >&2; exit 2; }
+for kind in "$@"; do
+  case "$kind" in
+    python) python_tools ;;
+    compose) compose_tools ;;
+    *) echo "usage: bash scripts/deploy-tools.sh python|compose..." >&2; exit 2 ;;
+  esac
+done

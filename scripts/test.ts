@@ -1,6 +1,6 @@
 /**
- * `npm test`: brings the local infrastructure up (installing what is missing), then runs the
- * typecheck, the linter, and every vitest project (unit, then integration against the real
+ * `npm test`: brings the local infrastructure up (installing what is missing), installs the
+ * deployment files' validators, then runs the typecheck, the linter, and every vitest project (unit, then integration against the real
  * Kafka, registry, PostgreSQL and Redis). Every step runs even when an earlier one failed, so
  * one run shows all problems; the exit code is non-zero if any step failed.
  *
@@ -30,6 +30,9 @@ await infraUp({ components: ['postgres', 'redis', 'kafka', 'registry', 'promethe
 mkdirSync(reports, { recursive: true });
 const extra = process.argv.slice(2);
 const steps = [
+  // The deployment files' validators (test/deploy), installed once and pinned; before the tests,
+  // so their one-time build does not compete with the tests for the CPU.
+  await run('validators', 'bash', ['scripts/deploy-tools.sh', 'python', 'compose']),
   await run('typecheck', 'tsc', ['-p', 'tsconfig.json']),
   await run('lint', 'biome', ['check', '--error-on-warnings', '.']),
   await run('tests', 'vitest', ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'vitest.json')}`, ...extra]),
