@@ -66,6 +66,11 @@ const filterProps = {
   httpStatus: { type: 'integer', minimum: 100, maximum: 599, description: 'Last HTTP status of the endpoint' },
 } as const;
 
+const CURSOR = { type: 'string', minLength: 1, maxLength: 200, description: 'The `next` of the previous page' } as const;
+/** A list's answer: one page of `items` and the cursor of the next (null on the last). */
+const pageOf = (items: JsonSchema) => ({ description: 'One page', schema: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items }, next: { type: ['string', 'null'] } } } });
+const badCursor = () => new RoomcastError('request.validation_failed', { errors: [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }] });
+
 const actionBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -202,17 +207,17 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
         ...filterProps,
         state: { type: 'string', enum: [...DEAD_LETTER_STATES], default: 'dead', description: 'dead (default): not redriven or purged yet' },
         limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-        cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'The `next` of the previous page' },
+        cursor: CURSOR,
       },
     },
     responses: {
-      200: { description: 'One page', schema: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: deadLetterSchema }, next: { type: ['string', 'null'] } } } },
+      200: pageOf(deadLetterSchema),
       404: problemResponseSpec('No such subscription, or not the caller’s'),
     },
     async handler(c, { params, query, principal }) {
       const { sub } = subscriptionFor(d, principal, params.subscriptionId as string);
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      if (query.cursor && !after) throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }] });
+      if (query.cursor && !after) throw badCursor();
       const rows = await listDeadLetters(d.store, topic, sub.id, filterOf(query, '/query', query.state), query.limit + 1, after);
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
@@ -349,17 +354,17 @@ export function deadLetterRoutes(router: ApiRouter, d: DeadLetterDeps): void {
       additionalProperties: false,
       properties: {
         limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
-        cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'The `next` of the previous page' },
+        cursor: CURSOR,
       },
     },
     responses: {
-      200: { description: 'One page', schema: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: operationSchema }, next: { type: ['string', 'null'] } } } },
+      200: pageOf(operationSchema),
       404: problemResponseSpec('No such subscription, or not the caller’s'),
     },
     async handler(c, { params, query, principal }) {
       const { sub } = subscriptionFor(d, principal, params.subscriptionId as string);
       const before = query.cursor ? decodeOperationCursor(query.cursor) : undefined;
-      if (query.cursor && !before) throw new RoomcastError('request.validation_failed', { errors: [{ pointer: '/query/cursor', message: 'is not a cursor of this list' }] });
+      if (query.cursor && !before) throw badCursor();
       const rows = await listOperations(d.store, sub.id, query.limit + 1, before);
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
